@@ -1,0 +1,32 @@
+# Compiler settings shared by every target: warnings, sanitizers, ccache, fast linking.
+
+find_program(SEALED_CCACHE ccache)
+if(SEALED_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${SEALED_CCACHE})
+  # PCH and ccache get along only when ccache ignores the PCH's timestamps.
+  set(ENV{CCACHE_SLOPPINESS} "pch_defines,time_macros,include_file_mtime,include_file_ctime")
+endif()
+
+include(CheckLinkerFlag)
+check_linker_flag(CXX "-fuse-ld=lld" SEALED_HAVE_LLD)
+if(SEALED_HAVE_LLD)
+  add_link_options(-fuse-ld=lld)
+endif()
+
+if(SEALED_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(SEALED_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT SEALED_SANITIZE STREQUAL "none")
+  message(FATAL_ERROR "SEALED_SANITIZE must be none, address or thread")
+endif()
+
+# Warnings for our own targets only (third-party headers come in as system includes).
+function(sealed_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local
+                                           -Wno-missing-field-initializers
+                                           # GCC 12 false positive on Asio coroutine frames
+                                           -Wno-mismatched-new-delete)
+endfunction()

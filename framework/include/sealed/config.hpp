@@ -1,0 +1,43 @@
+// Server and client settings. Defaults follow the seed transport (docs/runtime.md).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <cstddef>
+#include <string>
+#include <thread>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace sealed {
+
+using namespace std::chrono_literals;
+
+struct server_config {
+    std::string listen = "127.0.0.1:9091";
+    std::string ws_path = "/ws";          // WebSocket transports: the upgrade path
+    std::string tls_cert;                 // PEM files; wss needs both
+    std::string tls_key;
+    // Or a ready TLS context (tests; apps that manage certificates themselves).
+    std::shared_ptr<boost::asio::ssl::context> tls_context;
+    std::size_t max_connections = 100;
+    std::size_t max_message_size = 1024 * 1024;
+    std::chrono::milliseconds handshake_timeout = 10s;
+    std::chrono::milliseconds write_timeout = 10s;
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+};
+
+struct client_config {
+    std::chrono::milliseconds connect_timeout = 10s;
+    std::chrono::milliseconds handshake_timeout = 10s;
+    std::size_t max_message_size = 1024 * 1024;
+    bool tls_verify_peer = true;  // wss: verify the server certificate
+    std::string tls_ca_file;      // wss: trust anchors (empty: the system's)
+    std::string tls_ca_pem;
+    // wss: a ready TLS context shared by many connections (overrides the three fields above).
+    std::shared_ptr<boost::asio::ssl::context> tls_context;
+};
+
+}  // namespace sealed

@@ -1,0 +1,51 @@
+// The HTTP side of a WebSocket listener: reads requests under the handshake deadline, answers
+// plain requests (app routes, 404), refuses upgrades that admission rejects (wrong path,
+// max_connections → 503, the scheme's own checks), and upgrades the rest.
+#pragma once
+
+#include <sealed/transport/websocket.hpp>
+
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+namespace sealed::detail {
+
+// Answers a plain HTTP request, or nullopt for "not mine" (→ 404).
+using http_handler = std::function<std::optional<http_response>(const http_request&)>;
+// Looks at an upgrade request: nullopt admits it, a response refuses it with that response.
+using admission_hook = std::function<std::optional<http_response>(const http_request&)>;
+
+struct http_front_options {
+    std::string_view ws_path;
+    std::size_t body_limit = 1024 * 1024;
+    std::chrono::steady_clock::time_point deadline;
+    bool over_limit = false;  // max_connections reached: upgrades get 503
+    std::string_view scheme_name;
+    admission_hook admit;
+};
+
+template <class Stream>
+struct upgraded {
+    Stream stream;
+    http_request request;  // the admitted upgrade request (path parameters, query, headers)
+};
+
+awaitable<std::optional<upgraded<transport::ws_stream>>> http_front(
+    beast::tcp_stream stream, const http_front_options& front, const transport::websocket_options& ws,
+    const http_handler& handler, spdlog::logger& log);
+awaitable<std::optional<upgraded<transport::wss_stream>>> http_front(
+    beast::ssl_stream<beast::tcp_stream> stream, const http_front_options& front,
+    const transport::websocket_options& ws, const http_handler& handler, spdlog::logger& log);
+
+// A small response with a text body, keep-alive and version taken from the request.
+http_response make_response(const http_request& req, http::status status, std::string body,
+                            std::string_view content_type = "text/plain; charset=utf-8");
+
+// The path of a request target, without the query.
+std::string_view target_path(std::string_view target) noexcept;
+
+}  // namespace sealed::detail

@@ -1,0 +1,34 @@
+// TLS contexts, hardened as DESIGN.md §3 and the runtime issue say: TLS 1.2 minimum, AEAD-only
+// suites (AES-GCM, ChaCha20-Poly1305), key exchange groups X25519 and P-256.
+#pragma once
+
+#include <sealed/error.hpp>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <string>
+
+namespace sealed::tls {
+
+namespace ssl = boost::asio::ssl;
+
+// Server context from PEM files. errc::invalid_key when the files cannot be loaded or do not match.
+result<ssl::context> make_server_context(const std::string& cert_file, const std::string& key_file);
+result<ssl::context> make_server_context_from_pem(const std::string& cert_pem, const std::string& key_pem);
+
+struct client_options {
+    bool verify_peer = true;  // off only for tests against a self-signed certificate
+    std::string ca_file;      // empty: the system's trust store
+    std::string ca_pem;       // or a PEM string (tests)
+};
+result<ssl::context> make_client_context(const client_options& opts);
+
+// A self-signed P-256 certificate for `common_name` (also a SAN, as is 127.0.0.1 and ::1),
+// valid for `days`. For tests and `--tls-self-signed` development servers.
+struct self_signed {
+    std::string cert_pem;
+    std::string key_pem;
+};
+self_signed make_self_signed(const std::string& common_name = "localhost", int days = 30);
+
+}  // namespace sealed::tls

@@ -1,0 +1,114 @@
+#include <sealed/detail/http_front.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+namespace sealed::detail {
+namespace {
+
+constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
+constexpr std::size_t header_limit = 8 * 1024;
+
+std::string remote_of(beast::tcp_stream& s) {
+    boost::system::error_code ec;
+    auto ep = s.socket().remote_endpoint(ec);
+    return ec ? std::string("unknown") : transport::to_string(ep);
+}
+
+template <class Stream>
+awaitable<bool> write_response(Stream& stream, http_response res) {
+    res.prepare_payload();
+    auto [ec, n] = co_await http::async_write(stream, res, use_nothrow);
+    (void)n;
+    co_return !ec && res.keep_alive();
+}
+
+template <class Result, class Next>
+awaitable<std::optional<Result>> run_front(Next stream, const http_front_options& front,
+                                           const transport::websocket_options& ws,
+                                           const http_handler& handler, spdlog::logger& log) {
+    beast::flat_buffer buffer;
+    auto& lowest = beast::get_lowest_layer(stream);
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(header_limit);
+        parser.body_limit(front.body_limit);
+        lowest.expires_at(front.deadline);
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+        (void)n;
+        if (ec) {
+            if (ec == http::error::body_limit || ec == http::error::header_limit) {
+                http_request stub;
+                co_await write_response(stream, make_response(stub, http::status::payload_too_large,
+                                                              "request too large\n"));
+            }
+            if (ec != http::error::end_of_stream)
+                log.debug("HTTP read from {} ended: {}", remote_of(lowest), ec.message());
+            co_return std::nullopt;
+        }
+        http_request req = parser.release();
+
+        if (!websocket::is_upgrade(req)) {
+            std::optional<http_response> res;
+            if (handler) res = handler(req);
+            if (!res) res = make_response(req, http::status::not_found, "not found\n");
+            if (!co_await write_response(stream, std::move(*res))) co_return std::nullopt;
+            continue;
+        }
+
+        std::optional<http_response> refusal;
+        if (target_path(req.target()) != front.ws_path)
+            refusal = make_response(req, http::status::not_found, "no WebSocket endpoint here\n");
+        else if (front.over_limit)
+            refusal = make_response(req, http::status::service_unavailable, "server is at max_connections\n");
+        else if (front.admit)
+            refusal = front.admit(req);
+        if (refusal) {
+            refusal->keep_alive(false);
+            log.info("refused upgrade to {} from {}: HTTP {}", std::string(req.target()),
+                     remote_of(lowest), refusal->result_int());
+            co_await write_response(stream, std::move(*refusal));
+            co_return std::nullopt;
+        }
+
+        auto upgraded_stream = co_await transport::async_accept_upgrade(std::move(stream), req, ws);
+        if (!upgraded_stream) {
+            log.info("WebSocket upgrade failed: {}", upgraded_stream.error().message());
+            co_return std::nullopt;
+        }
+        co_return Result{std::move(*upgraded_stream), std::move(req)};
+    }
+}
+
+}  // namespace
+
+awaitable<std::optional<upgraded<transport::ws_stream>>> http_front(
+    beast::tcp_stream stream, const http_front_options& front, const transport::websocket_options& ws,
+    const http_handler& handler, spdlog::logger& log) {
+    return run_front<upgraded<transport::ws_stream>>(std::move(stream), front, ws, handler, log);
+}
+
+awaitable<std::optional<upgraded<transport::wss_stream>>> http_front(
+    beast::ssl_stream<beast::tcp_stream> stream, const http_front_options& front,
+    const transport::websocket_options& ws, const http_handler& handler, spdlog::logger& log) {
+    return run_front<upgraded<transport::wss_stream>>(std::move(stream), front, ws, handler, log);
+}
+
+http_response make_response(const http_request& req, http::status status, std::string body,
+                            std::string_view content_type) {
+    http_response res{status, req.version() ? req.version() : 11};
+    res.set(http::field::server, "sealed");
+    res.set(http::field::content_type, content_type);
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+std::string_view target_path(std::string_view target) noexcept {
+    return target.substr(0, target.find('?'));
+}
+
+}  // namespace sealed::detail

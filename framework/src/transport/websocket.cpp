@@ -1,0 +1,220 @@
+#include <sealed/transport/websocket.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace sealed::transport {
+namespace {
+
+constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
+
+// DynamicBuffer (v1) over a message_buffer so Beast reads straight into the connection's
+// reusable buffer: no copy per message.
+class message_dynamic_buffer {
+public:
+    using const_buffers_type = net::const_buffer;
+    using mutable_buffers_type = net::mutable_buffer;
+
+    message_dynamic_buffer(message_buffer& b, std::size_t max) : buffer_(b), max_(max) {}
+    std::size_t size() const noexcept { return buffer_.size(); }
+    std::size_t max_size() const noexcept { return max_; }
+    std::size_t capacity() const noexcept { return buffer_.capacity(); }
+    const_buffers_type data() const noexcept { return {buffer_.data(), buffer_.size()}; }
+    mutable_buffers_type data() noexcept { return {buffer_.data(), buffer_.size()}; }
+    mutable_buffers_type prepare(std::size_t n) {
+        if (n > max_ - std::min(max_, buffer_.size())) throw std::length_error("message_dynamic_buffer overflow");
+        auto span = buffer_.prepare(n);
+        return {span.data(), span.size()};
+    }
+    void commit(std::size_t n) noexcept { buffer_.commit(n); }
+    void consume(std::size_t n) noexcept {
+        n = std::min(n, buffer_.size());
+        auto rest = buffer_.size() - n;
+        if (rest != 0) std::memmove(buffer_.data(), buffer_.data() + n, rest);
+        buffer_.resize(rest);
+    }
+
+private:
+    message_buffer& buffer_;
+    std::size_t max_;
+};
+
+void configure(auto& ws, const websocket_options& opts, beast::role_type role) {
+    // Whole messages in one frame and one write: Beast's 4 KiB auto-fragment would split a
+    // 16 KiB message into four writes (DESIGN.md §5). permessage-deflate stays off.
+    ws.auto_fragment(false);
+    ws.write_buffer_bytes(64 * 1024);
+    ws.read_message_max(opts.max_message_size);
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = opts.upgrade_timeout;
+    t.idle_timeout = websocket::stream_base::none();  // keepalive is the runtime's job
+    t.keep_alive_pings = false;
+    ws.set_option(t);
+    const std::string agent = opts.user_agent;
+    if (role == beast::role_type::server)
+        ws.set_option(websocket::stream_base::decorator(
+            [agent](websocket::response_type& res) { res.set(http::field::server, agent); }));
+    else
+        ws.set_option(websocket::stream_base::decorator(
+            [agent](websocket::request_type& req) { req.set(http::field::user_agent, agent); }));
+}
+
+void set_nodelay(beast::tcp_stream& s) {
+    boost::system::error_code ignored;
+    s.socket().set_option(net::ip::tcp::no_delay(true), ignored);
+}
+
+std::string remote_of(beast::tcp_stream& s) {
+    boost::system::error_code ec;
+    auto ep = s.socket().remote_endpoint(ec);
+    return ec ? std::string("unknown") : to_string(ep);
+}
+
+}  // namespace
+
+std::string to_string(const tcp_endpoint& ep) {
+    auto addr = ep.address();
+    return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" + std::to_string(ep.port());
+}
+
+template <class NextLayer>
+websocket_stream<NextLayer>::websocket_stream(native_type ws, std::string remote)
+    : ws_(std::make_unique<native_type>(std::move(ws))), remote_(std::move(remote)) {}
+
+template <class NextLayer>
+awaitable<error_code> websocket_stream<NextLayer>::async_read(message_buffer& in) {
+    in.clear();
+    message_dynamic_buffer buf(in, ws_->read_message_max() ? ws_->read_message_max() : std::size_t(-1));
+    auto [ec, n] = co_await ws_->async_read(buf, use_nothrow);
+    (void)n;
+    if (ec == websocket::error::message_too_big || ec == beast::http::error::buffer_overflow) co_return errc::message_too_big;
+    if (ec) co_return ec;
+    in.set_kind(ws_->got_text() ? message_kind::text : message_kind::binary);
+    co_return error_code{};
+}
+
+template <class NextLayer>
+awaitable<error_code> websocket_stream<NextLayer>::async_write(const_bytes out, message_kind kind) {
+    ws_->text(kind == message_kind::text);
+    auto [ec, n] = co_await ws_->async_write(net::buffer(out.data(), out.size()), use_nothrow);
+    (void)n;
+    co_return ec;
+}
+
+template <class NextLayer>
+awaitable<void> websocket_stream<NextLayer>::async_close(const close_reason& reason) {
+    if (!ws_->is_open()) co_return;
+    // A close frame holds 125 bytes: the code and at most 123 of reason.
+    websocket::close_reason cr(static_cast<websocket::close_code>(reason.code),
+                               std::string_view(reason.reason).substr(0, 123));
+    // Bounded: a peer that never answers the close frame must not hold the coroutine.
+    beast::get_lowest_layer(*ws_).expires_after(std::chrono::seconds(5));
+    auto [ec] = co_await ws_->async_close(cr, use_nothrow);
+    (void)ec;
+    beast::get_lowest_layer(*ws_).expires_never();
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(*ws_).socket().close(ignored);
+}
+
+template <class NextLayer>
+std::optional<close_reason> websocket_stream<NextLayer>::peer_close_reason() const {
+    const auto& r = ws_->reason();
+    if (r.code == websocket::close_code::none) return std::nullopt;
+    return close_reason{static_cast<std::uint16_t>(r.code), std::string(r.reason.c_str())};
+}
+
+template class websocket_stream<beast::tcp_stream>;
+template class websocket_stream<beast::ssl_stream<beast::tcp_stream>>;
+
+namespace {
+template <class Next>
+awaitable<result<websocket_stream<Next>>> accept_upgrade(Next stream, const http_request& req,
+                                                         const websocket_options& opts) {
+    auto remote = remote_of(beast::get_lowest_layer(stream));
+    set_nodelay(beast::get_lowest_layer(stream));
+    beast::get_lowest_layer(stream).expires_never();  // the websocket timeout option takes over
+    websocket::stream<Next> ws(std::move(stream));
+    configure(ws, opts, beast::role_type::server);
+    auto [ec] = co_await ws.async_accept(req, use_nothrow);
+    if (ec) co_return ec;
+    co_return websocket_stream<Next>(std::move(ws), std::move(remote));
+}
+}  // namespace
+
+awaitable<result<ws_stream>> async_accept_upgrade(beast::tcp_stream stream, const http_request& req,
+                                                  const websocket_options& opts) {
+    return accept_upgrade(std::move(stream), req, opts);
+}
+
+awaitable<result<wss_stream>> async_accept_upgrade(beast::ssl_stream<beast::tcp_stream> stream,
+                                                   const http_request& req,
+                                                   const websocket_options& opts) {
+    return accept_upgrade(std::move(stream), req, opts);
+}
+
+awaitable<result<beast::tcp_stream>> async_connect_tcp(net::any_io_executor ex, const std::string& host,
+                                                       std::uint16_t port,
+                                                       std::chrono::steady_clock::duration timeout) {
+    net::ip::tcp::resolver resolver(ex);
+    // tcp_stream's variadic constructor hides result's error constructor: say which one we mean.
+    using outcome = result<beast::tcp_stream>;
+    auto [rec, results] = co_await resolver.async_resolve(host, std::to_string(port), use_nothrow);
+    if (rec) co_return outcome(boost::system::in_place_error, rec);
+    beast::tcp_stream stream(ex);
+    stream.expires_after(timeout);
+    auto [cec, ep] = co_await stream.async_connect(results, use_nothrow);
+    (void)ep;
+    if (cec) co_return outcome(boost::system::in_place_error, cec);
+    stream.expires_never();
+    set_nodelay(stream);
+    co_return std::move(stream);
+}
+
+awaitable<result<ws_stream>> async_connect_ws(net::any_io_executor ex, const url& target,
+                                              const websocket_options& opts) {
+    auto tcp = co_await async_connect_tcp(ex, target.host, target.port, opts.upgrade_timeout);
+    if (!tcp) co_return tcp.error();
+    auto remote = remote_of(*tcp);
+    websocket::stream<beast::tcp_stream> ws(std::move(*tcp));
+    configure(ws, opts, beast::role_type::client);
+    auto [ec] = co_await ws.async_handshake(target.host_header(), target.target, use_nothrow);
+    if (ec) co_return ec;
+    co_return ws_stream(std::move(ws), std::move(remote));
+}
+
+awaitable<result<wss_stream>> async_connect_wss(net::any_io_executor ex, const url& target,
+                                                net::ssl::context& tls, const websocket_options& opts) {
+    auto tcp = co_await async_connect_tcp(ex, target.host, target.port, opts.upgrade_timeout);
+    if (!tcp) co_return tcp.error();
+    auto remote = remote_of(*tcp);
+    beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(*tcp), tls);
+    // Verify the certificate against what we dialled (a no-op with verify_none). An IP literal
+    // is matched against the certificate's IP SANs and is never sent as SNI (RFC 6066 §3).
+    boost::system::error_code ip_ec;
+    net::ip::make_address(target.host, ip_ec);
+    if (!ip_ec) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls_stream.native_handle()), target.host.c_str());
+    } else {
+        if (!SSL_set_tlsext_host_name(tls_stream.native_handle(), target.host.c_str()))
+            co_return make_error_code(errc::invalid_argument);
+        SSL_set1_host(tls_stream.native_handle(), target.host.c_str());
+    }
+    beast::get_lowest_layer(tls_stream).expires_after(opts.upgrade_timeout);
+    auto [hec] = co_await tls_stream.async_handshake(net::ssl::stream_base::client, use_nothrow);
+    if (hec) co_return hec;
+    beast::get_lowest_layer(tls_stream).expires_never();
+    websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(std::move(tls_stream));
+    configure(ws, opts, beast::role_type::client);
+    auto [ec] = co_await ws.async_handshake(target.host_header(), target.target, use_nothrow);
+    if (ec) co_return ec;
+    co_return wss_stream(std::move(ws), std::move(remote));
+}
+
+}  // namespace sealed::transport

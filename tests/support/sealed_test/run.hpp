@@ -1,0 +1,52 @@
+// Runs a test coroutine on an io_context with a hard time bound, so a hung test fails instead
+// of hanging CI. Exceptions from the coroutine fail the test with their message.
+#pragma once
+
+#include <sealed/net.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <exception>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sealed_test {
+
+using namespace std::chrono_literals;
+
+template <class Awaitable>
+void run(sealed::net::io_context& io, Awaitable body, std::chrono::steady_clock::duration limit = 30s) {
+    bool finished = false;
+    std::exception_ptr failure;
+    sealed::net::co_spawn(io, std::move(body), [&](std::exception_ptr e) {
+        failure = e;
+        finished = true;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!finished && std::chrono::steady_clock::now() < deadline) {
+        io.run_for(50ms);
+        if (io.stopped()) io.restart();
+    }
+    if (!finished) {
+        ADD_FAILURE() << "test coroutine did not finish within the time limit";
+        return;
+    }
+    if (failure) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "test coroutine threw: " << e.what();
+        }
+    }
+}
+
+// Drains what is left (connection coroutines closing) for a short while after a test.
+inline void drain(sealed::net::io_context& io, std::chrono::steady_clock::duration limit = 500ms) {
+    io.restart();
+    io.run_for(limit);
+}
+
+}  // namespace sealed_test
