@@ -21,8 +21,36 @@ public:
     using scheme_options = typename S::options;
 
     // Connects and handshakes; every failure is an error_code (connect, TLS, upgrade, handshake).
+    // Overloads instead of default arguments, and plain functions rather than coroutines: a
+    // non-trivial default argument is a temporary inside the caller's co_await, which GCC 12
+    // destroys twice (docs/decisions/0001-gcc12-coroutine-temporaries.md).
     static awaitable<result<channel_type>> connect(net::any_io_executor ex, const url& target,
-                                                   client_config cfg = {}, scheme_options opts = {}) {
+                                                   const client_config& cfg, const scheme_options& opts) {
+        return do_connect(std::move(ex), target, cfg, opts);
+    }
+    static awaitable<result<channel_type>> connect(net::any_io_executor ex, const url& target,
+                                                   const client_config& cfg) {
+        return do_connect(std::move(ex), target, cfg, scheme_options{});
+    }
+    static awaitable<result<channel_type>> connect(net::any_io_executor ex, const url& target) {
+        return do_connect(std::move(ex), target, client_config{}, scheme_options{});
+    }
+    // As above with the url as text; errc::invalid_argument when it does not parse.
+    static awaitable<result<channel_type>> connect(net::any_io_executor ex, std::string_view target,
+                                                   const client_config& cfg, const scheme_options& opts) {
+        return parse_and_connect(std::move(ex), std::string(target), cfg, opts);
+    }
+    static awaitable<result<channel_type>> connect(net::any_io_executor ex, std::string_view target,
+                                                   const client_config& cfg) {
+        return parse_and_connect(std::move(ex), std::string(target), cfg, scheme_options{});
+    }
+    static awaitable<result<channel_type>> connect(net::any_io_executor ex, std::string_view target) {
+        return parse_and_connect(std::move(ex), std::string(target), client_config{}, scheme_options{});
+    }
+
+private:
+    static awaitable<result<channel_type>> do_connect(net::any_io_executor ex, url target, client_config cfg,
+                                                      scheme_options opts) {
         auto transport = co_await open(ex, target, cfg);
         if (!transport) co_return transport.error();
         auto handshake = S::make_handshake(role::client, opts);
@@ -31,14 +59,13 @@ public:
         co_return channel_type(std::move(*transport), std::move(*established), {cfg.max_message_size});
     }
 
-    static awaitable<result<channel_type>> connect(net::any_io_executor ex, std::string_view target,
-                                                   client_config cfg = {}, scheme_options opts = {}) {
+    static awaitable<result<channel_type>> parse_and_connect(net::any_io_executor ex, std::string target,
+                                                             client_config cfg, scheme_options opts) {
         auto parsed = url::parse(target);
         if (!parsed) co_return parsed.error();
-        co_return co_await connect(ex, *parsed, std::move(cfg), std::move(opts));
+        co_return co_await do_connect(std::move(ex), std::move(*parsed), std::move(cfg), std::move(opts));
     }
 
-private:
     static awaitable<result<stream_type>> open(net::any_io_executor ex, const url& target, const client_config& cfg) {
         if constexpr (Family::is_websocket) {
             transport::websocket_options ws;

@@ -50,3 +50,15 @@ inline void drain(sealed::net::io_context& io, std::chrono::steady_clock::durati
 }
 
 }  // namespace sealed_test
+
+// ASSERT_* for coroutines: records the failure and leaves the coroutine (ASSERT_ uses `return`).
+#define CO_ASSERT_TRUE(cond)                                  \
+    if (!(cond)) {                                            \
+        ADD_FAILURE() << "expected true: " #cond;             \
+        co_return;                                            \
+    }
+#define CO_ASSERT_FALSE(cond)                                 \
+    if (cond) {                                               \
+        ADD_FAILURE() << "expected false: " #cond;            \
+        co_return;                                            \
+    }
