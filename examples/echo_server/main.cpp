@@ -1,1 +1,49 @@
-int main(){}
+// echo_server: the smallest sealed server. Every message a client sends comes back to it.
+//   echo_server --listen 127.0.0.1:9091            # ws://127.0.0.1:9091/ws
+//   echo_server --listen 127.0.0.1:9443 --tls-self-signed   # wss://…
+//   echo_server --transport tcp --listen 127.0.0.1:9092     # length-prefixed TCP
+// It uses the plaintext scheme: swap in any other scheme (e.g. sealed::ecdh_gcm::scheme) and
+// nothing else changes.
+#include <sealed/app.hpp>
+#include <sealed/plaintext/scheme.hpp>
+#include <sealed/server.hpp>
+
+#include <iostream>
+
+namespace {
+
+using scheme = sealed::plaintext::scheme;
+
+template <class Channel>
+sealed::awaitable<void> echo(Channel& channel) {
+    sealed::message_buffer message;
+    while (!co_await channel.async_receive(message))
+        if (co_await channel.async_send(message.bytes(), message.kind())) break;
+}
+
+template <class Family>
+int serve(sealed::server_config cfg) {
+    sealed::net::io_context io(static_cast<int>(cfg.threads));
+    sealed::server<Family, scheme> server(io, cfg);
+    server.on_session([](auto& channel) { return echo(channel); });
+    return sealed::app::run(io, server, cfg.threads);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"sealed echo server (plaintext scheme)"};
+    sealed::server_config cfg;
+    sealed::app::common_options common;
+    std::string transport = "ws";
+    sealed::app::add_common_options(cli, cfg, common);
+    cli.add_option("--transport", transport, "ws (wss when TLS is set) or tcp")
+        ->check(CLI::IsMember({"ws", "tcp"}))->capture_default_str();
+    cli.add_option("--path", cfg.ws_path, "WebSocket path")->capture_default_str();
+    CLI11_PARSE(cli, argc, argv);
+    if (!sealed::app::apply_common_options(cfg, common)) return 2;
+
+    if (transport == "tcp") return serve<sealed::tcp>(cfg);
+    if (sealed::app::wants_tls(cfg)) return serve<sealed::wss>(cfg);
+    return serve<sealed::ws>(cfg);
+}

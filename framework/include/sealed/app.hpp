@@ -1,0 +1,101 @@
+// What every example server shares: the common command line (--listen, --threads,
+// --log-level, TLS), printing "listening on HOST:PORT" once accepting, running N threads, and
+// stopping gracefully on SIGINT/SIGTERM with exit code 0.
+#pragma once
+
+#include <sealed/config.hpp>
+#include <sealed/log.hpp>
+#include <sealed/tls.hpp>
+#include <sealed/transport/websocket.hpp>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+namespace sealed::app {
+
+struct common_options {
+    std::string log_level = "info";
+    bool tls_self_signed = false;  // development only: a throwaway certificate made at start
+};
+
+inline void add_common_options(CLI::App& cli, server_config& cfg, common_options& common) {
+    cli.add_option("--listen", cfg.listen, "HOST:PORT to listen on (port 0 picks a free port)")
+        ->capture_default_str();
+    cli.add_option("--threads", cfg.threads, "I/O threads")->capture_default_str()->check(CLI::Range(1u, 256u));
+    cli.add_option("--log-level", common.log_level, "trace|debug|info|warn|error|critical|off")
+        ->capture_default_str();
+    cli.add_option("--max-connections", cfg.max_connections, "connections at once, handshakes included")
+        ->capture_default_str();
+    cli.add_option("--max-message-size", cfg.max_message_size, "largest message in bytes")->capture_default_str();
+    cli.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain (serves wss)");
+    cli.add_option("--tls-key", cfg.tls_key, "PEM private key");
+    cli.add_flag("--tls-self-signed", common.tls_self_signed, "serve wss with a throwaway certificate (development)");
+}
+
+// Applies the log level and the TLS choice; false (with a message) when they are unusable.
+inline bool apply_common_options(server_config& cfg, const common_options& common) {
+    if (!log::set_level(common.log_level)) {
+        std::cerr << "unknown --log-level " << common.log_level << "\n";
+        return false;
+    }
+    if (common.tls_self_signed) {
+        auto pair = tls::make_self_signed("localhost");
+        auto ctx = tls::make_server_context_from_pem(pair.cert_pem, pair.key_pem);
+        if (!ctx) return false;
+        cfg.tls_context = std::make_shared<net::ssl::context>(std::move(*ctx));
+    }
+    if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
+        std::cerr << "--tls-cert and --tls-key go together\n";
+        return false;
+    }
+    return true;
+}
+
+inline bool wants_tls(const server_config& cfg) { return cfg.tls_context || !cfg.tls_cert.empty(); }
+
+// Starts `srv`, announces the endpoint on stdout, runs until SIGINT/SIGTERM, then stops it.
+template <class Server>
+int run(net::io_context& io, Server& srv, unsigned threads) {
+    // Signals are caught before the endpoint is announced, so a supervisor that signals as soon
+    // as it reads the line gets a graceful stop.
+    net::signal_set signals(io, SIGINT, SIGTERM);
+    auto bound = srv.start();
+    if (!bound) {
+        std::cerr << "cannot listen on " << srv.config().listen << ": " << bound.error().message() << "\n";
+        return 1;
+    }
+    std::printf("listening on %s\n", transport::to_string(*bound).c_str());
+    std::fflush(stdout);
+
+    signals.async_wait([&](const error_code& ec, int) {
+        if (ec) return;
+        log::get("app")->info("signal received, stopping");
+        srv.stop();
+        // Connections close on the io_context; stop it once they are gone (bounded).
+        auto deadline = std::make_shared<net::steady_timer>(io, std::chrono::seconds(5));
+        auto poll = std::make_shared<std::function<void(error_code)>>();
+        *poll = [&io, &srv, deadline, poll, started = std::chrono::steady_clock::now()](error_code) {
+            if (srv.active_connections() == 0 || std::chrono::steady_clock::now() - started > std::chrono::seconds(5)) {
+                io.stop();
+                return;
+            }
+            deadline->expires_after(std::chrono::milliseconds(20));
+            deadline->async_wait(*poll);
+        };
+        (*poll)({});
+    });
+
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : pool) t.join();
+    return 0;
+}
+
+}  // namespace sealed::app
