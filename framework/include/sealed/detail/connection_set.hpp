@@ -14,18 +14,30 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include <spdlog/logger.h>
 
 namespace sealed::detail {
 
-class connection_set;
+// Shared by the set and its entries, so an entry may outlive the server that made it.
+struct connection_registry {
+    std::mutex mutex;
+    std::unordered_map<std::uint64_t, std::weak_ptr<struct connection_entry>> entries;
+    std::uint64_t next_id = 1;
+    std::atomic<std::size_t> count{0};
+};
 
 struct connection_entry {
-    connection_entry(connection_set& set, std::uint64_t id, net::strand<net::io_context::executor_type> s)
-        : owner(set), id(id), strand(std::move(s)) {}
-    ~connection_entry();
-    connection_set& owner;
+    connection_entry(std::shared_ptr<connection_registry> r, std::uint64_t i,
+                     net::strand<net::io_context::executor_type> s)
+        : registry(std::move(r)), id(i), strand(std::move(s)) {}
+    ~connection_entry() {
+        std::lock_guard lock(registry->mutex);
+        registry->entries.erase(id);
+        registry->count.fetch_sub(1, std::memory_order_relaxed);
+    }
+    std::shared_ptr<connection_registry> registry;
     std::uint64_t id;
     net::strand<net::io_context::executor_type> strand;
     net::cancellation_signal signal;  // emitted on the strand by cancel_all()
@@ -35,37 +47,31 @@ using connection_ticket = std::shared_ptr<connection_entry>;
 class connection_set {
 public:
     connection_ticket add(net::strand<net::io_context::executor_type> strand) {
-        std::lock_guard lock(mutex_);
-        auto id = next_id_++;
-        auto entry = std::make_shared<connection_entry>(*this, id, std::move(strand));
-        entries_.emplace(id, entry);
-        count_.fetch_add(1, std::memory_order_relaxed);
+        std::lock_guard lock(registry_->mutex);
+        auto id = registry_->next_id++;
+        auto entry = std::make_shared<connection_entry>(registry_, id, std::move(strand));
+        registry_->entries.emplace(id, entry);
+        registry_->count.fetch_add(1, std::memory_order_relaxed);
         return entry;
     }
-    std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
+    std::size_t size() const noexcept { return registry_->count.load(std::memory_order_relaxed); }
 
     void cancel_all() {
-        std::lock_guard lock(mutex_);
-        for (auto& [id, weak] : entries_)
-            if (auto entry = weak.lock())
-                net::post(entry->strand, [entry] { entry->signal.emit(net::cancellation_type::terminal); });
+        // Collected under the lock, released outside it: dropping the last reference to an
+        // entry runs its destructor, which takes the same lock.
+        std::vector<connection_ticket> live;
+        {
+            std::lock_guard lock(registry_->mutex);
+            for (auto& [id, weak] : registry_->entries)
+                if (auto entry = weak.lock()) live.push_back(std::move(entry));
+        }
+        for (auto& entry : live)
+            net::post(entry->strand, [entry] { entry->signal.emit(net::cancellation_type::terminal); });
     }
 
 private:
-    friend struct connection_entry;
-    void remove(std::uint64_t id) {
-        std::lock_guard lock(mutex_);
-        entries_.erase(id);
-        count_.fetch_sub(1, std::memory_order_relaxed);
-    }
-
-    mutable std::mutex mutex_;
-    std::unordered_map<std::uint64_t, std::weak_ptr<connection_entry>> entries_;
-    std::uint64_t next_id_ = 1;
-    std::atomic<std::size_t> count_{0};
+    std::shared_ptr<connection_registry> registry_ = std::make_shared<connection_registry>();
 };
-
-inline connection_entry::~connection_entry() { owner.remove(id); }
 
 // co_spawn completion: a connection coroutine that throws is a bug; log it, keep serving.
 // Holding the ticket keeps the cancellation signal alive as long as co_spawn may touch it.

@@ -1,0 +1,107 @@
+// The seam between the public crypto API and the providers. Each provider implements the free
+// functions of its namespace and subclasses the three object interfaces; provider.cpp, ecdh.cpp
+// and aead.cpp validate sizes and dispatch, so a provider sees only well-formed arguments.
+#pragma once
+
+#include <sealed/bytes.hpp>
+#include <sealed/crypto/aead.hpp>
+#include <sealed/crypto/ecdh.hpp>
+#include <sealed/crypto/hash.hpp>
+#include <sealed/crypto/stream.hpp>
+#include <sealed/error.hpp>
+
+#include <array>
+#include <memory>
+#include <span>
+
+namespace sealed::crypto::detail {
+
+class private_key_impl {
+public:
+    private_key_impl() = default;
+    private_key_impl(const private_key_impl&) = delete;
+    private_key_impl& operator=(const private_key_impl&) = delete;
+    virtual ~private_key_impl() = default;
+
+    // `peer` was validated by the caller (SEC1 on the curve for P-256, 32 bytes for X25519);
+    // writes exactly 32 bytes.
+    virtual error_code agree(const_bytes peer, mutable_bytes secret) const = 0;
+    // The P-256 scalar (32 bytes big-endian) or the X25519 private bytes as given.
+    virtual void export_private(mutable_bytes out) const = 0;
+};
+
+class aead_impl {
+public:
+    aead_impl() = default;
+    aead_impl(const aead_impl&) = delete;
+    aead_impl& operator=(const aead_impl&) = delete;
+    virtual ~aead_impl() = default;
+
+    // Sizes were checked by the caller; out may alias the input exactly (in place).
+    virtual error_code seal(const_bytes nonce, const_bytes aad, const_bytes plaintext,
+                            mutable_bytes out) = 0;
+    // Must leave out zeroed when authentication fails.
+    virtual error_code open(const_bytes nonce, const_bytes aad, const_bytes sealed,
+                            mutable_bytes out) = 0;
+};
+
+class stream_impl {
+public:
+    stream_impl() = default;
+    stream_impl(const stream_impl&) = delete;
+    stream_impl& operator=(const stream_impl&) = delete;
+    virtual ~stream_impl() = default;
+    virtual void apply(const_bytes in, mutable_bytes out) noexcept = 0;
+};
+
+using aead_handle = std::unique_ptr<aead_impl, aead_impl_deleter>;
+using stream_handle = std::unique_ptr<stream_impl, stream_impl_deleter>;
+
+template <std::size_t PublicSize>
+struct key_pair {
+    private_key_handle key;
+    std::array<byte, PublicSize> public_key{};
+};
+using p256_pair = key_pair<p256_public_key::encoded_size>;
+using x25519_pair = key_pair<x25519_public_key::encoded_size>;
+
+// Reports an unrecoverable library failure (no error channel, e.g. the RNG) and aborts.
+[[noreturn]] void fatal(const char* what) noexcept;
+
+// Byte-wise helpers shared by the providers.
+bool is_all_zero(const_bytes b) noexcept;  // constant time
+
+// The operations of each provider. Preconditions (checked by the dispatch layer):
+// hkdf out is 1..8160 bytes; p256 scalars are 32 bytes in [1, n); p256 points are 65 bytes
+// starting 0x04; x25519 inputs are 32 bytes; aead keys are 32 bytes; nonces have a size the
+// algorithm accepts.
+namespace botan_provider {
+void random_bytes(mutable_bytes out);
+void sha256(std::span<const const_bytes> parts, sha256_digest& out);
+void hmac_sha256(const_bytes key, const_bytes message, sha256_digest& out);
+error_code hkdf_sha256(const_bytes ikm, const_bytes salt, const_bytes info, mutable_bytes out);
+result<p256_pair> p256_generate();
+result<p256_pair> p256_from_scalar(const_bytes scalar);
+bool p256_point_valid(const_bytes sec1) noexcept;
+result<x25519_pair> x25519_from_bytes(const_bytes raw);
+result<aead_handle> make_aead(aead_algorithm algorithm, const_bytes key);
+void shake128(const_bytes data, mutable_bytes out);
+result<stream_handle> make_salsa20(const_bytes key, const_bytes nonce);
+}  // namespace botan_provider
+
+#if defined(SEALED_HAVE_OPENSSL_PROVIDER)
+// No XChaCha20-Poly1305 (make_aead refuses it) and no Salsa20: OpenSSL has neither.
+namespace openssl_provider {
+void random_bytes(mutable_bytes out);
+void sha256(std::span<const const_bytes> parts, sha256_digest& out);
+void hmac_sha256(const_bytes key, const_bytes message, sha256_digest& out);
+error_code hkdf_sha256(const_bytes ikm, const_bytes salt, const_bytes info, mutable_bytes out);
+result<p256_pair> p256_generate();
+result<p256_pair> p256_from_scalar(const_bytes scalar);
+bool p256_point_valid(const_bytes sec1) noexcept;
+result<x25519_pair> x25519_from_bytes(const_bytes raw);
+result<aead_handle> make_aead(aead_algorithm algorithm, const_bytes key);
+}  // namespace openssl_provider
+#endif
+
+}  // namespace sealed::crypto::detail
