@@ -61,8 +61,6 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
         std::optional<http_response> refusal;
         if (target_path(req.target()) != front.ws_path)
             refusal = make_response(req, http::status::not_found, "no WebSocket endpoint here\n");
-        else if (front.over_limit)
-            refusal = make_response(req, http::status::service_unavailable, "server is at max_connections\n");
         else if (front.admit)
             refusal = front.admit(req);
         if (refusal) {

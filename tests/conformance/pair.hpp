@@ -85,7 +85,7 @@ public:
         cfg.handshake_timeout = std::chrono::seconds(5);
         if constexpr (Family::uses_tls) cfg.tls_context = shared_tls().server();
         server_ = std::make_unique<server_type>(io, cfg, Case::server_options());
-        server_->on_session([this](typename server_type::channel_type& ch) {
+        server_->on_session([this](typename server_type::connection_type& ch) {
             return record_and_echo(ch, record_);
         });
         auto bound = server_->start();

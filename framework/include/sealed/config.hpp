@@ -6,6 +6,10 @@
 #include <cstddef>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <sealed/policy/origin.hpp>
+#include <sealed/policy/rate_limiter.hpp>
 
 namespace boost::asio::ssl {
 class context;
@@ -26,6 +30,15 @@ struct server_config {
     std::size_t max_message_size = 1024 * 1024;
     std::chrono::milliseconds handshake_timeout = 10s;
     std::chrono::milliseconds write_timeout = 10s;
+    std::chrono::milliseconds ping_interval = 30s;   // WebSocket ping every interval
+    std::chrono::milliseconds pong_timeout = 10s;    // idle > ping_interval + pong_timeout: closed
+    // Browser Origins allowed to upgrade (host names); no Origin header = not a browser = allowed.
+    std::vector<std::string> allowed_origins = policy::default_allowed_origins();
+    policy::rate_limit rate_limit{100, 50};          // per connection: burst, refill per second
+    std::chrono::milliseconds dedup_ttl = std::chrono::minutes(5);
+    std::size_t send_queue_limit = 1024;             // messages queued per connection before 1008
+    std::string metrics_path = "/metrics";           // Prometheus text; empty: no endpoint
+    std::chrono::milliseconds stop_timeout = 5s;     // how long stop() waits for connections
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
 

@@ -1,9 +1,14 @@
 // server<Transport, Scheme>: accepts connections, admits them (HTTP before the WebSocket
-// upgrade), runs the scheme's handshake under one deadline, and hands each established
-// secure_channel to the app's coroutine. One coroutine per connection, each on its own strand.
+// upgrade: max_connections, Origin, the scheme's own checks), runs the scheme's handshake under
+// one deadline, and hands each established connection to the app's coroutine, with keepalive,
+// a bounded send queue, rate limit and dedup applied. A registry gives send/broadcast from any
+// thread. One coroutine per connection, each on its own strand.
 #pragma once
 
 #include <sealed/config.hpp>
+#include <sealed/connection.hpp>
+#include <sealed/metrics.hpp>
+#include <sealed/policy/origin.hpp>
 #include <sealed/detail/connection_set.hpp>
 #include <sealed/detail/http_front.hpp>
 #include <sealed/log.hpp>
@@ -19,6 +24,8 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 
@@ -29,9 +36,10 @@ class server {
 public:
     using stream_type = typename Family::stream_type;
     using channel_type = secure_channel<stream_type, cipher_of<S>>;
+    using connection_type = connection<channel_type, S>;
     using scheme_options = typename S::options;
-    // The app's per-connection coroutine; the channel is closed when it returns.
-    using session_handler = std::function<awaitable<void>(channel_type&)>;
+    // The app's per-connection coroutine; the connection is closed (1000) when it returns.
+    using session_handler = std::function<awaitable<void>(connection_type&)>;
 
     server(net::io_context& io, server_config cfg, scheme_options opts = {})
         : state_(std::make_shared<state>(io, std::move(cfg), std::move(opts))) {}
@@ -68,15 +76,75 @@ public:
         return st.local;
     }
 
-    // Stops accepting and cancels every connection; they finish on the io_context.
+    // Stops accepting, sends close 1004 (shutdown) to every established connection and cancels
+    // those still in their handshake. Connections finish on the io_context; async_stop() waits.
     void stop() {
         if (state_->stopped.exchange(true)) return;
         net::post(state_->acceptor.get_executor(), [st = state_] {
             boost::system::error_code ignored;
             st->acceptor.close(ignored);
         });
+        for_each([](connection_type& c) { c.close({close_code::shutdown, "server shutdown"}); });
         state_->connections.cancel_all();
     }
+    // stop(), then waits until every connection has ended or stop_timeout passed (the rest are
+    // cancelled).
+    awaitable<void> async_stop() {
+        stop();
+        net::steady_timer timer(co_await net::this_coro::executor);
+        const auto deadline = std::chrono::steady_clock::now() + state_->config.stop_timeout;
+        while (active_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+            timer.expires_after(std::chrono::milliseconds(10));
+            co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        }
+        if (active_connections() > 0) state_->connections.cancel_all(true);
+    }
+    // Cancels whatever is left (after stop() and a grace period).
+    void force_stop() { state_->connections.cancel_all(true); }
+
+    // --- the registry: safe from any thread and from inside handlers -----------------------
+    std::vector<std::string> connected_peers() const {
+        std::vector<std::string> peers;
+        for_each([&](connection_type& c) { peers.push_back(c.peer_id()); });
+        return peers;
+    }
+    std::shared_ptr<connection_type> get(std::string_view peer_id) const {
+        std::lock_guard lock(state_->registry_mutex);
+        for (auto& [id, weak] : state_->registry)
+            if (auto c = weak.lock(); c && c->peer_id() == peer_id) return c;
+        return nullptr;
+    }
+    void for_each(const std::function<void(connection_type&)>& fn) const {
+        std::vector<std::shared_ptr<connection_type>> live;
+        {
+            std::lock_guard lock(state_->registry_mutex);
+            for (auto& [id, weak] : state_->registry)
+                if (auto c = weak.lock()) live.push_back(std::move(c));
+        }
+        for (auto& c : live) fn(*c);
+    }
+    // Queues `message` to the connection(s) of `peer_id`; false when no such peer is connected.
+    bool send(std::string_view peer_id, const_bytes message, message_kind kind = message_kind::binary) {
+        bool found = false;
+        for_each([&](connection_type& c) {
+            if (c.peer_id() != peer_id) return;
+            c.send(bytes(message.begin(), message.end()), kind);
+            found = true;
+        });
+        return found;
+    }
+    // Queues `message` to every connection but `except` (a connection id; 0: none). Each is
+    // sealed with that connection's own session. Returns how many it was queued to.
+    std::size_t broadcast(const_bytes message, message_kind kind = message_kind::binary, std::uint64_t except = 0) {
+        std::size_t n = 0;
+        for_each([&](connection_type& c) {
+            if (c.id() == except) return;
+            c.send(bytes(message.begin(), message.end()), kind);
+            ++n;
+        });
+        return n;
+    }
+    const runtime_stats& stats() const noexcept { return state_->stats; }
 
     tcp_endpoint local_endpoint() const { return state_->local; }
     std::size_t active_connections() const noexcept { return state_->connections.size(); }
@@ -88,7 +156,7 @@ private:
     struct state {
         state(net::io_context& ctx, server_config cfg, scheme_options opts)
             : io(ctx), config(std::move(cfg)), options(std::move(opts)), acceptor(ctx),
-              log(log::get("server")) {}
+              dedup(config.dedup_ttl), log(log::get("server")) {}
 
         error_code load_tls() {
             if (config.tls_context) {
@@ -111,7 +179,13 @@ private:
         detail::http_handler http_handler;
         detail::connection_set connections;
         std::atomic<bool> stopped{false};
+        runtime_stats stats;
+        policy::deduplicator dedup;
+        mutable std::mutex registry_mutex;
+        std::unordered_map<std::uint64_t, std::weak_ptr<connection_type>> registry;
         std::shared_ptr<spdlog::logger> log;
+
+        connection_context context() { return {&config, &stats, &dedup, log}; }
     };
     using state_ptr = std::shared_ptr<state>;
 
@@ -124,6 +198,7 @@ private:
                 st->log->warn("accept failed: {}", ec.message());
                 continue;
             }
+            st->stats.connections_total++;
             auto ticket = st->connections.add(strand);
             auto slot = ticket->signal.slot();
             net::co_spawn(strand, serve(st, std::move(socket), ticket),
@@ -132,27 +207,87 @@ private:
     }
 
     // `ticket` keeps this connection counted (and cancellable) for as long as the coroutine runs.
-    static awaitable<void> serve(state_ptr st, tcp_socket socket, [[maybe_unused]] detail::connection_ticket ticket) {
+    static awaitable<void> serve(state_ptr st, tcp_socket socket, detail::connection_ticket ticket) {
         co_await net::this_coro::throw_if_cancelled(false);
-        const auto deadline = std::chrono::steady_clock::now() + st->config.handshake_timeout;
+        st->stats.connections_open++;
+        const auto accepted = std::chrono::steady_clock::now();
+        const auto deadline = accepted + st->config.handshake_timeout;
         const bool over_limit = st->connections.size() > st->config.max_connections;
         beast::tcp_stream stream(std::move(socket));  // named: see ADR-0001 (GCC 12 and temporaries)
         auto opened = co_await open_transport(st, std::move(stream), deadline, over_limit);
-        if (!opened) co_return;
-        auto& transport = opened->stream;
-        auto handshake = make_server_handshake(*st, opened->request);
+        if (opened) co_await run_session(st, std::move(*opened), ticket, accepted, deadline);
+        st->stats.connections_open--;
+    }
+
+    static awaitable<void> run_session(state_ptr st, detail::upgraded<stream_type> opened,
+                                       detail::connection_ticket ticket,
+                                       std::chrono::steady_clock::time_point accepted,
+                                       std::chrono::steady_clock::time_point deadline) {
+        auto& transport = opened.stream;
+        auto handshake = make_server_handshake(*st, opened.request);
         auto remaining = std::max(deadline - std::chrono::steady_clock::now(),
                                   std::chrono::steady_clock::duration::zero());
         auto established = co_await run_handshake(transport, handshake, remaining);
         if (!established) {
+            st->stats.handshake_failed(established.error().message());
             st->log->info("{} handshake with {} failed: {}", S::name, transport.remote_endpoint(),
                           established.error().message());
             co_return;
         }
-        channel_type channel(std::move(transport), std::move(*established), {st->config.max_message_size});
-        if (st->handler) co_await st->handler(channel);
-        const close_reason normal{close_code::normal, ""};
-        co_await channel.async_close(normal);
+        st->stats.handshakes_ok++;
+        st->stats.observe_handshake(std::chrono::steady_clock::now() - accepted);
+        auto conn = std::make_shared<connection_type>(
+            channel_type(std::move(transport), std::move(*established), {st->config.max_message_size}),
+            ticket->strand, ticket->id, st->context());
+        ticket->established = true;
+        {
+            std::lock_guard lock(st->registry_mutex);
+            st->registry.emplace(conn->id(), conn);
+        }
+        if (st->stopped) conn->close({close_code::shutdown, "server shutdown"});
+        watch_pongs(*conn);
+
+        using namespace net::experimental::awaitable_operators;
+        auto ended = co_await (run_handler(st, conn) || keepalive(st, conn));
+        const close_reason reason = ended.index() == 1 ? close_reason{close_code::idle_timeout, "idle timeout"}
+                                                       : close_reason{close_code::normal, ""};
+        co_await conn->async_close(reason);
+        std::lock_guard lock(st->registry_mutex);
+        st->registry.erase(conn->id());
+    }
+
+    static awaitable<void> run_handler(state_ptr st, std::shared_ptr<connection_type> conn) {
+        if (st->handler) co_await st->handler(*conn);
+    }
+
+    // Pings every ping_interval (WebSocket); ends when nothing arrived (message or pong) for
+    // ping_interval + pong_timeout, which ends the session with 1003.
+    static awaitable<void> keepalive(state_ptr st, std::shared_ptr<connection_type> conn) {
+        net::steady_timer timer(conn->strand());
+        for (;;) {
+            timer.expires_after(st->config.ping_interval);
+            auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+            if (ec) co_return;  // cancelled: the handler ended first
+            if (conn->idle_for() >= st->config.ping_interval + st->config.pong_timeout) {
+                st->stats.closed_idle++;
+                st->log->info("connection {} ({}): idle timeout", conn->id(), conn->remote_endpoint());
+                co_return;
+            }
+            if constexpr (Family::is_websocket) {
+                auto [pec] = co_await conn->channel().transport().native().async_ping(
+                    {}, net::as_tuple(net::use_awaitable));
+                (void)pec;  // a failed ping shows up as a failed read
+            }
+        }
+    }
+
+    static void watch_pongs(connection_type& conn) {
+        if constexpr (Family::is_websocket) {
+            conn.channel().transport().native().control_callback(
+                [c = &conn](websocket::frame_type kind, beast::string_view) {
+                    if (kind != websocket::frame_type::close) c->note_activity();
+                });
+        }
     }
 
     // Schemes that look at the upgrade request (path parameters, query) take it here.
@@ -163,11 +298,35 @@ private:
             return S::make_handshake(role::server, st.options);
     }
 
-    static detail::admission_hook make_admission(const state_ptr& st) {
-        if constexpr (requires(const http_request& r) { S::admit(r, st->options); })
-            return [st](const http_request& r) { return S::admit(r, st->options); };
-        else
-            return {};
+    // Upgrade admission, in order: max_connections (503), Origin (403), the scheme's admit().
+    static detail::admission_hook make_admission(const state_ptr& st, bool over_limit) {
+        return [st, over_limit](const http_request& req) -> std::optional<http_response> {
+            if (over_limit) {
+                st->stats.refused_max_connections++;
+                return detail::make_response(req, http::status::service_unavailable, "server is at max_connections\n");
+            }
+            if (!policy::origin_allowed(req[http::field::origin], st->config.allowed_origins)) {
+                st->stats.refused_origin++;
+                return detail::make_response(req, http::status::forbidden, "origin not allowed\n");
+            }
+            if constexpr (requires { S::admit(req, st->options); }) {
+                auto refusal = S::admit(req, st->options);
+                if (refusal) st->stats.refused_admission++;
+                return refusal;
+            }
+            return std::nullopt;
+        };
+    }
+
+    // Plain HTTP: /metrics, then the app's routes.
+    static detail::http_handler make_http_handler(const state_ptr& st) {
+        return [st](const http_request& req) -> std::optional<http_response> {
+            if (!st->config.metrics_path.empty() && detail::target_path(req.target()) == st->config.metrics_path)
+                return detail::make_response(req, http::status::ok, st->stats.render(),
+                                             "text/plain; version=0.0.4; charset=utf-8");
+            if (st->http_handler) return st->http_handler(req);
+            return std::nullopt;
+        };
     }
 
     // TCP: the socket is the transport. WebSocket: TLS, then HTTP until an upgrade is admitted.
@@ -176,6 +335,7 @@ private:
         const auto wire_limit = wire_limit_for<S>(st->config.max_message_size);
         if constexpr (!Family::is_websocket) {
             if (over_limit) {
+                st->stats.refused_max_connections++;
                 st->log->warn("refused a connection: max_connections ({}) reached", st->config.max_connections);
                 co_return std::nullopt;
             }
@@ -183,8 +343,9 @@ private:
             opts.max_message_size = wire_limit;
             co_return detail::upgraded<stream_type>{stream_type(std::move(stream), opts), {}};
         } else {
-            detail::http_front_options front{st->config.ws_path, wire_limit, deadline, over_limit,
-                                             S::name, make_admission(st)};
+            detail::http_front_options front{st->config.ws_path, wire_limit, deadline, S::name,
+                                             make_admission(st, over_limit)};
+            const auto http_handler = make_http_handler(st);
             transport::websocket_options ws_opts;
             ws_opts.max_message_size = wire_limit;
             ws_opts.upgrade_timeout = st->config.handshake_timeout;
@@ -197,9 +358,9 @@ private:
                     st->log->info("TLS handshake failed: {}", ec.message());
                     co_return std::nullopt;
                 }
-                co_return co_await detail::http_front(std::move(tls_stream), front, ws_opts, st->http_handler, *st->log);
+                co_return co_await detail::http_front(std::move(tls_stream), front, ws_opts, http_handler, *st->log);
             } else {
-                co_return co_await detail::http_front(std::move(stream), front, ws_opts, st->http_handler, *st->log);
+                co_return co_await detail::http_front(std::move(stream), front, ws_opts, http_handler, *st->log);
             }
         }
     }

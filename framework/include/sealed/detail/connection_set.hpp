@@ -41,6 +41,7 @@ struct connection_entry {
     std::uint64_t id;
     net::strand<net::io_context::executor_type> strand;
     net::cancellation_signal signal;  // emitted on the strand by cancel_all()
+    std::atomic<bool> established{false};  // past the handshake: stop() closes it politely
 };
 using connection_ticket = std::shared_ptr<connection_entry>;
 
@@ -56,14 +57,16 @@ public:
     }
     std::size_t size() const noexcept { return registry_->count.load(std::memory_order_relaxed); }
 
-    void cancel_all() {
+    // Cancels connections still in their handshake (all of them with include_established).
+    void cancel_all(bool include_established = false) {
         // Collected under the lock, released outside it: dropping the last reference to an
         // entry runs its destructor, which takes the same lock.
         std::vector<connection_ticket> live;
         {
             std::lock_guard lock(registry_->mutex);
             for (auto& [id, weak] : registry_->entries)
-                if (auto entry = weak.lock()) live.push_back(std::move(entry));
+                if (auto entry = weak.lock(); entry && (include_established || !entry->established))
+                    live.push_back(std::move(entry));
         }
         for (auto& entry : live)
             net::post(entry->strand, [entry] { entry->signal.emit(net::cancellation_type::terminal); });

@@ -1,6 +1,6 @@
 // The HTTP side of a WebSocket listener: reads requests under the handshake deadline, answers
-// plain requests (app routes, 404), refuses upgrades that admission rejects (wrong path,
-// max_connections → 503, the scheme's own checks), and upgrades the rest.
+// plain requests (app routes, 404), refuses upgrades to another path (404) and those the
+// admission hook rejects (max_connections, Origin, the scheme's checks), and upgrades the rest.
 #pragma once
 
 #include <sealed/transport/websocket.hpp>
@@ -23,7 +23,6 @@ struct http_front_options {
     std::string_view ws_path;
     std::size_t body_limit = 1024 * 1024;
     std::chrono::steady_clock::time_point deadline;
-    bool over_limit = false;  // max_connections reached: upgrades get 503
     std::string_view scheme_name;
     admission_hook admit;
 };

@@ -1,0 +1,54 @@
+#include <sealed/metrics.hpp>
+
+#include <sstream>
+
+namespace sealed {
+namespace {
+
+void metric(std::ostringstream& out, const std::string& name, const char* type, const char* help,
+            std::uint64_t value, const std::string& labels = "") {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
+        << name << labels << ' ' << value << '\n';
+}
+
+}  // namespace
+
+std::string runtime_stats::render(const std::string& p) const {
+    std::ostringstream out;
+    metric(out, p + "_connections_open", "gauge", "Connections open now, handshakes included.", connections_open);
+    metric(out, p + "_connections_total", "counter", "Connections accepted.", connections_total);
+    out << "# HELP " << p << "_connections_refused_total Connections refused before the upgrade.\n"
+        << "# TYPE " << p << "_connections_refused_total counter\n"
+        << p << "_connections_refused_total{reason=\"max_connections\"} " << refused_max_connections << '\n'
+        << p << "_connections_refused_total{reason=\"origin\"} " << refused_origin << '\n'
+        << p << "_connections_refused_total{reason=\"admission\"} " << refused_admission << '\n';
+    metric(out, p + "_handshakes_ok_total", "counter", "Handshakes completed.", handshakes_ok);
+    out << "# HELP " << p << "_handshakes_failed_total Handshakes failed, by error.\n"
+        << "# TYPE " << p << "_handshakes_failed_total counter\n";
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [reason, n] : handshake_failures_)
+            out << p << "_handshakes_failed_total{error=\"" << reason << "\"} " << n << '\n';
+        out << "# HELP " << p << "_handshake_seconds Time from accept to an established session.\n"
+            << "# TYPE " << p << "_handshake_seconds histogram\n";
+        for (std::size_t i = 0; i < latency_bounds.size(); ++i)
+            out << p << "_handshake_seconds_bucket{le=\"" << latency_bounds[i] << "\"} " << latency_buckets_[i] << '\n';
+        out << p << "_handshake_seconds_bucket{le=\"+Inf\"} " << latency_count_ << '\n'
+            << p << "_handshake_seconds_sum " << latency_sum_ << '\n'
+            << p << "_handshake_seconds_count " << latency_count_ << '\n';
+    }
+    metric(out, p + "_messages_in_total", "counter", "Messages received and opened.", messages_in);
+    metric(out, p + "_messages_out_total", "counter", "Messages sealed and written.", messages_out);
+    metric(out, p + "_bytes_in_total", "counter", "Plaintext bytes received.", bytes_in);
+    metric(out, p + "_bytes_out_total", "counter", "Plaintext bytes sent.", bytes_out);
+    out << "# HELP " << p << "_dropped_total Messages dropped or connections closed by a policy.\n"
+        << "# TYPE " << p << "_dropped_total counter\n"
+        << p << "_dropped_total{reason=\"rate_limit\"} " << dropped_rate_limited << '\n'
+        << p << "_dropped_total{reason=\"duplicate\"} " << dropped_duplicate << '\n'
+        << p << "_dropped_total{reason=\"oversize\"} " << closed_oversize << '\n'
+        << p << "_dropped_total{reason=\"send_queue_full\"} " << closed_send_queue_full << '\n'
+        << p << "_dropped_total{reason=\"idle_timeout\"} " << closed_idle << '\n';
+    return out.str();
+}
+
+}  // namespace sealed
