@@ -66,7 +66,8 @@ inline boost::system::error_condition make_error_condition(condition c) noexcept
 
 // WebSocket close codes: RFC 6455's registry plus the ones the seed transports use.
 // 1003/1004 are the seed's "idle timeout" and "shutdown"; RFC 6455 calls 1003 "unsupported data"
-// and reserves 1004. docs/runtime.md says what goes on the wire.
+// and reserves 1004, which receivers (Beast, browsers, gorilla) refuse, so the WebSocket
+// transport sends 1004 as 1001 with reason "server shutdown". docs/runtime.md has the table.
 namespace close_code {
 inline constexpr std::uint16_t normal = 1000;
 inline constexpr std::uint16_t going_away = 1001;

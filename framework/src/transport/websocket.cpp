@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket/detail/frame.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <openssl/x509v3.h>
@@ -111,8 +112,12 @@ awaitable<error_code> websocket_stream<NextLayer>::async_write(const_bytes out, 
 template <class NextLayer>
 awaitable<void> websocket_stream<NextLayer>::async_close(const close_reason& reason) {
     if (!ws_->is_open()) co_return;
-    // A close frame holds 125 bytes: the code and at most 123 of reason.
-    websocket::close_reason cr(static_cast<websocket::close_code>(reason.code),
+    // A close frame holds 125 bytes: the code and at most 123 of reason. Codes RFC 6455 forbids
+    // on the wire (1004 reserved, 1005/1006/1015 local-only) make Beast, browsers and gorilla
+    // fail the connection, so they go out as 1001 (going away) with the reason text kept.
+    const bool sendable = websocket::detail::is_valid_close_code(reason.code);
+    websocket::close_reason cr(sendable ? static_cast<websocket::close_code>(reason.code)
+                                        : websocket::close_code::going_away,
                                std::string_view(reason.reason).substr(0, 123));
     // Bounded: a peer that never answers the close frame must not hold the coroutine.
     beast::get_lowest_layer(*ws_).expires_after(std::chrono::seconds(5));
