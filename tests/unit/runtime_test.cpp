@@ -336,3 +336,45 @@ TEST(runtime, metrics_endpoint_reports_connections_and_handshakes) {
 }
 
 }  // namespace
+
+namespace {
+
+// The client keeps its session up across a server restart: it reconnects (with backoff) to a new
+// server on the same port and handshakes again.
+TEST(runtime_client, reconnects_with_backoff_after_a_server_restart) {
+    fixture f;
+    f.start();
+    auto sessions = std::make_shared<int>(0);
+    auto failures = std::make_shared<int>(0);
+    const client_config ccfg;
+    const scheme::options opts{"phoenix"};
+    reconnect_policy policy;
+    policy.initial = 20ms;
+    policy.max = 200ms;
+    auto on_session = [sessions](test_client::channel_type& ch) -> awaitable<bool> {
+        ++*sessions;
+        auto m = as_bytes("x:ping");
+        if (co_await ch.async_send(m)) co_return false;
+        message_buffer in;
+        while (!co_await ch.async_receive(in)) {}  // until the server goes away
+        co_return *sessions >= 2;                  // done after the second session
+    };
+    net::co_spawn(f.io, test_client::run(f.io.get_executor(), f.url(), ccfg, opts, on_session, policy,
+                                         [failures](const error_code&) { ++*failures; }),
+                  net::detached);
+    run(f.io, [&]() -> awaitable<void> {
+        for (int i = 0; i < 200 && *sessions < 1; ++i) co_await sleep_for(5ms);
+        EXPECT_EQ(*sessions, 1);
+        co_await f.srv->async_stop();          // the server goes away ...
+        const auto port = f.port;
+        co_await sleep_for(150ms);             // ... the client fails to reconnect a few times ...
+        f.cfg.listen = "127.0.0.1:" + std::to_string(port);
+        f.start();                             // ... and a new one comes back on the same port
+        for (int i = 0; i < 400 && *sessions < 2; ++i) co_await sleep_for(5ms);
+        EXPECT_EQ(*sessions, 2);
+        EXPECT_GE(*failures, 1) << "the client should have retried while the server was down";
+        EXPECT_LE(*failures, 10) << "backoff should space the retries";
+    }(), 20s);
+}
+
+}  // namespace

@@ -9,7 +9,12 @@
 #include <sealed/transport/websocket.hpp>
 #include <sealed/url.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <functional>
 #include <memory>
+#include <random>
 
 namespace sealed {
 
@@ -48,7 +53,52 @@ public:
         return parse_and_connect(std::move(ex), std::string(target), client_config{}, scheme_options{});
     }
 
+    // Keeps a session up: connects, runs `on_session` until the channel fails, waits a backoff
+    // delay, and connects again (keys are re-derived by each new handshake, which is how ADR-0003
+    // clients recover after a server restart). Returns when cancelled or when `on_session`
+    // returns true ("done"). `on_connect_error` (optional) sees each failed attempt.
+    using session_fn = std::function<awaitable<bool>(channel_type&)>;
+    using error_fn = std::function<void(const error_code&)>;
+    static awaitable<void> run(net::any_io_executor ex, std::string_view target, const client_config& cfg,
+                               const scheme_options& opts, session_fn on_session, reconnect_policy policy = {},
+                               error_fn on_connect_error = {}) {
+        return do_run(std::move(ex), std::string(target), cfg, opts, std::move(on_session), policy,
+                      std::move(on_connect_error));
+    }
+
 private:
+    static awaitable<void> do_run(net::any_io_executor ex, std::string target, client_config cfg, scheme_options opts,
+                                  session_fn on_session, reconnect_policy policy, error_fn on_connect_error) {
+        co_await net::this_coro::throw_if_cancelled(false);
+        auto delay = policy.initial;
+        net::steady_timer timer(ex);
+        for (;;) {
+            auto channel = co_await connect(ex, std::string_view(target), cfg, opts);
+            if (channel) {
+                const auto started = std::chrono::steady_clock::now();
+                if (co_await on_session(*channel)) co_return;
+                const close_reason bye{close_code::normal, ""};
+                co_await channel->async_close(bye);
+                if (std::chrono::steady_clock::now() - started >= policy.reset_after) delay = policy.initial;
+            } else if (on_connect_error) {
+                on_connect_error(channel.error());
+            }
+            timer.expires_after(jittered(delay, policy.jitter));
+            auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+            if (ec) co_return;  // cancelled
+            auto cs = co_await net::this_coro::cancellation_state;
+            if (cs.cancelled() != net::cancellation_type::none) co_return;
+            delay = std::min(policy.max, std::chrono::duration_cast<std::chrono::milliseconds>(delay * policy.factor));
+        }
+    }
+
+    static std::chrono::milliseconds jittered(std::chrono::milliseconds d, double jitter) {
+        // Spreads reconnects so that clients of a restarted server do not all arrive at once.
+        static thread_local std::minstd_rand rng{std::random_device{}()};
+        std::uniform_real_distribution<double> spread(1.0 - jitter, 1.0 + jitter);
+        return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(d.count()) * spread(rng)));
+    }
+
     static awaitable<result<channel_type>> do_connect(net::any_io_executor ex, url target, client_config cfg,
                                                       scheme_options opts) {
         auto transport = co_await open(ex, target, cfg);
@@ -71,6 +121,9 @@ private:
             transport::websocket_options ws;
             ws.max_message_size = wire_limit_for<S>(cfg.max_message_size);
             ws.upgrade_timeout = cfg.connect_timeout;
+            // Beast pings at half the idle timeout; ping_interval + pong_timeout keeps the
+            // server's notion of "dead" and ours the same.
+            if (cfg.ping_interval.count() > 0) ws.idle_timeout = 2 * cfg.ping_interval + cfg.pong_timeout;
             if constexpr (Family::uses_tls) {
                 auto tls = cfg.tls_context;
                 if (!tls) {

@@ -42,9 +42,23 @@ struct server_config {
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
 
+// Reconnect with exponential backoff and jitter (client<>::run). A session that lasted longer
+// than `reset_after` starts the backoff over.
+struct reconnect_policy {
+    std::chrono::milliseconds initial = 100ms;
+    std::chrono::milliseconds max = 30s;
+    double factor = 2.0;
+    double jitter = 0.2;  // ± this fraction of each delay
+    std::chrono::milliseconds reset_after = 10s;
+};
+
 struct client_config {
     std::chrono::milliseconds connect_timeout = 10s;
     std::chrono::milliseconds handshake_timeout = 10s;
+    // WebSocket keepalive: a ping after ping_interval of silence; nothing received for
+    // ping_interval + pong_timeout closes the connection. Zero turns it off.
+    std::chrono::milliseconds ping_interval = 30s;
+    std::chrono::milliseconds pong_timeout = 10s;
     std::size_t max_message_size = 1024 * 1024;
     bool tls_verify_peer = true;  // wss: verify the server certificate
     std::string tls_ca_file;      // wss: trust anchors (empty: the system's)

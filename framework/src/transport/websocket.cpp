@@ -55,8 +55,10 @@ void configure(auto& ws, const websocket_options& opts, beast::role_type role) {
     ws.read_message_max(opts.max_message_size);
     websocket::stream_base::timeout t{};
     t.handshake_timeout = opts.upgrade_timeout;
-    t.idle_timeout = websocket::stream_base::none();  // keepalive is the runtime's job
-    t.keep_alive_pings = false;
+    // Servers run their own keepalive (ping_interval/pong_timeout); clients may use Beast's.
+    const bool keepalive = opts.idle_timeout > std::chrono::steady_clock::duration::zero();
+    t.idle_timeout = keepalive ? opts.idle_timeout : websocket::stream_base::none();
+    t.keep_alive_pings = keepalive;
     ws.set_option(t);
     const std::string agent = opts.user_agent;
     if (role == beast::role_type::server)

@@ -32,6 +32,9 @@ struct websocket_options {
     std::size_t max_message_size = 1024 * 1024;
     std::chrono::steady_clock::duration upgrade_timeout = std::chrono::seconds(10);
     std::string user_agent = "sealed";
+    // Beast's keepalive (clients): ping after half of idle_timeout without traffic, close after
+    // idle_timeout. Zero: off (servers run their own keepalive with ping_interval).
+    std::chrono::steady_clock::duration idle_timeout{};
 };
 
 template <class NextLayer>
