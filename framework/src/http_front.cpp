@@ -11,11 +11,7 @@ namespace {
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t header_limit = 8 * 1024;
 
-std::string remote_of(beast::tcp_stream& s) {
-    boost::system::error_code ec;
-    auto ep = s.socket().remote_endpoint(ec);
-    return ec ? std::string("unknown") : transport::to_string(ep);
-}
+using transport::remote_of;
 
 template <class Stream>
 awaitable<bool> write_response(Stream& stream, http_response res) {

@@ -70,8 +70,32 @@ inline sealed::awaitable<bool> eventually(const std::function<bool()>& ready,
     co_return true;
 }
 
+// What both kinds of pair share: the record of the current connection's server side.
+class recorded_server {
+public:
+    sealed::awaitable<bool> server_side_established() {
+        const std::function<bool()> ready = [r = record_] { return r->established; };
+        co_return co_await eventually(ready);
+    }
+    sealed::awaitable<sealed::error_code> server_side_error() {
+        auto r = record_;
+        const std::function<bool()> ready = [r] { return r->finished; };
+        co_await eventually(ready);
+        co_return r->error;
+    }
+    std::vector<sealed::bytes> server_received() const { return record_->received; }
+
+protected:
+    // A fresh record for the next connection.
+    void reset(bool server_closes_first) {
+        record_ = std::make_shared<server_record>();
+        record_->close_first = server_closes_first;
+    }
+    std::shared_ptr<server_record> record_ = std::make_shared<server_record>();
+};
+
 template <class Case, class Family = typename Case::family>
-class channel_pair {
+class channel_pair : public recorded_server {
     using scheme = typename Case::scheme;
     using server_type = sealed::server<Family, scheme>;
 
@@ -96,24 +120,12 @@ public:
     }
 
     sealed::awaitable<sealed::result<client_channel>> connect(bool server_closes_first = false) {
-        record_ = std::make_shared<server_record>();
-        record_->close_first = server_closes_first;
+        reset(server_closes_first);
         auto target = std::string(Family::url_scheme) + "://127.0.0.1:" + std::to_string(port_) + "/ws";
         co_return co_await sealed::client<Family, scheme>::connect(io_.get_executor(), target, client_cfg_,
                                                                    Case::client_options());
     }
 
-    sealed::awaitable<bool> server_side_established() {
-        const std::function<bool()> ready = [r = record_] { return r->established; };
-        co_return co_await eventually(ready);
-    }
-    sealed::awaitable<sealed::error_code> server_side_error() {
-        auto r = record_;
-        const std::function<bool()> ready = [r] { return r->finished; };
-        co_await eventually(ready);
-        co_return r->error;
-    }
-    std::vector<sealed::bytes> server_received() const { return record_->received; }
     void stop() { server_->stop(); }
 
 private:
@@ -121,11 +133,10 @@ private:
     std::unique_ptr<server_type> server_;
     sealed::client_config client_cfg_;
     std::uint16_t port_ = 0;
-    std::shared_ptr<server_record> record_ = std::make_shared<server_record>();
 };
 
 template <class Case>
-class channel_pair<Case, memory> {
+class channel_pair<Case, memory> : public recorded_server {
     using scheme = typename Case::scheme;
     using cipher = sealed::cipher_of<scheme>;
 
@@ -136,8 +147,7 @@ public:
 
     sealed::awaitable<sealed::result<client_channel>> connect(bool server_closes_first = false) {
         using result_type = sealed::result<client_channel>;
-        record_ = std::make_shared<server_record>();
-        record_->close_first = server_closes_first;
+        reset(server_closes_first);
         auto [client_end, server_end] = sealed::transport::memory_stream::make_pair(
             io_.get_executor(), {sealed::wire_limit_for<scheme>(max_message_)});
         boost::asio::co_spawn(io_, serve(std::move(server_end), record_, max_message_), boost::asio::detached);
@@ -148,17 +158,6 @@ public:
                               sealed::channel_options{max_message_});
     }
 
-    sealed::awaitable<bool> server_side_established() {
-        const std::function<bool()> ready = [r = record_] { return r->established; };
-        co_return co_await eventually(ready);
-    }
-    sealed::awaitable<sealed::error_code> server_side_error() {
-        auto r = record_;
-        const std::function<bool()> ready = [r] { return r->finished; };
-        co_await eventually(ready);
-        co_return r->error;
-    }
-    std::vector<sealed::bytes> server_received() const { return record_->received; }
     void stop() {}
 
 private:
@@ -178,7 +177,6 @@ private:
 
     sealed::net::io_context& io_;
     std::size_t max_message_;
-    std::shared_ptr<server_record> record_ = std::make_shared<server_record>();
 };
 
 }  // namespace sealed_test

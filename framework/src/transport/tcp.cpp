@@ -10,12 +10,6 @@ namespace {
 
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 
-std::string remote_of(beast::tcp_stream& s) {
-    boost::system::error_code ec;
-    auto ep = s.socket().remote_endpoint(ec);
-    return ec ? std::string("unknown") : to_string(ep);
-}
-
 void close_socket(beast::tcp_stream& s) {
     boost::system::error_code ignored;
     s.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);

@@ -74,13 +74,13 @@ void set_nodelay(beast::tcp_stream& s) {
     s.socket().set_option(net::ip::tcp::no_delay(true), ignored);
 }
 
+}  // namespace
+
 std::string remote_of(beast::tcp_stream& s) {
     boost::system::error_code ec;
     auto ep = s.socket().remote_endpoint(ec);
     return ec ? std::string("unknown") : to_string(ep);
 }
-
-}  // namespace
 
 std::string to_string(const tcp_endpoint& ep) {
     auto addr = ep.address();

@@ -24,6 +24,13 @@ inline std::string provider_name(const testing::TestParamInfo<sealed::crypto::pr
     return std::string(sealed::crypto::to_string(info.param));
 }
 
+// Bytes first..last inclusive (the RFC vectors' keys and nonces are such ranges).
+inline sealed::bytes range_bytes(int first, int last) {
+    sealed::bytes b;
+    for (int i = first; i <= last; ++i) b.push_back(static_cast<sealed::byte>(i));
+    return b;
+}
+
 inline auto all_providers() {
     const auto ps = sealed::crypto::compiled_providers();
     return testing::ValuesIn(ps.begin(), ps.end());

@@ -22,14 +22,10 @@ using sealed::as_bytes;
 using sealed::errc;
 using sealed_test::hex;
 using sealed_test::unhex;
+using sealed_test::range_bytes;
 
 namespace {
 
-sealed::bytes range_bytes(int first, int last) {  // first..last inclusive
-    sealed::bytes b;
-    for (int i = first; i <= last; ++i) b.push_back(static_cast<sealed::byte>(i));
-    return b;
-}
 
 class Kat : public testing::TestWithParam<provider> {};
 

@@ -92,6 +92,8 @@ awaitable<result<beast::tcp_stream>> async_connect_tcp(net::any_io_executor ex, 
                                                        std::chrono::steady_clock::duration timeout);
 
 std::string to_string(const tcp_endpoint& ep);
+// The peer of a connected stream as text ("unknown" when the socket no longer knows).
+std::string remote_of(beast::tcp_stream& s);
 
 }  // namespace transport
 

@@ -1,0 +1,110 @@
+#include <sealed/ecdh_gcm/scheme.hpp>
+
+#include <sealed/crypto/encoding.hpp>
+#include <sealed/crypto/kdf.hpp>
+#include <sealed/crypto/random.hpp>
+
+namespace sealed::ecdh_gcm {
+namespace {
+
+bytes to_bytes(const std::string& s) { return bytes(s.begin(), s.end()); }
+
+std::string new_client_id() { return crypto::hex_encode(crypto::random_array<16>()); }
+
+}  // namespace
+
+handshake::handshake(role r, options opts) : role_(r), options_(std::move(opts)) {}
+
+next_action<cipher> handshake::start() {
+    if (role_ == role::server) return next_action<cipher>::read();
+    boost::json::object data;
+    data["type"] = "Bearer";
+    data["token"] = options_.token;
+    if (options_.encrypt) {
+        client_key_.emplace(crypto::p256_private_key::generate());
+        data["clientPublicKey"] = crypto::base64_encode(client_key_->public_key().bytes());
+    }
+    return next_action<cipher>::write_then_read(to_bytes(wire::make_frame("authenticate", data)), message_kind::text);
+}
+
+next_action<cipher> handshake::resume(const_bytes in) {
+    return role_ == role::server ? server_resume(in) : client_resume(in);
+}
+
+// An error event, then close with the error's IGNIS code.
+next_action<cipher> handshake::refuse(error e, std::string_view message) {
+    return next_action<cipher>::fail(e, close_reason{close_code_for(e), std::string(message)})
+        .and_write(to_bytes(wire::make_error(e, message)), message_kind::text);
+}
+
+result<crypto::aead> handshake::derive(const crypto::p256_private_key& mine, const crypto::p256_public_key& peer,
+                                       const_bytes salt) const {
+    auto shared = mine.agree(peer);
+    if (!shared) return shared.error();
+    secure_bytes key(32);
+    if (auto ec = crypto::hkdf_sha256(*shared, salt, as_bytes(options_.hkdf_info), key)) return ec;
+    return crypto::aead::create(crypto::aead_algorithm::aes256_gcm, key);
+}
+
+next_action<cipher> handshake::server_resume(const_bytes in) {
+    auto frame = wire::parse_frame(as_string_view(in));
+    if (!frame) {  // IGNIS answers with an error event and keeps waiting for authenticate
+        auto a = next_action<cipher>::read();
+        return std::move(a).and_write(to_bytes(wire::make_error(error::invalid_message_format, "Invalid message format")),
+                                      message_kind::text);
+    }
+    if (frame->event == "heartbeat") return next_action<cipher>::read();
+    if (frame->event != "authenticate") {
+        auto a = next_action<cipher>::read();
+        return std::move(a).and_write(to_bytes(wire::make_error(error::not_authenticated, "Not authenticated")),
+                                      message_kind::text);
+    }
+    const auto auth = wire::parse_authenticate(frame->data);
+    std::optional<std::string> user;
+    if (options_.authenticate)
+        user = options_.authenticate(auth.token);
+    else if (!auth.token.empty())
+        user = auth.token;
+    if (!user) return refuse(error::authentication_failed, "Authentication failed");
+
+    wire::connected reply{new_client_id(), *user, wire::iso8601_now(), {}, {}};
+    if (!auth.client_public_key) {
+        if (options_.require_encryption) return refuse(error::encryption_required, "Encryption required");
+        return next_action<cipher>::done({cipher{}, *user, {}}).and_write(to_bytes(wire::make_connected(reply)),
+                                                                           message_kind::text);
+    }
+    auto raw = crypto::base64_decode(*auth.client_public_key);
+    if (!raw) return refuse(error::invalid_public_key, "Invalid public key");
+    auto peer = crypto::p256_public_key::from_sec1(*raw);
+    if (!peer) return refuse(error::invalid_public_key, "Invalid public key");
+
+    auto mine = crypto::p256_private_key::generate();
+    auto salt = crypto::random_array<salt_size>();
+    auto key = derive(mine, *peer, salt);
+    if (!key) return refuse(error::invalid_public_key, "Invalid public key");
+    reply.server_public_key = crypto::base64_encode(mine.public_key().bytes());
+    reply.salt = crypto::base64_encode(salt);
+    return next_action<cipher>::done({cipher(std::move(*key)), *user, {}})
+        .and_write(to_bytes(wire::make_connected(reply)), message_kind::text);
+}
+
+next_action<cipher> handshake::client_resume(const_bytes in) {
+    auto frame = wire::parse_frame(as_string_view(in));
+    if (!frame) return next_action<cipher>::fail(error::invalid_message_format);
+    if (frame->event == "error") return next_action<cipher>::fail(error::authentication_failed);
+    if (frame->event != "connected") return next_action<cipher>::read();  // heartbeats and the like
+    auto connected = wire::parse_connected(frame->data);
+    if (!connected) return next_action<cipher>::fail(connected.error());
+    if (!client_key_) return next_action<cipher>::done({cipher{}, connected->id, {}});
+    auto raw = crypto::base64_decode(connected->server_public_key);
+    auto salt = crypto::base64_decode(connected->salt);
+    if (!raw || !salt) return next_action<cipher>::fail(error::invalid_public_key);
+    auto peer = crypto::p256_public_key::from_sec1(*raw);
+    if (!peer) return next_action<cipher>::fail(error::invalid_public_key);
+    auto key = derive(*client_key_, *peer, *salt);
+    if (!key) return next_action<cipher>::fail(key.error());
+    client_key_.reset();  // ephemeral: gone once used
+    return next_action<cipher>::done({cipher(std::move(*key)), connected->id, {}});
+}
+
+}  // namespace sealed::ecdh_gcm
