@@ -31,6 +31,21 @@ constexpr std::size_t botan_hmac_max_key = 4096;
 
 Botan::RandomNumberGenerator& rng() { return Botan::system_rng(); }
 
+// Runs a Botan key agreement and copies its secret out; Botan throws on a bad peer point.
+template <class Derive>
+error_code agree_into(mutable_bytes secret, Derive derive) {
+    try {
+        const Botan::secure_vector<uint8_t> shared = derive();
+        if (shared.size() != secret.size()) return errc::crypto_failure;
+        std::memcpy(secret.data(), shared.data(), shared.size());
+        return {};
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (...) {
+        return errc::invalid_public_key;
+    }
+}
+
 // The hash and MAC objects keep state between calls, so each thread has its own and the
 // per-call path does not allocate.
 Botan::HashFunction& thread_sha256() {
@@ -70,18 +85,11 @@ public:
     explicit p256_key(const Botan::BigInt& scalar) : key_(rng(), p256_group(), scalar) {}
 
     error_code agree(const_bytes peer, mutable_bytes secret) const override {
-        try {
+        return agree_into(secret, [&] {
             // "Raw": the x-coordinate of d·Q, no KDF, as WebCrypto's deriveBits.
             const Botan::PK_Key_Agreement ka(key_, rng(), "Raw");
-            const Botan::SymmetricKey shared = ka.derive_key(0, peer.data(), peer.size());
-            if (shared.size() != secret.size()) return errc::crypto_failure;
-            std::memcpy(secret.data(), shared.begin(), shared.size());
-            return {};
-        } catch (const std::bad_alloc&) {
-            throw;
-        } catch (...) {
-            return errc::invalid_public_key;
-        }
+            return ka.derive_key(0, peer.data(), peer.size()).bits_of();
+        });
     }
 
     void export_private(mutable_bytes out) const override {
@@ -99,16 +107,7 @@ public:
     explicit x25519_key(const Botan::secure_vector<uint8_t>& raw) : key_(raw) {}
 
     error_code agree(const_bytes peer, mutable_bytes secret) const override {
-        try {
-            const Botan::secure_vector<uint8_t> shared = key_.agree(peer.data(), peer.size());
-            if (shared.size() != secret.size()) return errc::crypto_failure;
-            std::memcpy(secret.data(), shared.data(), shared.size());
-            return {};
-        } catch (const std::bad_alloc&) {
-            throw;
-        } catch (...) {
-            return errc::invalid_public_key;
-        }
+        return agree_into(secret, [&] { return key_.agree(peer.data(), peer.size()); });
     }
 
     void export_private(mutable_bytes out) const override {

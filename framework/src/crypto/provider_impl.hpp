@@ -16,12 +16,17 @@
 
 namespace sealed::crypto::detail {
 
-class private_key_impl {
+// Base of every provider object: owned through a unique_ptr, never copied (key material).
+class provider_object {
 public:
-    private_key_impl() = default;
-    private_key_impl(const private_key_impl&) = delete;
-    private_key_impl& operator=(const private_key_impl&) = delete;
-    virtual ~private_key_impl() = default;
+    provider_object() = default;
+    provider_object(const provider_object&) = delete;
+    provider_object& operator=(const provider_object&) = delete;
+    virtual ~provider_object() = default;
+};
+
+class private_key_impl : public provider_object {
+public:
 
     // `peer` was validated by the caller (SEC1 on the curve for P-256, 32 bytes for X25519);
     // writes exactly 32 bytes.
@@ -30,12 +35,8 @@ public:
     virtual void export_private(mutable_bytes out) const = 0;
 };
 
-class aead_impl {
+class aead_impl : public provider_object {
 public:
-    aead_impl() = default;
-    aead_impl(const aead_impl&) = delete;
-    aead_impl& operator=(const aead_impl&) = delete;
-    virtual ~aead_impl() = default;
 
     // Sizes were checked by the caller; out may alias the input exactly (in place).
     virtual error_code seal(const_bytes nonce, const_bytes aad, const_bytes plaintext,
@@ -45,12 +46,8 @@ public:
                             mutable_bytes out) = 0;
 };
 
-class stream_impl {
+class stream_impl : public provider_object {
 public:
-    stream_impl() = default;
-    stream_impl(const stream_impl&) = delete;
-    stream_impl& operator=(const stream_impl&) = delete;
-    virtual ~stream_impl() = default;
     virtual void apply(const_bytes in, mutable_bytes out) noexcept = 0;
 };
 
