@@ -9,10 +9,12 @@
 #include <sealed/transport/websocket.hpp>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -73,22 +75,26 @@ int run(net::io_context& io, Server& srv, unsigned threads) {
     std::printf("listening on %s\n", transport::to_string(*bound).c_str());
     std::fflush(stdout);
 
+    // On a signal: stop the server (close 1004→1001 to everyone), then poll until every
+    // connection has ended or stop_timeout passed, then stop the io_context. The poller lives in
+    // this frame, which outlives io.run(): no handler owns itself.
+    net::steady_timer stop_timer(io);
+    std::chrono::steady_clock::time_point stop_started;
+    std::function<void(error_code)> poll_until_stopped = [&](error_code) {
+        if (srv.active_connections() == 0 ||
+            std::chrono::steady_clock::now() - stop_started > srv.config().stop_timeout) {
+            io.stop();
+            return;
+        }
+        stop_timer.expires_after(std::chrono::milliseconds(20));
+        stop_timer.async_wait(poll_until_stopped);
+    };
     signals.async_wait([&](const error_code& ec, int) {
         if (ec) return;
         log::get("app")->info("signal received, stopping");
         srv.stop();
-        // Connections close on the io_context; stop it once they are gone (bounded).
-        auto deadline = std::make_shared<net::steady_timer>(io, std::chrono::seconds(5));
-        auto poll = std::make_shared<std::function<void(error_code)>>();
-        *poll = [&io, &srv, deadline, poll, started = std::chrono::steady_clock::now()](error_code) {
-            if (srv.active_connections() == 0 || std::chrono::steady_clock::now() - started > std::chrono::seconds(5)) {
-                io.stop();
-                return;
-            }
-            deadline->expires_after(std::chrono::milliseconds(20));
-            deadline->async_wait(*poll);
-        };
-        (*poll)({});
+        stop_started = std::chrono::steady_clock::now();
+        poll_until_stopped({});
     });
 
     std::vector<std::thread> pool;
