@@ -27,6 +27,16 @@ elseif(SEALED_SANITIZE STREQUAL "thread")
 elseif(NOT SEALED_SANITIZE STREQUAL "none")
   message(FATAL_ERROR "SEALED_SANITIZE must be none, address or thread")
 endif()
+# Fuzz builds instrument everything for coverage (the fuzz targets link libFuzzer itself) and
+# run under ASan+UBSan, so a bug anywhere a parser reaches is found.
+if(SEALED_BUILD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SEALED_BUILD_FUZZ needs clang (CXX=clang++)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 
 # Warnings for our own targets only (third-party headers come in as system includes).
 function(sealed_warnings target)

@@ -32,10 +32,16 @@ protected:
         drain(io);
     }
 
+    // A message of about n bytes: arbitrary bytes, or what the scheme's apps send (a Case with
+    // message(n, seed) makes it, e.g. a JSON event for ECDH-GCM).
     static sealed::bytes pattern(std::size_t n, std::uint8_t seed) {
-        sealed::bytes b(n);
-        std::iota(b.begin(), b.end(), seed);
-        return b;
+        if constexpr (requires { { Case::message(n, seed) } -> std::same_as<sealed::bytes>; }) {
+            return Case::message(n, seed);
+        } else {
+            sealed::bytes b(n);
+            std::iota(b.begin(), b.end(), seed);
+            return b;
+        }
     }
 };
 
@@ -54,7 +60,7 @@ TYPED_TEST_P(conformance, messages_round_trip_in_order) {
         auto client = co_await this->pair.connect();
         if (!client) co_return ADD_FAILURE() << client.error().message();
         const std::vector<sealed::bytes> messages = {
-            {}, this->pattern(1, 7), this->pattern(64 * 1024, 1), this->pattern(this->max_message, 3)};
+            this->pattern(0, 0), this->pattern(1, 7), this->pattern(64 * 1024, 1), this->pattern(this->max_message, 3)};
         for (const auto& m : messages)
             EXPECT_FALSE(co_await client->async_send(m)) << "send of " << m.size() << " bytes";
         sealed::message_buffer echo;
@@ -82,7 +88,7 @@ TYPED_TEST_P(conformance, oversized_message_is_refused) {
         EXPECT_FALSE(co_await client->async_send(one));
         sealed::message_buffer echo;
         EXPECT_FALSE(co_await client->async_receive(echo));
-        EXPECT_EQ(echo.size(), 10u);
+        EXPECT_EQ(echo.size(), one.size());
     }());
 }
 
@@ -103,11 +109,17 @@ TYPED_TEST_P(conformance, tampered_wire_bytes_are_refused) {
                 std::size_t at = where == 0 ? 0 : where == 1 ? bytes.size() / 2 : bytes.size() - 1;
                 bytes[at] ^= 0x01;
                 EXPECT_FALSE(co_await client->transport().async_write(wire.bytes(), wire.kind()));
-                // The server refuses it and closes: the client sees the connection end.
+                // The server refuses it: it closes (the client sees the connection end), or — for
+                // schemes that answer bad frames, like ECDH-GCM's error events — it answers with
+                // a refusal. Either way the app never sees it.
                 sealed::message_buffer reply;
-                EXPECT_TRUE(co_await client->async_receive(reply)) << "tampered message was answered";
-                auto error = co_await fresh.server_side_error();
-                EXPECT_TRUE(error) << "server accepted a tampered message";
+                if (auto ec = co_await client->async_receive(reply)) {
+                    auto error = co_await fresh.server_side_error();
+                    EXPECT_TRUE(error) << "server accepted a tampered message";
+                } else {
+                    EXPECT_FALSE(std::equal(secret.begin(), secret.end(), reply.bytes().begin(), reply.bytes().end()))
+                        << "tampered message was echoed";
+                }
                 EXPECT_TRUE(fresh.server_received().empty()) << "plaintext delivered from tampered bytes";
             }());
             fresh.stop();

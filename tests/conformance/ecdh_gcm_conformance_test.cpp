@@ -15,6 +15,16 @@ struct ecdh_gcm_case {
         o.token = "conformance-user";
         return o;
     }
+    // Apps exchange inner events: {"event":"m","data":"<filler>"}, n bytes (at least 23).
+    static sealed::bytes message(std::size_t n, std::uint8_t seed) {
+        const std::string prefix = R"({"event":"m","data":")", suffix = R"("})";
+        const std::size_t overhead = prefix.size() + suffix.size();
+        const std::size_t filler = n >= overhead ? n - overhead : n;
+        std::string text = prefix;
+        for (std::size_t i = 0; i < filler; ++i) text += static_cast<char>('a' + (i + seed) % 26);
+        text += suffix;
+        return sealed::bytes(text.begin(), text.end());
+    }
 };
 
 using ecdh_gcm_cases = ::testing::Types<ecdh_gcm_case<memory>, ecdh_gcm_case<sealed::ws>, ecdh_gcm_case<sealed::wss>>;

@@ -37,6 +37,7 @@ struct server_config {
     policy::rate_limit rate_limit{100, 50};          // per connection: burst, refill per second
     std::chrono::milliseconds dedup_ttl = std::chrono::minutes(5);
     std::size_t send_queue_limit = 1024;             // messages queued per connection before 1008
+    std::size_t max_rooms = 64;                      // rooms one connection may be in
     std::string metrics_path = "/metrics";           // Prometheus text; empty: no endpoint
     std::chrono::milliseconds stop_timeout = 5s;     // how long stop() waits for connections
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());

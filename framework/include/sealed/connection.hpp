@@ -6,6 +6,8 @@
 
 #include <sealed/config.hpp>
 #include <sealed/concepts.hpp>
+#include <sealed/control.hpp>
+#include <sealed/detail/room_index.hpp>
 #include <sealed/log.hpp>
 #include <sealed/metrics.hpp>
 #include <sealed/policy/deduplicator.hpp>
@@ -20,6 +22,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +34,7 @@ struct connection_context {
     const server_config* config = nullptr;
     runtime_stats* stats = nullptr;
     policy::deduplicator* dedup = nullptr;
+    detail::room_index* rooms = nullptr;
     std::shared_ptr<spdlog::logger> log;
 };
 
@@ -40,38 +44,55 @@ public:
     using channel_type = Channel;
     using strand_type = net::strand<net::io_context::executor_type>;
     using clock = std::chrono::steady_clock;
+    // Decides which of the rooms a client asked to join it may join (the app's policy).
+    using join_filter = std::function<std::vector<std::string>(connection&, std::vector<std::string> rooms)>;
 
-    connection(Channel channel, strand_type strand, std::uint64_t id, connection_context ctx)
+    connection(Channel channel, strand_type strand, std::uint64_t id, connection_context ctx,
+               const join_filter* filter = nullptr)
         : channel_(std::move(channel)), strand_(std::move(strand)), id_(id), ctx_(std::move(ctx)),
-          bucket_(ctx_.config->rate_limit), writer_idle_(strand_, clock::time_point::max()),
-          last_activity_(clock::now()) {}
+          join_filter_(filter), bucket_(ctx_.config->rate_limit),
+          writer_idle_(strand_, clock::time_point::max()), last_activity_(clock::now()),
+          last_message_(last_activity_),
+          session_id_(channel_.session_id().empty() ? std::to_string(id) : channel_.session_id()) {}
 
     // --- for the app handler, on this connection's strand ---------------------------------
 
-    // The next message that passed the policies (rate limit, dedup), opened.
+    // The next app message that passed the policies (rate limit, dedup), opened. The scheme's
+    // own messages (heartbeats, join/leave) are handled here and not returned; a message that
+    // fails to open is answered as the cipher says and either dropped or ends the connection.
     awaitable<error_code> async_receive(message_buffer& out) {
         for (;;) {
-            if (auto ec = co_await channel_.async_receive(out)) {
-                if (ec == errc::message_too_big) ctx_.stats->closed_oversize++;
-                co_return ec;
-            }
-            last_activity_ = clock::now();
-            if (!bucket_.try_take()) {
+            auto ec = co_await channel_.async_receive(out);
+            if (ec != errc::transport_closed) last_message_ = last_activity_ = clock::now();
+            const bool allowed = bucket_.try_take();
+            if (!allowed) {
                 ctx_.stats->dropped_rate_limited++;
                 warn_rate_limited();
-                continue;
             }
+            if (ec) {
+                if (handle_receive_failure(ec, allowed)) continue;
+                co_return ec;
+            }
+            if (!allowed) continue;
             if constexpr (requires { { S::message_id(out.bytes()) } -> std::convertible_to<std::optional<std::string_view>>; }) {
                 if (auto message_id = S::message_id(out.bytes()); message_id && ctx_.dedup->seen(*message_id)) {
                     ctx_.stats->dropped_duplicate++;
                     continue;
                 }
             }
+            if constexpr (requires { { S::inspect(out.bytes()) } -> std::same_as<inbound>; }) {
+                if (!deliver(S::inspect(out.bytes()))) continue;
+            }
             ctx_.stats->messages_in++;
             ctx_.stats->bytes_in += out.size();
             co_return error_code{};
         }
     }
+
+    // Rooms: membership lives in the server's index (send_to_room reads it from any thread).
+    void join(const std::string& room) { ctx_.rooms->join(id_, room); }
+    bool leave(const std::string& room) { return ctx_.rooms->leave(id_, room); }
+    std::vector<std::string> rooms() const { return ctx_.rooms->rooms_of(id_); }
 
     // Queues a message; errc::send_queue_full (and the connection closes with 1008) when the
     // peer reads too slowly, errc::transport_closed once closing.
@@ -101,17 +122,74 @@ public:
 
     std::uint64_t id() const noexcept { return id_; }
     const std::string& peer_id() const noexcept { return channel_.peer_id(); }
+    // The scheme's name for this connection (IGNIS's client id), else the numeric id.
+    const std::string& session_id() const noexcept { return session_id_; }
     std::string remote_endpoint() const { return channel_.remote_endpoint(); }
     Channel& channel() noexcept { return channel_; }
     const strand_type& strand() const noexcept { return strand_; }
     bool closing() const noexcept { return closing_.load(); }
 
-    // Keepalive: time since the last message or pong, and a hook for the transport's pongs.
+    // Keepalive: time since the last message or pong, and a hook for the transport's pongs;
+    // liveness: time since the last message (pongs do not count).
     clock::duration idle_for() const noexcept { return clock::now() - last_activity_; }
+    clock::duration silent_for() const noexcept { return clock::now() - last_message_; }
     void note_activity() noexcept { last_activity_ = clock::now(); }
 
 private:
-    error_code enqueue(bytes message, message_kind kind) {
+    struct queued {
+        bytes data;
+        message_kind kind;
+        bool sealed;  // false: written as is (the scheme's clear-text replies)
+    };
+
+    // true: the message is dropped and the connection goes on.
+    bool handle_receive_failure(const error_code& ec, bool allowed) {
+        auto reply = channel_.take_failure_reply();
+        if (reply && allowed) enqueue({std::move(reply->data), reply->kind, false});
+        if (!channel_.failure()) {
+            ctx_.stats->dropped_failed_open++;
+            ctx_.log->debug("connection {} ({}): dropped a message: {}", id_, remote_endpoint(), ec.message());
+            return true;
+        }
+        if (ec == errc::message_too_big) ctx_.stats->closed_oversize++;
+        if (const auto& how = channel_.failure_close()) {
+            ctx_.log->info("connection {} ({}): closing: {}", id_, remote_endpoint(), ec.message());
+            request_close(*how);
+        }
+        return false;
+    }
+
+    // true: an app message.
+    bool deliver(inbound message) {
+        switch (message.what) {
+        case inbound::kind::app: return true;
+        case inbound::kind::heartbeat: return false;
+        case inbound::kind::refused:
+            ctx_.stats->dropped_invalid++;
+            if (message.reply) enqueue({std::move(message.reply->data), message.reply->kind, false});
+            return false;
+        case inbound::kind::join: {
+            auto allowed = join_filter_ && *join_filter_ ? (*join_filter_)(*this, std::move(message.rooms))
+                                                         : std::move(message.rooms);
+            for (const auto& room : allowed) {
+                if (ctx_.rooms->count_of(id_) >= ctx_.config->max_rooms && !ctx_.rooms->contains(id_, room)) {
+                    ctx_.log->warn("connection {} ({}): max_rooms ({}) reached, not joining more", id_,
+                                   remote_endpoint(), ctx_.config->max_rooms);
+                    break;
+                }
+                join(room);
+            }
+            return false;
+        }
+        case inbound::kind::leave:
+            for (const auto& room : message.rooms) leave(room);
+            return false;
+        }
+        return false;
+    }
+
+    error_code enqueue(bytes message, message_kind kind) { return enqueue({std::move(message), kind, true}); }
+    error_code enqueue(queued message) {
         if (closing_) return errc::transport_closed;
         if (queue_.size() >= ctx_.config->send_queue_limit) {
             ctx_.stats->closed_send_queue_full++;
@@ -121,7 +199,7 @@ private:
             request_close({close_code::policy_violation, "send queue full"});
             return errc::send_queue_full;
         }
-        queue_.push_back({std::move(message), kind});
+        queue_.push_back(std::move(message));
         start_writer();
         return {};
     }
@@ -142,9 +220,9 @@ private:
     static awaitable<void> write_loop(std::shared_ptr<connection> self) {
         co_await net::this_coro::throw_if_cancelled(false);
         while (!self->queue_.empty() && !self->write_failed_) {
-            auto [message, kind] = std::move(self->queue_.front());
+            auto message = std::move(self->queue_.front());
             self->queue_.pop_front();
-            if (auto ec = co_await self->write_with_timeout(message, kind)) {
+            if (auto ec = co_await self->write_with_timeout(message)) {
                 self->write_failed_ = true;
                 self->closing_ = true;
                 self->queue_.clear();
@@ -155,7 +233,7 @@ private:
                 break;
             }
             self->ctx_.stats->messages_out++;
-            self->ctx_.stats->bytes_out += message.size();
+            self->ctx_.stats->bytes_out += message.data.size();
         }
         if (self->pending_close_ && !self->write_failed_) {
             const close_reason reason = *self->pending_close_;
@@ -165,10 +243,12 @@ private:
         self->writer_idle_.cancel();
     }
 
-    awaitable<error_code> write_with_timeout(const bytes& message, message_kind kind) {
+    awaitable<error_code> write_with_timeout(const queued& message) {
         using namespace net::experimental::awaitable_operators;
         net::steady_timer timer(strand_, ctx_.config->write_timeout);
-        auto winner = co_await (channel_.async_send(message, kind) || timer.async_wait(net::as_tuple(net::use_awaitable)));
+        auto write = message.sealed ? channel_.async_send(message.data, message.kind)
+                                    : channel_.transport().async_write(message.data, message.kind);
+        auto winner = co_await (std::move(write) || timer.async_wait(net::as_tuple(net::use_awaitable)));
         if (winner.index() == 1) co_return errc::timeout;
         co_return std::get<0>(winner);
     }
@@ -185,15 +265,18 @@ private:
     strand_type strand_;
     std::uint64_t id_;
     connection_context ctx_;
+    const join_filter* join_filter_;
     policy::token_bucket bucket_;
-    std::deque<std::pair<bytes, message_kind>> queue_;
+    std::deque<queued> queue_;
     bool writing_ = false;
     bool write_failed_ = false;
     std::atomic<bool> closing_{false};
     std::optional<close_reason> pending_close_;
     net::steady_timer writer_idle_;
     clock::time_point last_activity_;
+    clock::time_point last_message_;
     clock::time_point last_rate_warning_{};
+    std::string session_id_;
 };
 
 }  // namespace sealed

@@ -20,6 +20,9 @@ struct established {
     std::string peer_id;           // scheme-defined: a node id, a user id, a DID; may be empty
     bytes leftover;                // wire bytes that arrived with the last handshake message and
                                    // belong to the session (stream schemes); opened first
+    std::string session_id;        // the scheme's name for this connection (IGNIS's client id);
+                                   // empty: the runtime's numeric connection id
+    std::vector<std::string> rooms;  // rooms the server joins the connection to on arrival
 };
 
 struct outgoing_message {

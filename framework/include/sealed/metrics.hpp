@@ -20,7 +20,7 @@ public:
     counter handshakes_ok{0};
     counter messages_in{0}, messages_out{0}, bytes_in{0}, bytes_out{0};
     counter dropped_rate_limited{0}, dropped_duplicate{0}, closed_oversize{0}, closed_send_queue_full{0};
-    counter closed_idle{0};
+    counter closed_idle{0}, closed_liveness{0}, dropped_invalid{0}, dropped_failed_open{0};
 
     void handshake_failed(const std::string& reason) {
         std::lock_guard lock(mutex_);

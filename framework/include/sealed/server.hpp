@@ -40,6 +40,7 @@ public:
     using scheme_options = typename S::options;
     // The app's per-connection coroutine; the connection is closed (1000) when it returns.
     using session_handler = std::function<awaitable<void>(connection_type&)>;
+    using join_filter = typename connection_type::join_filter;
 
     server(net::io_context& io, server_config cfg, scheme_options opts = {})
         : state_(std::make_shared<state>(io, std::move(cfg), std::move(opts))) {}
@@ -51,6 +52,8 @@ public:
     void on_session(session_handler h) { state_->handler = std::move(h); }
     // Plain HTTP requests (not upgrades) on WebSocket transports; unanswered ones get 404.
     void on_http(detail::http_handler h) { state_->http_handler = std::move(h); }
+    // Which rooms a client that asks to join may join (on its strand). Unset: all it asks for.
+    void on_join(join_filter f) { state_->room_filter = std::move(f); }
 
     // Binds config().listen and starts accepting; returns the bound endpoint (port 0 resolved).
     result<tcp_endpoint> start() {
@@ -114,12 +117,13 @@ public:
             if (auto c = weak.lock(); c && c->peer_id() == peer_id) return c;
         return nullptr;
     }
+    // Connections that are closing are left out: they take no more messages.
     void for_each(const std::function<void(connection_type&)>& fn) const {
         std::vector<std::shared_ptr<connection_type>> live;
         {
             std::lock_guard lock(state_->registry_mutex);
             for (auto& [id, weak] : state_->registry)
-                if (auto c = weak.lock()) live.push_back(std::move(c));
+                if (auto c = weak.lock(); c && !c->closing()) live.push_back(std::move(c));
         }
         for (auto& c : live) fn(*c);
     }
@@ -133,6 +137,31 @@ public:
         });
         return found;
     }
+    // Queues `message` to every member of `room` but `except` (a connection id; 0: none).
+    std::size_t send_to_room(std::string_view room, const_bytes message, message_kind kind = message_kind::binary,
+                             std::uint64_t except = 0) {
+        std::size_t n = 0;
+        for (auto id : state_->rooms.members(room)) {
+            if (id == except) continue;
+            std::shared_ptr<connection_type> c;
+            {
+                std::lock_guard lock(state_->registry_mutex);
+                if (auto it = state_->registry.find(id); it != state_->registry.end()) c = it->second.lock();
+            }
+            if (!c) continue;
+            c->send(bytes(message.begin(), message.end()), kind);
+            ++n;
+        }
+        return n;
+    }
+    // The connection whose session id (the scheme's name for it, e.g. IGNIS's client id) is `id`.
+    std::shared_ptr<connection_type> get_session(std::string_view id) const {
+        std::lock_guard lock(state_->registry_mutex);
+        for (auto& [key, weak] : state_->registry)
+            if (auto c = weak.lock(); c && c->session_id() == id) return c;
+        return nullptr;
+    }
+    const detail::room_index& rooms() const noexcept { return state_->rooms; }
     // Queues `message` to every connection but `except` (a connection id; 0: none). Each is
     // sealed with that connection's own session. Returns how many it was queued to.
     std::size_t broadcast(const_bytes message, message_kind kind = message_kind::binary, std::uint64_t except = 0) {
@@ -181,11 +210,13 @@ private:
         std::atomic<bool> stopped{false};
         runtime_stats stats;
         policy::deduplicator dedup;
+        detail::room_index rooms;
+        join_filter room_filter;
         mutable std::mutex registry_mutex;
         std::unordered_map<std::uint64_t, std::weak_ptr<connection_type>> registry;
         std::shared_ptr<spdlog::logger> log;
 
-        connection_context context() { return {&config, &stats, &dedup, log}; }
+        connection_context context() { return {&config, &stats, &dedup, &rooms, log}; }
     };
     using state_ptr = std::shared_ptr<state>;
 
@@ -227,6 +258,8 @@ private:
         auto handshake = make_server_handshake(*st, opened.request);
         auto remaining = std::max(deadline - std::chrono::steady_clock::now(),
                                   std::chrono::steady_clock::duration::zero());
+        if constexpr (requires { { handshake.time_limit() } -> std::convertible_to<std::chrono::steady_clock::duration>; })
+            remaining = std::min<std::chrono::steady_clock::duration>(remaining, handshake.time_limit());
         auto established = co_await run_handshake(transport, handshake, remaining);
         if (!established) {
             st->stats.handshake_failed(established.error().message());
@@ -236,9 +269,12 @@ private:
         }
         st->stats.handshakes_ok++;
         st->stats.observe_handshake(std::chrono::steady_clock::now() - accepted);
+        auto initial_rooms = std::move(established->rooms);
+        const channel_options channel_opts{st->config.max_message_size, false};
         auto conn = std::make_shared<connection_type>(
-            channel_type(std::move(transport), std::move(*established), {st->config.max_message_size}),
-            ticket->strand, ticket->id, st->context());
+            channel_type(std::move(transport), std::move(*established), channel_opts), ticket->strand, ticket->id,
+            st->context(), &st->room_filter);
+        for (const auto& room : initial_rooms) conn->join(room);
         ticket->established = true;
         {
             std::lock_guard lock(st->registry_mutex);
@@ -249,9 +285,9 @@ private:
 
         using namespace net::experimental::awaitable_operators;
         auto ended = co_await (run_handler(st, conn) || keepalive(st, conn));
-        const close_reason reason = ended.index() == 1 ? close_reason{close_code::idle_timeout, "idle timeout"}
-                                                       : close_reason{close_code::normal, ""};
+        const close_reason reason = ended.index() == 1 ? std::get<1>(ended) : close_reason{close_code::normal, ""};
         co_await conn->async_close(reason);
+        st->rooms.leave_all(conn->id());
         std::lock_guard lock(st->registry_mutex);
         st->registry.erase(conn->id());
     }
@@ -260,19 +296,42 @@ private:
         if (st->handler) co_await st->handler(*conn);
     }
 
-    // Pings every ping_interval (WebSocket); ends when nothing arrived (message or pong) for
-    // ping_interval + pong_timeout, which ends the session with 1003.
-    static awaitable<void> keepalive(state_ptr st, std::shared_ptr<connection_type> conn) {
+    // Pings every ping_interval (WebSocket); ends, with the close reason, when nothing arrived
+    // (message or pong) for ping_interval + pong_timeout (1003), or when the scheme's liveness
+    // says the peer sent no message for too long (e.g. IGNIS's 4002 heartbeat timeout).
+    static awaitable<close_reason> keepalive(state_ptr st, std::shared_ptr<connection_type> conn) {
+        using duration = std::chrono::steady_clock::duration;
+        std::optional<liveness> alive;
+        if constexpr (requires { { S::liveness(st->options) } -> std::convertible_to<std::optional<liveness>>; })
+            alive = S::liveness(st->options);
+        // Checked a few times per timeout, so a silent peer goes at most a third late.
+        const duration tick = alive ? std::min<duration>(st->config.ping_interval, alive->timeout / 3)
+                                    : duration(st->config.ping_interval);
+        auto next_ping = std::chrono::steady_clock::now() + st->config.ping_interval;
         net::steady_timer timer(conn->strand());
         for (;;) {
-            timer.expires_after(st->config.ping_interval);
+            timer.expires_after(tick);
             auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-            if (ec) co_return;  // cancelled: the handler ended first
-            if (conn->idle_for() >= st->config.ping_interval + st->config.pong_timeout) {
+            if (ec) co_return close_reason{};  // cancelled: the handler ended first
+            std::optional<close_reason> verdict;
+            if (alive && conn->silent_for() >= alive->timeout) {
+                st->stats.closed_liveness++;
+                verdict = alive->reason;
+            } else if (conn->idle_for() >= st->config.ping_interval + st->config.pong_timeout) {
                 st->stats.closed_idle++;
-                st->log->info("connection {} ({}): idle timeout", conn->id(), conn->remote_endpoint());
-                co_return;
+                verdict = close_reason{close_code::idle_timeout, "idle timeout"};
             }
+            if (verdict) {
+                // Closed while the handler's read is pending, so the close frame goes out and the
+                // read ends; the handler is cancelled only if it does not return in time.
+                st->log->info("connection {} ({}): {}", conn->id(), conn->remote_endpoint(), verdict->reason);
+                conn->close(*verdict);
+                timer.expires_after(st->config.write_timeout + std::chrono::seconds(1));
+                co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+                co_return *verdict;
+            }
+            if (std::chrono::steady_clock::now() < next_ping) continue;
+            next_ping = std::chrono::steady_clock::now() + st->config.ping_interval;
             if constexpr (Family::is_websocket) {
                 auto [pec] = co_await conn->channel().transport().native().async_ping(
                     {}, net::as_tuple(net::use_awaitable));

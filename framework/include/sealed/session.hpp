@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sealed/concepts.hpp>
+#include <sealed/control.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -20,8 +21,9 @@
 namespace sealed {
 
 // Runs `h` to completion over `t`: writes what it asks for, feeds it what arrives, and gives up
-// with errc::handshake_timeout after `timeout` (closing the transport). On a handshake failure
-// the transport is closed with the handshake's close reason (or one derived from the error).
+// with errc::handshake_timeout after `timeout`, closing the transport with the handshake's
+// timeout_reason() if it has one (1008 "handshake timeout" otherwise). On a handshake failure the
+// transport is closed with the handshake's close reason (or one derived from the error).
 template <Transport T, Handshake H>
 awaitable<result<established<typename H::cipher_type>>> run_handshake(
     T& t, H& h, std::chrono::steady_clock::duration timeout) {
@@ -51,13 +53,27 @@ awaitable<result<established<typename H::cipher_type>>> run_handshake(
         }
     };
 
+    close_reason timed_out{close_code::policy_violation, "handshake timeout"};
+    if constexpr (requires { { h.timeout_reason() } -> std::convertible_to<close_reason>; })
+        timed_out = h.timeout_reason();
+    // On time-out the close frame goes out while the handshake's read is still pending
+    // (cancelling a WebSocket read first would tear the stream down without one); the read is
+    // cancelled when the close completes or after a short grace, whichever comes first.
+    bool expired = false;
+    auto watchdog = [&]() -> awaitable<void> {
+        using namespace net::experimental::awaitable_operators;
+        net::steady_timer timer(t.get_executor(), timeout);
+        auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        if (ec) co_return;
+        expired = true;
+        timer.expires_after(std::chrono::milliseconds(500));
+        co_await (t.async_close(timed_out) || timer.async_wait(net::as_tuple(net::use_awaitable)));
+    };
     using namespace net::experimental::awaitable_operators;
-    net::steady_timer timer(t.get_executor(), timeout);
-    auto winner = co_await (drive() || timer.async_wait(net::as_tuple(net::use_awaitable)));
-    if (winner.index() == 0) co_return std::move(std::get<0>(winner));
-    const close_reason timed_out{close_code::policy_violation, "handshake timeout"};
-    co_await t.async_close(timed_out);
-    co_return make_error_code(errc::handshake_timeout);
+    auto winner = co_await (drive() || watchdog());
+    if (expired) co_return make_error_code(errc::handshake_timeout);
+    if (winner.index() != 0) co_return make_error_code(net::error::operation_aborted);  // cancelled from outside
+    co_return std::move(std::get<0>(winner));
 }
 
 // max_message_size limits plaintext; a transport reads wire bytes, which a scheme expands
@@ -74,6 +90,10 @@ constexpr std::size_t wire_limit_for(std::size_t plaintext_limit) {
 struct channel_options {
     // Largest plaintext accepted for sending and largest wire message accepted on receive.
     std::size_t max_message_size = 1024 * 1024;
+    // true: a receive failure closes the transport right away (a client used directly).
+    // false: the owner closes it — the runtime does, after writing the failure's reply through
+    // its single writer (failure_reply() / failure_close()).
+    bool close_on_failure = true;
 };
 
 template <Transport T, Cipher C>
@@ -85,7 +105,7 @@ public:
 
     secure_channel(T transport, established<C> session, channel_options opts = {})
         : transport_(std::move(transport)), cipher_(std::move(session.cipher)),
-          peer_id_(std::move(session.peer_id)), options_(opts) {
+          peer_id_(std::move(session.peer_id)), session_id_(std::move(session.session_id)), options_(opts) {
         if (!session.leftover.empty()) pending_.emplace(session.leftover);
     }
 
@@ -101,28 +121,41 @@ public:
         co_return error_code{};
     }
 
-    // Reads and opens one message into `plaintext`. The first message that fails to open
-    // closes the channel (with the cipher's close code) and every later call fails the same way.
+    // Reads and opens one message into `plaintext`. A message that fails to open is handled as
+    // the cipher's on_open_failure() says: dropped (the error is returned, the channel goes on)
+    // or fatal (the channel closes with the cipher's close reason; every later call fails).
     awaitable<error_code> async_receive(message_buffer& plaintext) {
         if (failed_) co_return failed_;
-        const_bytes wire;
+        failure_reply_.reset();
         if (pending_) {
             wire_in_ = std::move(*pending_);
             pending_.reset();
         } else if (auto ec = co_await transport_.async_read(wire_in_)) {
-            if (ec == errc::message_too_big) co_await close_after_failure(ec);
+            if (ec == errc::message_too_big) {
+                open_failure too_big{std::nullopt, close_reason{default_close_code(ec), ec.message()}};
+                co_await fail_with(too_big);
+            }
             co_return remember(ec);
         }
-        wire = wire_in_.bytes();
         plaintext.clear();
         plaintext.set_kind(wire_in_.kind());
-        if (auto ec = cipher_.open(wire, plaintext)) {
+        if (auto ec = cipher_.open(wire_in_.bytes(), plaintext)) {
             plaintext.wipe();
-            co_await close_after_failure(ec);
+            auto failure = failure_for(ec);
+            if (!failure.close) {
+                failure_reply_ = std::move(failure.reply);
+                co_return ec;
+            }
+            co_await fail_with(failure);
             co_return remember(ec);
         }
         co_return error_code{};
     }
+
+    // After a failed receive, with close_on_failure off: what to write back, and how to close
+    // (nullopt when the channel goes on).
+    std::optional<outgoing_message> take_failure_reply() noexcept { return std::exchange(failure_reply_, std::nullopt); }
+    const std::optional<close_reason>& failure_close() const noexcept { return failure_close_; }
 
     awaitable<void> async_close(const close_reason& reason) {
         if (closed_) co_return;
@@ -137,6 +170,7 @@ public:
     executor_type get_executor() { return transport_.get_executor(); }
 
     const std::string& peer_id() const noexcept { return peer_id_; }
+    const std::string& session_id() const noexcept { return session_id_; }
     T& transport() noexcept { return transport_; }
     C& cipher() noexcept { return cipher_; }
     // The error that ended the channel, if any.
@@ -150,20 +184,33 @@ private:
     // A local sealing failure (e.g. nonce exhaustion) also ends the channel.
     error_code fail_locally(error_code ec) { return remember(ec); }
 
-    awaitable<void> close_after_failure(error_code ec) {
-        close_reason how{default_close_code(ec), ec.message()};
-        if constexpr (requires(C& c) { { c.close_reason_for(ec) } -> std::convertible_to<close_reason>; })
-            how = cipher_.close_reason_for(ec);
-        co_await async_close(how);
+    open_failure failure_for(const error_code& ec) {
+        if constexpr (requires(C& c) { { c.on_open_failure(ec) } -> std::convertible_to<open_failure>; })
+            return cipher_.on_open_failure(ec);
+        else
+            return {std::nullopt, close_reason{default_close_code(ec), ec.message()}};
+    }
+
+    // A fatal receive failure: closes now, or leaves the reply and the close to the owner.
+    awaitable<void> fail_with(open_failure& failure) {
+        if (!options_.close_on_failure) {
+            failure_reply_ = std::move(failure.reply);
+            failure_close_ = std::move(failure.close);
+            co_return;
+        }
+        co_await async_close(*failure.close);
     }
 
     T transport_;
     C cipher_;
     std::string peer_id_;
+    std::string session_id_;
     channel_options options_;
     message_buffer wire_in_;
     message_buffer wire_out_;
     std::optional<message_buffer> pending_;  // handshake leftover, opened first
+    std::optional<outgoing_message> failure_reply_;
+    std::optional<close_reason> failure_close_;
     error_code failed_;
     bool closed_ = false;
 };
