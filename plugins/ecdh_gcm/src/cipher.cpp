@@ -16,7 +16,7 @@ error_code cipher::seal(const_bytes plaintext, message_buffer& out) {
     ++sealed_;
     auto iv = crypto::random_array<iv_size>();
     scratch_.resize(plaintext.size() + crypto::aead::tag_size);
-    if (auto ec = key_->seal(iv, {}, plaintext, scratch_)) return ec;
+    if (auto ec = key_->aead().seal(iv, {}, plaintext, scratch_)) return ec;
     // Written by hand: base64 needs no JSON escaping, and this is the hot path.
     std::string frame;
     frame.reserve(crypto::base64_encoded_size(scratch_.size()) + 64);
@@ -32,11 +32,13 @@ error_code cipher::seal(const_bytes plaintext, message_buffer& out) {
 error_code cipher::open(const_bytes wire, message_buffer& out) {
     auto frame = wire::parse_frame(as_string_view(wire));
     if (!frame) return frame.error();
-    // Heartbeats may travel in clear; so does everything without a key.
-    if (!key_ || frame->event == "heartbeat") {
+    // Heartbeats may travel in clear, and so may the server's error events; so does everything
+    // without a key.
+    if (!key_ || frame->event == "heartbeat" || (role_ == role::client && frame->event == "error")) {
         out.append(wire);
         return {};
     }
+    if (role_ == role::server && frame->event == "authenticate") return error::already_authenticated;
     if (frame->event != "encrypted") return error::encryption_required;
     const auto* data = frame->data.if_object();
     const auto* iv_text = data ? data->if_contains("iv") : nullptr;
@@ -46,20 +48,27 @@ error_code cipher::open(const_bytes wire, message_buffer& out) {
     auto ct = crypto::base64_decode(std::string_view(ct_text->get_string()));
     if (!iv || iv->size() != iv_size || !ct || ct->size() < crypto::aead::tag_size) return error::decrypt_failed;
     auto plain = out.resize(ct->size() - crypto::aead::tag_size);
-    if (key_->open(*iv, {}, *ct, plain)) {
+    if (key_->aead().open(*iv, {}, *ct, plain)) {
         out.wipe();
         return error::decrypt_failed;
     }
     return {};
 }
 
-close_reason cipher::close_reason_for(const error_code& ec) const {
-    if (ec.category() == error_category()) {
-        const auto e = static_cast<error>(ec.value());
-        const auto code = close_code_for(e);
-        return {code ? code : close_code::policy_violation, ec.message()};
+open_failure cipher::on_open_failure(const error_code& ec) const {
+    if (ec.category() != error_category()) return {std::nullopt, close_reason{default_close_code(ec), ec.message()}};
+    const auto e = static_cast<error>(ec.value());
+    open_failure failure;
+    // Only the server answers with error events; a client just closes on a bad server frame.
+    if (role_ == role::server) {
+        const auto text = wire::make_error(e, ec.message());
+        failure.reply = outgoing_message{bytes(text.begin(), text.end()), message_kind::text};
     }
-    return {default_close_code(ec), ec.message()};
+    if (const auto code = close_code_for(e))
+        failure.close = close_reason{code, ec.message()};
+    else if (role_ == role::client)
+        failure.close = close_reason{close_code::protocol_error, ec.message()};
+    return failure;
 }
 
 }  // namespace sealed::ecdh_gcm

@@ -37,13 +37,22 @@ next_action<cipher> handshake::refuse(error e, std::string_view message) {
         .and_write(to_bytes(wire::make_error(e, message)), message_kind::text);
 }
 
-result<crypto::aead> handshake::derive(const crypto::p256_private_key& mine, const crypto::p256_public_key& peer,
-                                       const_bytes salt) const {
+close_reason handshake::timeout_reason() const {
+    return {close_code_for(error::authentication_timeout), "Authentication timeout"};
+}
+
+// The server lists its keys in the shared key map; a client's key is its own.
+result<std::shared_ptr<session_key>> handshake::derive(const crypto::p256_private_key& mine,
+                                                       const crypto::p256_public_key& peer, const_bytes salt,
+                                                       const std::string& client_id) const {
     auto shared = mine.agree(peer);
     if (!shared) return shared.error();
-    secure_bytes key(32);
+    secure_bytes key(crypto::aead::key_size);
     if (auto ec = crypto::hkdf_sha256(*shared, salt, as_bytes(options_.hkdf_info), key)) return ec;
-    return crypto::aead::create(crypto::aead_algorithm::aes256_gcm, key);
+    if (role_ == role::server && options_.keys) return options_.keys->add(client_id, std::move(key));
+    auto aead = crypto::aead::create(crypto::aead_algorithm::aes256_gcm, key);
+    if (!aead) return aead.error();
+    return std::make_shared<session_key>(client_id, std::move(key), std::move(*aead), std::weak_ptr<key_map>{});
 }
 
 next_action<cipher> handshake::server_resume(const_bytes in) {
@@ -68,10 +77,14 @@ next_action<cipher> handshake::server_resume(const_bytes in) {
     if (!user) return refuse(error::authentication_failed, "Authentication failed");
 
     wire::connected reply{new_client_id(), *user, wire::iso8601_now(), {}, {}};
+    // IGNIS puts every client in a room of its own id and in the default room.
+    auto session = [&](cipher c) {
+        return established<cipher>{std::move(c), *user, {}, reply.id, {reply.id, std::string(default_room)}};
+    };
     if (!auth.client_public_key) {
         if (options_.require_encryption) return refuse(error::encryption_required, "Encryption required");
-        return next_action<cipher>::done({cipher{}, *user, {}}).and_write(to_bytes(wire::make_connected(reply)),
-                                                                           message_kind::text);
+        return next_action<cipher>::done(session(cipher(role::server)))
+            .and_write(to_bytes(wire::make_connected(reply)), message_kind::text);
     }
     auto raw = crypto::base64_decode(*auth.client_public_key);
     if (!raw) return refuse(error::invalid_public_key, "Invalid public key");
@@ -80,11 +93,11 @@ next_action<cipher> handshake::server_resume(const_bytes in) {
 
     auto mine = crypto::p256_private_key::generate();
     auto salt = crypto::random_array<salt_size>();
-    auto key = derive(mine, *peer, salt);
+    auto key = derive(mine, *peer, salt, reply.id);
     if (!key) return refuse(error::invalid_public_key, "Invalid public key");
     reply.server_public_key = crypto::base64_encode(mine.public_key().bytes());
     reply.salt = crypto::base64_encode(salt);
-    return next_action<cipher>::done({cipher(std::move(*key)), *user, {}})
+    return next_action<cipher>::done(session(cipher(role::server, std::move(*key))))
         .and_write(to_bytes(wire::make_connected(reply)), message_kind::text);
 }
 
@@ -95,16 +108,17 @@ next_action<cipher> handshake::client_resume(const_bytes in) {
     if (frame->event != "connected") return next_action<cipher>::read();  // heartbeats and the like
     auto connected = wire::parse_connected(frame->data);
     if (!connected) return next_action<cipher>::fail(connected.error());
-    if (!client_key_) return next_action<cipher>::done({cipher{}, connected->id, {}});
+    if (!client_key_) return next_action<cipher>::done({cipher(role::client), connected->user_id, {}, connected->id, {}});
     auto raw = crypto::base64_decode(connected->server_public_key);
     auto salt = crypto::base64_decode(connected->salt);
     if (!raw || !salt) return next_action<cipher>::fail(error::invalid_public_key);
     auto peer = crypto::p256_public_key::from_sec1(*raw);
     if (!peer) return next_action<cipher>::fail(error::invalid_public_key);
-    auto key = derive(*client_key_, *peer, *salt);
+    auto key = derive(*client_key_, *peer, *salt, connected->id);
     if (!key) return next_action<cipher>::fail(key.error());
     client_key_.reset();  // ephemeral: gone once used
-    return next_action<cipher>::done({cipher(std::move(*key)), connected->id, {}});
+    return next_action<cipher>::done(
+        {cipher(role::client, std::move(*key)), connected->user_id, {}, connected->id, {}});
 }
 
 }  // namespace sealed::ecdh_gcm

@@ -5,12 +5,16 @@
 #pragma once
 
 #include <sealed/concepts.hpp>
+#include <sealed/control.hpp>
 #include <sealed/crypto/aead.hpp>
 #include <sealed/crypto/ecdh.hpp>
 #include <sealed/ecdh_gcm/error.hpp>
+#include <sealed/ecdh_gcm/key_map.hpp>
 #include <sealed/ecdh_gcm/wire.hpp>
 
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -19,10 +23,17 @@ namespace sealed::ecdh_gcm {
 inline constexpr std::string_view default_hkdf_info = "ignis-ecdh-p256-aes-256-gcm-v1";
 inline constexpr std::size_t salt_size = 32;
 inline constexpr std::size_t iv_size = 12;
+inline constexpr std::string_view default_room = "ws-default";  // IGNIS joins everyone to it
 
 struct options {
     std::string hkdf_info{default_hkdf_info};
     bool require_encryption = true;
+    // Server: close 4001 when no authenticate arrives in time after the upgrade, and 4002 when a
+    // client sends nothing (heartbeats included) for heartbeat_timeout (IGNIS's defaults).
+    std::chrono::milliseconds authentication_timeout = std::chrono::seconds(5);
+    std::chrono::milliseconds heartbeat_timeout = std::chrono::seconds(90);
+    // Server: the session keys of live connections by client id (shared by the server's copies).
+    std::shared_ptr<key_map> keys = std::make_shared<key_map>();
     // Server: checks a Bearer token and returns the user id, or nullopt to refuse (close 4003).
     // Unset: any non-empty token is accepted and is the user id (the chat example's rule).
     std::function<std::optional<std::string>(std::string_view token)> authenticate;
@@ -32,21 +43,25 @@ struct options {
 };
 
 // Seals plaintext (an inner event's UTF-8 JSON) into an `encrypted` event and opens it back.
-// Without a key (requireEncryption off, no clientPublicKey) it passes events through.
+// Without a key (requireEncryption off, no clientPublicKey) it passes events through. Only
+// `heartbeat` (both ways) and `error` (server to client) may arrive in clear once keyed.
 class cipher {
 public:
     static constexpr std::uint64_t max_messages = std::uint64_t(1) << 32;  // per key, PROTOCOLS.md §1
 
-    cipher() = default;  // plaintext mode
-    explicit cipher(crypto::aead key) : key_(std::move(key)) {}
+    explicit cipher(role r) : role_(r) {}  // plaintext mode
+    cipher(role r, std::shared_ptr<session_key> key) : role_(r), key_(std::move(key)) {}
 
     error_code seal(const_bytes plaintext, message_buffer& out);
     error_code open(const_bytes wire, message_buffer& out);
-    close_reason close_reason_for(const error_code& ec) const;
-    bool encrypted() const noexcept { return key_.has_value(); }
+    // A frame that is not an event gets an error event and the connection goes on (as IGNIS);
+    // one that fails to decrypt, or comes in clear when encryption is on, ends it (4003 / 4004).
+    open_failure on_open_failure(const error_code& ec) const;
+    bool encrypted() const noexcept { return key_ != nullptr; }
 
 private:
-    std::optional<crypto::aead> key_;
+    role role_;
+    std::shared_ptr<session_key> key_;
     std::uint64_t sealed_ = 0;
     bytes scratch_;  // ciphertext ‖ tag before base64, reused
 };
@@ -58,13 +73,17 @@ public:
 
     next_action<cipher> start();
     next_action<cipher> resume(const_bytes in);
+    // Server: the authentication timeout (after the upgrade) and how it closes (4001).
+    std::chrono::steady_clock::duration time_limit() const { return options_.authentication_timeout; }
+    close_reason timeout_reason() const;
 
 private:
     next_action<cipher> server_resume(const_bytes in);
     next_action<cipher> client_resume(const_bytes in);
     next_action<cipher> refuse(error e, std::string_view message);
-    result<crypto::aead> derive(const crypto::p256_private_key& mine, const crypto::p256_public_key& peer,
-                                const_bytes salt) const;
+    result<std::shared_ptr<session_key>> derive(const crypto::p256_private_key& mine,
+                                                const crypto::p256_public_key& peer, const_bytes salt,
+                                                const std::string& client_id) const;
 
     role role_;
     options options_;
@@ -80,6 +99,11 @@ struct scheme {
     // base64 of ciphertext ‖ tag, plus the JSON envelope and the iv.
     static constexpr std::size_t wire_size_limit(std::size_t plaintext) {
         return (plaintext + crypto::aead::tag_size + 2) / 3 * 4 + 128;
+    }
+    // Server runtime hooks: heartbeat, join/leave and refusals of opened inner events; 4002.
+    static inbound inspect(const_bytes plaintext);
+    static std::optional<sealed::liveness> liveness(const options& o) {
+        return sealed::liveness{o.heartbeat_timeout, close_reason{4002, "Heartbeat timeout"}};
     }
 };
 
