@@ -2,6 +2,7 @@
 // encoded keys and tags can be compared as strings and cannot be smuggled in two spellings.
 #include <sealed/crypto/encoding.hpp>
 
+#include <algorithm>
 #include <array>
 
 namespace sealed::crypto {
@@ -26,41 +27,51 @@ constexpr decode_table make_table(const char* alphabet) {
 constexpr decode_table b64_table = make_table(b64_alphabet);
 constexpr decode_table b64url_table = make_table(b64url_alphabet);
 
+// Writes into the string's storage directly: this is the hot path of every ECDH-GCM message.
 void encode_groups(const_bytes data, const char* alphabet, bool pad, std::string& out) {
-    std::size_t i = 0;
-    for (; i + 3 <= data.size(); i += 3) {
-        const unsigned v = unsigned{data[i]} << 16 | unsigned{data[i + 1]} << 8 | data[i + 2];
-        out.push_back(alphabet[v >> 18 & 63]);
-        out.push_back(alphabet[v >> 12 & 63]);
-        out.push_back(alphabet[v >> 6 & 63]);
-        out.push_back(alphabet[v & 63]);
+    const std::size_t whole = data.size() / 3, rest = data.size() % 3;
+    const std::size_t length = whole * 4 + (rest == 0 ? 0 : pad ? 4 : rest + 1);
+    const std::size_t start = out.size();
+    out.resize(start + length);
+    char* p = out.data() + start;
+    const byte* in = data.data();
+    for (std::size_t g = 0; g < whole; ++g, in += 3, p += 4) {
+        const unsigned v = unsigned{in[0]} << 16 | unsigned{in[1]} << 8 | in[2];
+        p[0] = alphabet[v >> 18 & 63];
+        p[1] = alphabet[v >> 12 & 63];
+        p[2] = alphabet[v >> 6 & 63];
+        p[3] = alphabet[v & 63];
     }
-    const std::size_t rest = data.size() - i;
     if (rest == 0) return;
-    const unsigned v = unsigned{data[i]} << 16 | (rest == 2 ? unsigned{data[i + 1]} << 8 : 0u);
-    out.push_back(alphabet[v >> 18 & 63]);
-    out.push_back(alphabet[v >> 12 & 63]);
-    if (rest == 2) out.push_back(alphabet[v >> 6 & 63]);
-    if (pad) out.append(rest == 2 ? 1 : 2, '=');
+    const unsigned v = unsigned{in[0]} << 16 | (rest == 2 ? unsigned{in[1]} << 8 : 0u);
+    *p++ = alphabet[v >> 18 & 63];
+    *p++ = alphabet[v >> 12 & 63];
+    if (rest == 2) *p++ = alphabet[v >> 6 & 63];
+    if (pad) std::fill(p, out.data() + out.size(), '=');
 }
 
 // Decodes `text` (no padding; its length mod 4 is not 1) into out, which has room. Refuses
 // characters outside the table and a final character whose unused low bits are not zero.
+// Four characters at a time; `invalid` has its top bit set, so one OR checks all four.
 bool decode_groups(std::string_view text, const decode_table& table, byte* out) {
-    unsigned acc = 0;
-    int bits = 0;
-    for (const char c : text) {
-        const byte v = table[static_cast<unsigned char>(c)];
-        if (v == invalid) return false;
-        acc = (acc << 6 | v) & 0xffffu;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            *out++ = static_cast<byte>(acc >> bits);
-        }
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t whole = text.size() / 4, rest = text.size() % 4;
+    for (std::size_t g = 0; g < whole; ++g, s += 4, out += 3) {
+        const unsigned a = table[s[0]], b = table[s[1]], c = table[s[2]], d = table[s[3]];
+        if ((a | b | c | d) & 0x80u) return false;
+        const unsigned v = a << 18 | b << 12 | c << 6 | d;
+        out[0] = static_cast<byte>(v >> 16);
+        out[1] = static_cast<byte>(v >> 8);
+        out[2] = static_cast<byte>(v);
     }
-    // Leftover bits (2 or 4) must be zero: "QR==" and "QQ==" may not both mean "A".
-    return (acc & ((1u << bits) - 1)) == 0;
+    if (rest == 0) return true;
+    const unsigned a = table[s[0]], b = table[s[1]], c = rest == 3 ? table[s[2]] : 0u;
+    if ((a | b | c) & 0x80u) return false;
+    const unsigned v = a << 18 | b << 12 | c << 6;
+    out[0] = static_cast<byte>(v >> 16);
+    if (rest == 3) out[1] = static_cast<byte>(v >> 8);
+    // Leftover bits must be zero: "QR==" and "QQ==" may not both mean "A".
+    return rest == 2 ? (b & 0x0fu) == 0 : (c & 0x03u) == 0;
 }
 
 constexpr std::size_t decoded_size(std::size_t unpadded) noexcept {
