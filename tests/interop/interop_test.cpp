@@ -1,0 +1,150 @@
+// ECDH-GCM against outside code over real loopback sockets:
+// - a Node client whose crypto is IGNIS's own ECDH helper, against our stream_chat server;
+// - our C++ client against the Node reference server (ws + node:crypto, bench/peers/ecdh_gcm);
+// - the chat page in headless Chromium, two tabs, against our server.
+// The Node scripts and packages come from tests/interop (installed by scripts/setup).
+#include <sealed/ecdh_gcm/client.hpp>
+
+#include <sealed_test/process.hpp>
+#include <sealed_test/run.hpp>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace sealed;
+using namespace std::chrono_literals;
+using stream_client = ecdh_gcm::stream_client<ws>;
+namespace json = boost::json;
+
+const std::string source = SEALED_SOURCE_DIR;
+const std::string node = SEALED_NODE;
+
+// A server process that announces "listening on HOST:PORT"; stopped with SIGTERM.
+struct server_process {
+    sealed_test::child_process process;
+    unsigned short port = 0;
+
+    explicit server_process(std::vector<std::string> argv) : process(std::move(argv)) {
+        if (auto line = process.read_line(20000)) port = sealed_test::port_from_listening_line(*line);
+    }
+    ~server_process() {
+        process.signal(SIGTERM);
+        process.wait();
+    }
+};
+
+server_process our_chat_server() {
+    return server_process({std::string(SEALED_BIN_DIR) + "/stream_chat", "--listen", "127.0.0.1:0", "--log-level",
+                           "warn"});
+}
+
+// Runs a Node script to the end: its stdout lines and exit code (nullopt: killed at the limit).
+struct script_result {
+    std::vector<std::string> lines;
+    std::optional<int> exit_code;
+    std::string output() const {
+        std::string all;
+        for (const auto& l : lines) all += l + "\n";
+        return all;
+    }
+};
+script_result run_script(std::vector<std::string> argv, int limit_ms) {
+    argv.insert(argv.begin(), node);
+    sealed_test::child_process script(argv);
+    script_result r;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(limit_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto line = script.read_line(static_cast<int>(std::max<long>(1, left.count())));
+        if (!line) break;  // EOF (the script ended) or the deadline
+        r.lines.push_back(*line);
+    }
+    r.exit_code = script.wait(2000);
+    return r;
+}
+
+TEST(interop, ignis_ecdh_helper_client_against_our_server) {
+    auto server = our_chat_server();
+    ASSERT_NE(server.port, 0);
+    const auto url = "ws://127.0.0.1:" + std::to_string(server.port) + "/stream";
+    auto r = run_script({source + "/tests/interop/ignis_client.mjs", url, "6"}, 30000);
+    ASSERT_EQ(r.exit_code, 0) << r.output();
+    ASSERT_FALSE(r.lines.empty());
+    auto summary = json::parse(r.lines.back()).as_object();
+    EXPECT_EQ(summary.at("ok"), true) << r.output();
+    EXPECT_EQ(summary.at("echoed"), 6) << r.output();
+}
+
+// The next event named `name` within `limit` (others skipped), or nullopt.
+awaitable<std::optional<json::value>> next_named(stream_client& c, std::string_view name,
+                                                 std::chrono::milliseconds limit = 5s) {
+    using namespace net::experimental::awaitable_operators;
+    net::steady_timer timer(co_await net::this_coro::executor, limit);
+    auto wait = [&]() -> awaitable<std::optional<json::value>> {
+        for (;;) {
+            auto event = co_await c.next();
+            if (!event) co_return std::nullopt;
+            if (event->event == name) co_return std::move(event->data);
+        }
+    };
+    auto r = co_await (wait() || timer.async_wait(net::as_tuple(net::use_awaitable)));
+    if (r.index() == 0) co_return std::move(std::get<0>(r));
+    co_return std::nullopt;
+}
+
+TEST(interop, our_client_against_the_node_reference_server) {
+    server_process peer({node, source + "/bench/peers/ecdh_gcm/server.mjs", "--listen", "127.0.0.1:0"});
+    ASSERT_NE(peer.port, 0) << "the Node reference server did not start";
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const auto url = "ws://127.0.0.1:" + std::to_string(peer.port) + "/stream";
+        const client_config cfg;
+        ecdh_gcm::options as_alice, as_bob;
+        as_alice.token = "alice";
+        as_bob.token = "bob";
+        auto alice = co_await stream_client::connect(io.get_executor(), url, cfg, as_alice);
+        auto bob = co_await stream_client::connect(io.get_executor(), url, cfg, as_bob);
+        CO_ASSERT_TRUE(alice && bob);
+        EXPECT_TRUE(alice->encrypted());
+        EXPECT_EQ(alice->user_id(), "alice");
+        EXPECT_EQ(alice->id().size(), 32u);
+
+        // Echo round trips: small, non-ASCII, 16 KiB — the Node server decrypts and re-encrypts.
+        const std::vector<json::value> payloads = {json::value("hi"), json::value("grüße ✓ 你好"),
+                                                   json::value(std::string(16 * 1024, 'z'))};
+        for (const auto& payload : payloads) {
+            CO_ASSERT_FALSE(co_await alice->emit("echo", payload));
+            auto back = co_await next_named(*alice, "echo");
+            CO_ASSERT_TRUE(back);
+            EXPECT_EQ(*back, payload);
+        }
+
+        // Rooms and relay through the Node server.
+        const std::vector<std::string> lobby{"lobby"};
+        CO_ASSERT_FALSE(co_await alice->join(lobby));
+        CO_ASSERT_FALSE(co_await bob->join(lobby));
+        CO_ASSERT_TRUE(co_await next_named(*alice, "joined"));
+        CO_ASSERT_TRUE(co_await next_named(*bob, "joined"));
+        const json::value chat = {{"room", "lobby"}, {"name", "alice"}, {"text", "from C++"}};
+        CO_ASSERT_FALSE(co_await alice->emit("chat", chat));
+        auto got = co_await next_named(*bob, "chat");
+        CO_ASSERT_TRUE(got);
+        EXPECT_EQ(got->at("text").as_string(), "from C++");
+        EXPECT_EQ(got->at("from").as_string(), alice->id());
+        co_await alice->close();
+        co_await bob->close();
+    }());
+}
+
+TEST(interop, chat_page_in_headless_chromium_two_tabs) {
+    auto server = our_chat_server();
+    ASSERT_NE(server.port, 0);
+    const auto base = "http://127.0.0.1:" + std::to_string(server.port) + "/";
+    auto r = run_script({source + "/tests/browser/stream_chat.mjs", base}, 90000);
+    EXPECT_EQ(r.exit_code, 0) << r.output();
+}
+
+}  // namespace
