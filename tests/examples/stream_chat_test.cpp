@@ -1,0 +1,141 @@
+// The stream_chat example as a user runs it: the real binary, the scheme's C++ client over real
+// sockets, the page over HTTP.
+#include <sealed/ecdh_gcm/client.hpp>
+
+#include <sealed_test/process.hpp>
+#include <sealed_test/run.hpp>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace sealed;
+using namespace std::chrono_literals;
+using stream_client = ecdh_gcm::stream_client<ws>;
+namespace json = boost::json;
+const std::string binary = std::string(SEALED_BIN_DIR) + "/stream_chat";
+
+struct chat_server {
+    sealed_test::child_process process{{binary, "--listen", "127.0.0.1:0", "--log-level", "warn"}};
+    unsigned short port = 0;
+
+    chat_server() {
+        if (auto line = process.read_line()) port = sealed_test::port_from_listening_line(*line);
+    }
+    ~chat_server() {
+        process.signal(SIGTERM);
+        process.wait();
+    }
+    std::string url() const { return "ws://127.0.0.1:" + std::to_string(port) + "/stream"; }
+};
+
+// GET `target` with a blocking Beast client: status and body.
+std::pair<unsigned, std::string> http_get(unsigned short port, const std::string& target) {
+    net::io_context io;
+    beast::tcp_stream stream(io);
+    stream.connect(tcp_endpoint(net::ip::make_address("127.0.0.1"), port));
+    http::request<http::empty_body> req(http::verb::get, target, 11);
+    req.set(http::field::host, "127.0.0.1");
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    return {res.result_int(), res.body()};
+}
+
+awaitable<result<stream_client>> connect_as(const chat_server& s, std::string name) {
+    const client_config cfg;
+    ecdh_gcm::options opts;
+    opts.token = std::move(name);
+    const auto target = s.url();
+    co_return co_await stream_client::connect(co_await net::this_coro::executor, target, cfg, opts);
+}
+
+// The next event named `name` within `limit` (other events are skipped), or nullopt.
+awaitable<std::optional<json::value>> next_named(stream_client& c, std::string_view name,
+                                                 std::chrono::milliseconds limit = 3s) {
+    using namespace net::experimental::awaitable_operators;
+    net::steady_timer timer(co_await net::this_coro::executor, limit);
+    auto wait = [&]() -> awaitable<std::optional<json::value>> {
+        for (;;) {
+            auto event = co_await c.next();
+            if (!event) co_return std::nullopt;
+            if (event->event == name) co_return std::move(event->data);
+        }
+    };
+    auto r = co_await (wait() || timer.async_wait(net::as_tuple(net::use_awaitable)));
+    if (r.index() == 0) co_return std::move(std::get<0>(r));
+    co_return std::nullopt;
+}
+
+TEST(stream_chat, serves_the_page_and_the_client_module) {
+    chat_server s;
+    ASSERT_NE(s.port, 0);
+    auto [page_status, page] = http_get(s.port, "/");
+    EXPECT_EQ(page_status, 200u);
+    EXPECT_NE(page.find("app.js"), std::string::npos) << "the page loads its script";
+    auto [app_status, app] = http_get(s.port, "/app.js");
+    EXPECT_EQ(app_status, 200u);
+    EXPECT_NE(app.find("./sealed-stream.js"), std::string::npos) << "the script imports the client module";
+    auto [module_status, module] = http_get(s.port, "/sealed-stream.js");
+    EXPECT_EQ(module_status, 200u);
+    EXPECT_NE(module.find("export async function connect"), std::string::npos);
+    EXPECT_EQ(http_get(s.port, "/nothing-here").first, 404u);
+}
+
+TEST(stream_chat, chat_reaches_the_other_members_of_the_room_only) {
+    chat_server s;
+    ASSERT_NE(s.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto alice = co_await connect_as(s, "alice");
+        auto bob = co_await connect_as(s, "bob");
+        auto carol = co_await connect_as(s, "carol");
+        CO_ASSERT_TRUE(alice && bob && carol);
+        EXPECT_TRUE(alice->encrypted());
+        const std::vector<std::string> lobby{"lobby"}, other{"other"};
+        CO_ASSERT_FALSE(co_await alice->join(lobby));
+        CO_ASSERT_FALSE(co_await bob->join(lobby));
+        CO_ASSERT_FALSE(co_await carol->join(other));
+        for (auto* c : {&*alice, &*bob, &*carol}) {
+            auto joined = co_await next_named(*c, "joined");
+            CO_ASSERT_TRUE(joined);
+        }
+
+        const json::value message = {{"room", "lobby"}, {"name", "alice"}, {"text", "hello, lobby"}};
+        CO_ASSERT_FALSE(co_await alice->emit("chat", message));
+        auto got = co_await next_named(*bob, "chat");
+        CO_ASSERT_TRUE(got);
+        EXPECT_EQ(got->at("text").as_string(), "hello, lobby");
+        EXPECT_EQ(got->at("name").as_string(), "alice");
+        EXPECT_EQ(got->at("from").as_string(), alice->id());
+
+        // carol (another room) and alice (the sender) get nothing: their next event is the echo.
+        const json::value ping = "ping";
+        for (auto* c : {&*alice, &*carol}) {
+            CO_ASSERT_FALSE(co_await c->emit("echo", ping));
+            auto next = co_await c->next();
+            CO_ASSERT_TRUE(next);
+            EXPECT_EQ(next->event, "echo");
+        }
+
+        const json::value elsewhere = {{"room", "other"}, {"text", "not a member"}};
+        CO_ASSERT_FALSE(co_await alice->emit("chat", elsewhere));
+        auto refused = co_await next_named(*alice, "error");
+        CO_ASSERT_TRUE(refused);
+        EXPECT_EQ(refused->at("code").as_string(), "not_in_room");
+        for (auto* c : {&*alice, &*bob, &*carol}) co_await c->close();
+    }());
+}
+
+TEST(stream_chat, sigterm_stops_it_cleanly) {
+    chat_server s;
+    ASSERT_NE(s.port, 0);
+    s.process.signal(SIGTERM);
+    EXPECT_EQ(s.process.wait(), 0);
+}
+
+}  // namespace
