@@ -4,6 +4,7 @@
 
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
+#include <sealed_test/stream_events.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/http.hpp>
@@ -16,6 +17,7 @@ using namespace sealed;
 using namespace std::chrono_literals;
 using stream_client = ecdh_gcm::stream_client<ws>;
 namespace json = boost::json;
+using sealed_test::next_named;
 const std::string binary = std::string(SEALED_BIN_DIR) + "/stream_chat";
 
 struct chat_server {
@@ -52,23 +54,6 @@ awaitable<result<stream_client>> connect_as(const chat_server& s, std::string na
     opts.token = std::move(name);
     const auto target = s.url();
     co_return co_await stream_client::connect(co_await net::this_coro::executor, target, cfg, opts);
-}
-
-// The next event named `name` within `limit` (other events are skipped), or nullopt.
-awaitable<std::optional<json::value>> next_named(stream_client& c, std::string_view name,
-                                                 std::chrono::milliseconds limit = 3s) {
-    using namespace net::experimental::awaitable_operators;
-    net::steady_timer timer(co_await net::this_coro::executor, limit);
-    auto wait = [&]() -> awaitable<std::optional<json::value>> {
-        for (;;) {
-            auto event = co_await c.next();
-            if (!event) co_return std::nullopt;
-            if (event->event == name) co_return std::move(event->data);
-        }
-    };
-    auto r = co_await (wait() || timer.async_wait(net::as_tuple(net::use_awaitable)));
-    if (r.index() == 0) co_return std::move(std::get<0>(r));
-    co_return std::nullopt;
 }
 
 TEST(stream_chat, serves_the_page_and_the_client_module) {

@@ -7,6 +7,7 @@
 
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
+#include <sealed_test/stream_events.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json.hpp>
@@ -18,6 +19,7 @@ using namespace sealed;
 using namespace std::chrono_literals;
 using stream_client = ecdh_gcm::stream_client<ws>;
 namespace json = boost::json;
+using sealed_test::next_named;
 
 const std::string source = SEALED_SOURCE_DIR;
 const std::string node = SEALED_NODE;
@@ -76,23 +78,6 @@ TEST(interop, ignis_ecdh_helper_client_against_our_server) {
     auto summary = json::parse(r.lines.back()).as_object();
     EXPECT_EQ(summary.at("ok"), true) << r.output();
     EXPECT_EQ(summary.at("echoed"), 6) << r.output();
-}
-
-// The next event named `name` within `limit` (others skipped), or nullopt.
-awaitable<std::optional<json::value>> next_named(stream_client& c, std::string_view name,
-                                                 std::chrono::milliseconds limit = 5s) {
-    using namespace net::experimental::awaitable_operators;
-    net::steady_timer timer(co_await net::this_coro::executor, limit);
-    auto wait = [&]() -> awaitable<std::optional<json::value>> {
-        for (;;) {
-            auto event = co_await c.next();
-            if (!event) co_return std::nullopt;
-            if (event->event == name) co_return std::move(event->data);
-        }
-    };
-    auto r = co_await (wait() || timer.async_wait(net::as_tuple(net::use_awaitable)));
-    if (r.index() == 0) co_return std::move(std::get<0>(r));
-    co_return std::nullopt;
 }
 
 TEST(interop, our_client_against_the_node_reference_server) {

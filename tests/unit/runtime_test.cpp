@@ -21,22 +21,14 @@ namespace {
 using namespace sealed;
 using namespace std::chrono_literals;
 using sealed_test::run;
+using sealed_test::sleep_for;
 using scheme = sealed_test::named::scheme;
 using test_server = server<ws, scheme>;
 using test_client = client<ws, scheme>;
 using connection_t = test_server::connection_type;
 constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 
-awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    net::steady_timer t(co_await net::this_coro::executor, d);
-    co_await t.async_wait(nothrow);
-}
-
-awaitable<void> echo(connection_t& c) {
-    message_buffer in;
-    while (!co_await c.async_receive(in))
-        if (co_await c.async_send(in.bytes(), in.kind())) break;
-}
+awaitable<void> echo(connection_t& c) { return sealed_test::echo(c); }
 
 struct fixture {
     net::io_context io;

@@ -4,11 +4,17 @@
 
 #include <sealed/net.hpp>
 
+#include <sealed/bytes.hpp>
+
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +47,19 @@ void run(sealed::net::io_context& io, Awaitable body, std::chrono::steady_clock:
             ADD_FAILURE() << "test coroutine threw: " << e.what();
         }
     }
+}
+
+inline sealed::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    sealed::net::steady_timer t(co_await sealed::net::this_coro::executor, d);
+    co_await t.async_wait(sealed::net::as_tuple(sealed::net::use_awaitable));
+}
+
+// The simplest app: every message back to its sender, as `kind` (or as it came).
+template <class Connection>
+sealed::awaitable<void> echo(Connection& c, std::optional<sealed::message_kind> kind = std::nullopt) {
+    sealed::message_buffer in;
+    while (!co_await c.async_receive(in))
+        if (co_await c.async_send(in.bytes(), kind.value_or(in.kind()))) break;
 }
 
 // Drains what is left (connection coroutines closing) for a short while after a test.

@@ -17,21 +17,13 @@ namespace {
 using namespace sealed;
 using namespace std::chrono_literals;
 using sealed_test::run;
+using sealed_test::sleep_for;
 using stream_server = server<ws, ecdh_gcm::scheme>;
 using connection_t = stream_server::connection_type;
 constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 
-awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    net::steady_timer t(co_await net::this_coro::executor, d);
-    co_await t.async_wait(nothrow);
-}
-
 // The app: echoes every inner event back to its sender.
-awaitable<void> echo(connection_t& c) {
-    message_buffer in;
-    while (!co_await c.async_receive(in))
-        if (co_await c.async_send(in.bytes(), message_kind::text)) break;
-}
+awaitable<void> echo(connection_t& c) { return sealed_test::echo(c, message_kind::text); }
 
 // A client that writes whatever frames a test wants: a raw WebSocket plus, once authenticated,
 // the session's cipher (from the scheme's own client state machine).
