@@ -35,6 +35,11 @@ inline void add_common_options(CLI::App& cli, server_config& cfg, common_options
     cli.add_option("--max-connections", cfg.max_connections, "connections at once, handshakes included")
         ->capture_default_str();
     cli.add_option("--max-message-size", cfg.max_message_size, "largest message in bytes")->capture_default_str();
+    cli.add_option("--rate-limit-burst", cfg.rate_limit.burst, "messages a connection may send at once (0: no limit)")
+        ->capture_default_str();
+    cli.add_option("--rate-limit-per-second", cfg.rate_limit.refill_per_second,
+                   "sustained messages per second per connection (0: no limit)")
+        ->capture_default_str();
     cli.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain (serves wss)");
     cli.add_option("--tls-key", cfg.tls_key, "PEM private key");
     cli.add_flag("--tls-self-signed", common.tls_self_signed, "serve wss with a throwaway certificate (development)");
