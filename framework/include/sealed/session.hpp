@@ -1,7 +1,9 @@
 // run_handshake() drives any sans-I/O handshake over any transport; secure_channel is the
 // result: a transport plus a cipher, giving async_send / async_receive / async_close.
-// The core enforces the invariants here, once, for every scheme: message size limits and
-// close-on-first-failure. A secure_channel itself models Transport, so schemes stack.
+// The core enforces the invariants here, once, for every scheme: message size limits, no
+// unauthenticated plaintext out of a failed open, and a failed open handled one way — closed,
+// unless the cipher's on_open_failure() says the message is merely dropped (ECDH-GCM's
+// non-events). A secure_channel itself models Transport, so schemes stack.
 #pragma once
 
 #include <sealed/concepts.hpp>
