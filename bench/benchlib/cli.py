@@ -1,0 +1,158 @@
+"""bench/run's command line, the run loop over repeats x cells x servers, and the exit status."""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+from .diagnostics import WARNINGS, Fatal, RunError, log, warn
+from .environment import build, check_prerequisites, machine_facts, raise_fd_limit
+from .matrix import cell_label, matrix, summarize
+from .micro import run_micro
+from .plots import plots
+from .processes import kill_all_children
+from .report import Tables, write_atomic
+from .servers import Runner, pinning, server_command
+from .settings import HOST, IDLE_HOLD_S, ROOT, SERVERS
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description="Run sealed's benchmark matrix (see bench/README.md).")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1 s cells, fewer cells, 1 repeat, results in bench/results/quick/")
+    parser.add_argument("--no-build", action="store_true", help="use the binaries already in BUILD_DIR/bin")
+    parser.add_argument("--build-dir", default="build-release",
+                        help="build tree, relative to the repository root (default: build-release)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="repeat the whole matrix N times and report medians (default 3, 1 with --quick)")
+    args = parser.parse_args()
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+
+
+def progress_line(result, mode):
+    if mode == "echo":
+        return (f"{result['messages_per_s']:,.0f} msg/s, {result['mb_per_s']:.1f} MB/s, "
+                f"p99 {result['latency_us'].get('p99')} µs")
+    if mode == "handshake":
+        return f"{result['handshakes_per_s']:,.0f} hs/s, p99 {result['latency_us'].get('p99')} µs"
+    return f"{result['rss_per_conn_kib']:.2f} KiB/conn"
+
+
+def main():
+    args = parse_args()
+    os.chdir(ROOT)
+    started = time.monotonic()
+    build_dir = Path(args.build_dir)
+    if not build_dir.is_absolute():
+        build_dir = ROOT / build_dir
+    bin_dir = build_dir / "bin"
+    date = datetime.date.today().isoformat()
+    out_dir = ROOT / "bench/results" / ("quick" if args.quick else "")
+
+    if not args.no_build:
+        build(str(build_dir))
+    check_prerequisites(bin_dir)
+    nofile = raise_fd_limit()
+    server_pin, loadgen_pin, pin_note = pinning()
+    if not server_pin:
+        warn(pin_note)
+    cells = matrix(args.quick)
+    idle_needed = max(c["connections"] for c in cells) + 100
+    if nofile < idle_needed:
+        warn(f"the open-file limit is {nofile}; the idle cell needs about {idle_needed}")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if args.quick:
+        gitignore = out_dir / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("# bench/run --quick output: smoke runs, never committed.\n*\n!.gitignore\n")
+
+    doc = {
+        "date": date,
+        "started": datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "config": {"quick": args.quick, "repeat": args.repeat, "build_dir": str(build_dir),
+                   "built": not args.no_build, "host": HOST, "idle_hold_s": IDLE_HOLD_S,
+                   "servers": {n: [str(a) for a in server_command(n, bin_dir)[0]] for n in SERVERS}},
+        "machine": machine_facts(build_dir, pin_note, nofile),
+        "micro": {},
+        "cells": [dict(cell, servers={n: {"runs": []} for n in SERVERS}) for cell in cells],
+    }
+    if doc["machine"]["cmake_build_type"] != "Release":
+        warn(f"`{build_dir}` is not a Release build (CMAKE_BUILD_TYPE: "
+             f"{doc['machine']['cmake_build_type'] or 'unknown'}): numbers are not representative")
+    load = doc["machine"]["loadavg_start"][0]
+    if load > 0.5:
+        warn(f"the machine was busy at the start (1-minute load average {load:.2f}): absolute numbers are low "
+             "and noisy; the ratios pair runs made back to back")
+
+    runner = Runner(bin_dir, server_pin, loadgen_pin, args.quick)
+    checkpoint = out_dir / f"{date}.json.tmp"
+    try:
+        doc["micro"] = run_micro(bin_dir, args.quick, loadgen_pin)
+        total = args.repeat * len(cells) * len(SERVERS)
+        done = 0
+        for r in range(args.repeat):
+            for cell in doc["cells"]:
+                for name in SERVERS:
+                    done += 1
+                    t0 = time.monotonic()
+                    try:
+                        record = runner.run(cell, name)
+                        record.update(ok=True)
+                        summary = progress_line(record["result"], cell["mode"])
+                    except RunError as error:
+                        record = {"ok": False, "error": str(error)}
+                        summary = f"FAILED: {error}"
+                    record.update(repeat=r, wall_s=round(time.monotonic() - t0, 2))
+                    cell["servers"][name]["runs"].append(record)
+                    log(f"[{done}/{total}] repeat {r + 1} {cell['mode']} {cell_label(cell)} {name}: {summary} "
+                        f"({record['wall_s']:.1f} s)")
+                checkpoint.write_text(json.dumps(doc, indent=1, default=str))
+    finally:
+        kill_all_children()
+        shutil.rmtree(runner.workdir, ignore_errors=True)
+
+    for cell in doc["cells"]:
+        summarize(cell, args.repeat)
+    doc["machine"]["loadavg_end"] = list(os.getloadavg())
+    doc["wall_s"] = round(time.monotonic() - started, 1)
+    doc["warnings"] = WARNINGS
+    markdown = Tables(doc).render()
+    write_atomic(out_dir / f"{date}.json", json.dumps(doc, indent=1, default=str) + "\n")
+    write_atomic(out_dir / f"{date}.md", markdown)
+    checkpoint.unlink(missing_ok=True)
+    pngs = plots(doc, out_dir, date)
+    log("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in
+                            [out_dir / f"{date}.json", out_dir / f"{date}.md", *pngs]))
+    print(markdown, end="")
+    failed = any(not run.get("ok") for c in doc["cells"] for n in SERVERS for run in c["servers"][n]["runs"])
+    failed = failed or any("error" in b for b in doc["micro"].values())
+    return 1 if failed else 0
+
+
+def on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def entry():
+    """Runs main() and maps the outcome to bench/run's exit status (see bench/README.md)."""
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        return main()
+    except Fatal as error:
+        log(f"bench/run: {error}")
+        return 2
+    except KeyboardInterrupt:
+        kill_all_children()
+        log("bench/run: interrupted; partial results (if any) are in bench/results/**/<date>.json.tmp")
+        return 130
