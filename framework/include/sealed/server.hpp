@@ -112,10 +112,7 @@ public:
         return peers;
     }
     std::shared_ptr<connection_type> get(std::string_view peer_id) const {
-        std::lock_guard lock(state_->registry_mutex);
-        for (auto& [id, weak] : state_->registry)
-            if (auto c = weak.lock(); c && c->peer_id() == peer_id) return c;
-        return nullptr;
+        return find_first([&](const connection_type& c) { return c.peer_id() == peer_id; });
     }
     // Connections that are closing are left out: they take no more messages.
     void for_each(const std::function<void(connection_type&)>& fn) const {
@@ -156,10 +153,7 @@ public:
     }
     // The connection whose session id (the scheme's name for it, e.g. IGNIS's client id) is `id`.
     std::shared_ptr<connection_type> get_session(std::string_view id) const {
-        std::lock_guard lock(state_->registry_mutex);
-        for (auto& [key, weak] : state_->registry)
-            if (auto c = weak.lock(); c && c->session_id() == id) return c;
-        return nullptr;
+        return find_first([&](const connection_type& c) { return c.session_id() == id; });
     }
     const detail::room_index& rooms() const noexcept { return state_->rooms; }
     // Queues `message` to every connection but `except` (a connection id; 0: none). Each is
@@ -181,6 +175,14 @@ public:
     const scheme_options& options() const noexcept { return state_->options; }
 
 private:
+    template <class Predicate>
+    std::shared_ptr<connection_type> find_first(Predicate matches) const {
+        std::lock_guard lock(state_->registry_mutex);
+        for (auto& [id, weak] : state_->registry)
+            if (auto c = weak.lock(); c && matches(*c)) return c;
+        return nullptr;
+    }
+
     // Everything a connection coroutine needs, shared so that it outlives the server object.
     struct state {
         state(net::io_context& ctx, server_config cfg, scheme_options opts)
