@@ -1,0 +1,197 @@
+#include <sealed/hmac_x25519/wire.hpp>
+
+#include <sealed/crypto/random.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+
+namespace sealed::hmac_x25519::wire {
+namespace json = boost::json;
+
+namespace {
+
+// Strings of the envelope; anything else (a number, an object) refuses the message.
+bool take_string(const json::object& o, std::string_view key, std::string& out) {
+    auto* v = o.if_contains(key);
+    if (!v || v->is_null()) return true;
+    if (!v->is_string()) return false;
+    out = std::string(v->get_string());
+    return true;
+}
+
+void write_escape(char c, std::string& out) {
+    static constexpr char hex[] = "0123456789abcdef";
+    const auto u = static_cast<unsigned char>(c);
+    out += "\\u00";
+    out += hex[u >> 4];
+    out += hex[u & 0xf];
+}
+
+}  // namespace
+
+void write_json_string(std::string_view s, std::string& out, bool escape_html) {
+    out += '"';
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+        case '"': out += "\\\""; continue;
+        case '\\': out += "\\\\"; continue;
+        case '\n': out += "\\n"; continue;
+        case '\r': out += "\\r"; continue;
+        case '\t': out += "\\t"; continue;
+        default: break;
+        }
+        if (u < 0x20 || (escape_html && (c == '<' || c == '>' || c == '&'))) {
+            write_escape(c, out);
+            continue;
+        }
+        // U+2028 / U+2029 (E2 80 A8 / E2 80 A9): Go escapes them for JavaScript's sake.
+        if (u == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+            (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
+            out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+            i += 2;
+            continue;
+        }
+        out += c;
+    }
+    out += '"';
+}
+
+void write_json(const json::value& v, std::string& out, bool escape_html) {
+    switch (v.kind()) {
+    case json::kind::object: {
+        out += '{';
+        bool first = true;
+        for (const auto& [key, value] : v.get_object()) {
+            if (!first) out += ',';
+            first = false;
+            write_json_string(key, out, escape_html);
+            out += ':';
+            write_json(value, out, escape_html);
+        }
+        out += '}';
+        return;
+    }
+    case json::kind::array: {
+        out += '[';
+        bool first = true;
+        for (const auto& element : v.get_array()) {
+            if (!first) out += ',';
+            first = false;
+            write_json(element, out, escape_html);
+        }
+        out += ']';
+        return;
+    }
+    case json::kind::string: write_json_string(v.get_string(), out, escape_html); return;
+    default: out += json::serialize(v); return;  // numbers, booleans, null
+    }
+}
+
+std::string rfc3339_nano(std::chrono::system_clock::time_point t) {
+    const auto since_epoch = t.time_since_epoch();
+    auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
+    auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count();
+    const std::time_t tt = seconds.count();
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char date[32];
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::string out = date;
+    if (nanos > 0) {
+        char frac[32];
+        std::snprintf(frac, sizeof frac, ".%09lld", static_cast<long long>(nanos));
+        std::string f = frac;
+        while (f.back() == '0') f.pop_back();
+        out += f;
+    }
+    out += 'Z';
+    return out;
+}
+
+std::string new_uuid() {
+    auto b = crypto::random_array<16>();
+    b[6] = static_cast<byte>((b[6] & 0x0F) | 0x40);  // version 4
+    b[8] = static_cast<byte>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(36);
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+        out += hex[b[i] >> 4];
+        out += hex[b[i] & 0xF];
+    }
+    return out;
+}
+
+envelope make_envelope(std::string_view type, std::string_view from, std::string_view to, json::value payload,
+                       std::string_view reply_to) {
+    return envelope{new_uuid(),
+                    std::string(type),
+                    std::string(from),
+                    std::string(to),
+                    rfc3339_nano(std::chrono::system_clock::now()),
+                    std::move(payload),
+                    std::string(reply_to)};
+}
+
+envelope make_reply(const envelope& original, std::string_view type, json::value payload) {
+    return make_envelope(type, original.to, original.from, std::move(payload), original.id);
+}
+
+std::string serialize(const envelope& e) {
+    // Go's transport writes with SetEscapeHTML(false), in the struct's field order.
+    std::string out;
+    out.reserve(160 + e.type.size());
+    out += "{\"id\":";
+    write_json_string(e.id, out, false);
+    out += ",\"type\":";
+    write_json_string(e.type, out, false);
+    out += ",\"from\":";
+    write_json_string(e.from, out, false);
+    out += ",\"to\":";
+    write_json_string(e.to, out, false);
+    out += ",\"ts\":";
+    write_json_string(e.ts, out, false);
+    out += ",\"payload\":";
+    write_json(e.payload, out, false);
+    if (!e.reply_to.empty()) {
+        out += ",\"replyTo\":";
+        write_json_string(e.reply_to, out, false);
+    }
+    out += '}';
+    return out;
+}
+
+result<envelope> parse(std::string_view text) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) return make_error_code(error::invalid_message);
+    auto& o = v.get_object();
+    envelope e;
+    if (!take_string(o, "id", e.id) || !take_string(o, "type", e.type) || !take_string(o, "from", e.from) ||
+        !take_string(o, "to", e.to) || !take_string(o, "ts", e.ts) || !take_string(o, "replyTo", e.reply_to) ||
+        e.type.empty())
+        return make_error_code(error::invalid_message);
+    if (auto* p = o.if_contains("payload")) e.payload = std::move(*p);
+    return e;
+}
+
+std::string_view find_id(std::string_view text) {
+    // Go and sealed nodes write "id" first; an envelope in another key order is not deduplicated
+    // (parsing every message twice to find it would cost more than the duplicates it catches).
+    constexpr std::string_view prefix = "{\"id\":\"";
+    if (text.starts_with(prefix)) {
+        const auto end = text.find('"', prefix.size());
+        const auto id = text.substr(prefix.size(), end == std::string_view::npos ? 0 : end - prefix.size());
+        if (end != std::string_view::npos && id.find('\\') == std::string_view::npos) return id;
+    }
+    return {};
+}
+
+}  // namespace sealed::hmac_x25519::wire
