@@ -6,6 +6,7 @@
 #include <sealed/ecdh_gcm/scheme.hpp>
 #include <sealed/server.hpp>
 
+#include <sealed_test/raw_client.hpp>
 #include <sealed_test/run.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -25,46 +26,7 @@ constexpr auto nothrow = net::as_tuple(net::use_awaitable);
 // The app: echoes every inner event back to its sender.
 awaitable<void> echo(connection_t& c) { return sealed_test::echo(c, message_kind::text); }
 
-// A client that writes whatever frames a test wants: a raw WebSocket plus, once authenticated,
-// the session's cipher (from the scheme's own client state machine).
-struct raw_client {
-    transport::ws_stream stream;
-    std::optional<ecdh_gcm::cipher> cipher;
-    std::string id;
-
-    // string_view parameters: literals at call sites make no temporaries inside co_await (ADR-0001).
-    awaitable<error_code> write(std::string_view frame) { return stream.async_write(as_bytes(frame), message_kind::text); }
-    awaitable<error_code> write_sealed(std::string_view inner) {
-        message_buffer wire;
-        if (auto ec = cipher->seal(as_bytes(inner), wire)) co_return ec;
-        co_return co_await stream.async_write(wire.bytes(), message_kind::text);
-    }
-    // The next frame's text ("" on a close or error).
-    awaitable<std::string> read() {
-        message_buffer in;
-        if (co_await stream.async_read(in)) co_return "";
-        co_return std::string(in.text());
-    }
-    // The next frame, opened; "" on failure.
-    awaitable<std::string> read_opened() {
-        message_buffer in, plain;
-        if (co_await stream.async_read(in) || cipher->open(in.bytes(), plain)) co_return "";
-        co_return std::string(plain.text());
-    }
-    // Reads until the server closes; its close code (0 if none came within `limit`).
-    awaitable<std::uint16_t> close_code(std::chrono::milliseconds limit = 3s) {
-        using namespace net::experimental::awaitable_operators;
-        net::steady_timer timer(stream.get_executor(), limit);
-        auto drain = [this]() -> awaitable<void> {
-            message_buffer in;
-            while (!co_await stream.async_read(in)) {}
-        };
-        auto r = co_await (drain() || timer.async_wait(nothrow));
-        if (r.index() != 0) co_return 0;
-        auto reason = stream.peer_close_reason();
-        co_return reason ? reason->code : 0;
-    }
-};
+using raw_client = sealed_test::raw_client<ecdh_gcm::cipher>;
 
 std::string error_code_of(const std::string& frame) {
     boost::system::error_code ec;
