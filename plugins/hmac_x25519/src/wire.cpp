@@ -144,6 +144,19 @@ envelope make_reply(const envelope& original, std::string_view type, json::value
     return make_envelope(type, original.to, original.from, std::move(payload), original.id);
 }
 
+std::int64_t unix_millis_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+envelope make_pong(const envelope& ping) {
+    json::object payload;
+    const auto* sent = ping.payload.is_object() ? ping.payload.get_object().if_contains("sentAt") : nullptr;
+    payload["sentAt"] = sent && sent->is_int64() ? sent->get_int64() : std::int64_t{0};
+    payload["receivedAt"] = unix_millis_now();
+    return make_reply(ping, type::pong, std::move(payload));
+}
+
 std::string serialize(const envelope& e) {
     // Go's transport writes with SetEscapeHTML(false), in the struct's field order.
     std::string out;

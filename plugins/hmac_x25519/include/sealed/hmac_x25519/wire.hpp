@@ -43,6 +43,10 @@ envelope make_envelope(std::string_view type, std::string_view from, std::string
 // Go's Message.Reply(): from/to swapped, replyTo = the original's id.
 envelope make_reply(const envelope& original, std::string_view type, boost::json::value payload);
 
+// The Go worker's answer to a ping: {"sentAt":<the ping's>,"receivedAt":<now, Unix ms>}.
+envelope make_pong(const envelope& ping);
+std::int64_t unix_millis_now();
+
 std::string serialize(const envelope& e);
 // error::invalid_message unless `text` is a JSON object whose id/type/from/to/ts/replyTo are
 // strings (absent ones are empty) and whose type is non-empty.
