@@ -19,13 +19,20 @@ namespace sealed_test {
 
 class child_process {
 public:
-    explicit child_process(std::vector<std::string> argv) {
+    // With `with_stdin`, the child's stdin is a pipe that write_line() feeds.
+    explicit child_process(std::vector<std::string> argv, bool with_stdin = false) {
         int fds[2];
         if (pipe(fds) != 0) return;
+        int in[2] = {-1, -1};
+        if (with_stdin && pipe(in) != 0) return;
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
         posix_spawn_file_actions_addclose(&actions, fds[0]);
+        if (with_stdin) {
+            posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+            posix_spawn_file_actions_addclose(&actions, in[1]);
+        }
         std::vector<char*> args;
         for (auto& a : argv) args.push_back(a.data());
         args.push_back(nullptr);
@@ -33,6 +40,10 @@ public:
         posix_spawn_file_actions_destroy(&actions);
         close(fds[1]);
         out_ = fds[0];
+        if (with_stdin) {
+            close(in[0]);
+            in_ = in[1];
+        }
     }
     child_process(const child_process&) = delete;
     child_process& operator=(const child_process&) = delete;
@@ -42,6 +53,7 @@ public:
             waitpid(pid_, nullptr, 0);
         }
         if (out_ >= 0) close(out_);
+        if (in_ >= 0) close(in_);
     }
 
     bool started() const noexcept { return pid_ > 0; }
@@ -59,10 +71,17 @@ public:
         }
     }
 
+    // Writes `line` and a newline to the child's stdin (with_stdin); false when it cannot.
+    bool write_line(const std::string& line) {
+        const std::string text = line + "\n";
+        return in_ >= 0 && ::write(in_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    }
+
     void signal(int sig) { if (pid_ > 0) kill(pid_, sig); }
 
     // Waits for exit (at most timeout_ms); the exit code, or nullopt if it did not exit normally.
     std::optional<int> wait(int timeout_ms = 10000) {
+        if (status_) return WIFEXITED(*status_) ? std::optional<int>(WEXITSTATUS(*status_)) : std::nullopt;  // reaped
         for (int waited = 0; waited <= timeout_ms; waited += 10) {
             int status = 0;
             if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -78,6 +97,7 @@ public:
 private:
     pid_t pid_ = -1;
     int out_ = -1;
+    int in_ = -1;
     std::optional<int> status_;
 };
 
