@@ -20,6 +20,7 @@ public:
         case error::invalid_container: return "invalid SMSG container";
         case error::decrypt_failed: return "SMSG decryption failed";
         case error::invalid_payload: return "invalid SMSG payload";
+        case error::forward_secrecy_required: return "peer does not offer forward secrecy";
         }
         return "unknown hmac_x25519 error";
     }
@@ -31,7 +32,8 @@ public:
         case error::invalid_payload: return condition::protocol_violation;
         case error::unsupported_version:
         case error::peer_not_allowed:
-        case error::handshake_refused: return condition::handshake_failed;
+        case error::handshake_refused:
+        case error::forward_secrecy_required: return condition::handshake_failed;
         case error::invalid_public_key:
         case error::identity_mismatch:
         case error::invalid_challenge:

@@ -59,6 +59,10 @@ next_action<cipher> handshake::start() {
     payload["identity"] = options_.identity->to_json();
     payload["challenge"] = crypto::base64_encode(challenge_);
     payload["version"] = wire::protocol_version;
+    if (options_.ephemeral != ephemeral_mode::off) {
+        ephemeral_.emplace(crypto::x25519_private_key::generate());
+        payload[ephemeral_field] = crypto::base64_encode(ephemeral_->public_key().bytes());
+    }
     const auto hello = wire::make_envelope(wire::type::handshake, options_.identity->id(),
                                            options_.expected_peer_id, std::move(payload));
     return action::write_then_read(to_bytes(wire::serialize(hello)), message_kind::text);
@@ -66,6 +70,22 @@ next_action<cipher> handshake::start() {
 
 next_action<cipher> handshake::resume(const_bytes in) {
     return role_ == role::server ? respond(in) : verify_ack(in);
+}
+
+bool handshake::mix_ephemeral(const json::value& payload, secure_bytes& shared) {
+    const auto* announced = field(payload, ephemeral_field);
+    if (!announced || options_.ephemeral == ephemeral_mode::off) return true;  // plain Go
+    auto raw = announced->is_string() ? crypto::base64_decode(announced->get_string()) : result<bytes>(errc::invalid_encoding);
+    auto key = raw ? crypto::x25519_public_key::from_bytes(*raw) : result<crypto::x25519_public_key>(raw.error());
+    if (!key) return false;
+    if (!ephemeral_) ephemeral_.emplace(crypto::x25519_private_key::generate());  // the responder's
+    auto agreed = ephemeral_->agree(*key);
+    if (!agreed) return false;
+    constexpr std::string_view label = "sealed-ephemeral-x25519/1";
+    const auto digest = crypto::sha256({as_bytes(label), shared, *agreed});
+    shared.assign(digest.begin(), digest.end());
+    forward_secret_ = true;
+    return true;
 }
 
 bool handshake::allowed(const peer_identity& p) const {
@@ -92,6 +112,10 @@ next_action<cipher> handshake::respond(const_bytes in) {
     auto challenge = crypto::base64_decode(string_field(hello->payload, "challenge"));
     if (!challenge || challenge->size() < 16 || challenge->size() > 64)
         return refuse(error::invalid_challenge, "invalid challenge", peer->id);
+    if (!mix_ephemeral(hello->payload, *shared))
+        return refuse(error::invalid_public_key, "invalid ephemeral public key", peer->id);
+    if (options_.ephemeral == ephemeral_mode::require && !forward_secret_)
+        return refuse(error::forward_secrecy_required, "forward secrecy required", peer->id);
     peer_ = std::move(*peer);
 
     const auto response = crypto::hmac_sha256(*shared, *challenge);
@@ -99,6 +123,7 @@ next_action<cipher> handshake::respond(const_bytes in) {
     payload["identity"] = options_.identity->to_json();
     payload["challengeResponse"] = crypto::base64_encode(response);
     payload["accepted"] = true;
+    if (forward_secret_) payload[ephemeral_field] = crypto::base64_encode(ephemeral_->public_key().bytes());
     const auto ack = wire::make_envelope(wire::type::handshake_ack, options_.identity->id(), peer_->id,
                                          std::move(payload));
     return established_with(*shared).and_write(to_bytes(wire::serialize(ack)), message_kind::text);
@@ -137,6 +162,9 @@ next_action<cipher> handshake::verify_ack(const_bytes in) {
     if (!allowed(*peer)) return fail(error::peer_not_allowed, "peer not authorized");
     auto shared = shared_secret(*options_.identity, peer->public_key);
     if (!shared) return fail(error::invalid_public_key, "invalid identity public key");
+    if (!mix_ephemeral(ack->payload, *shared)) return fail(error::invalid_public_key, "invalid ephemeral public key");
+    if (options_.ephemeral == ephemeral_mode::require && !forward_secret_)
+        return fail(error::forward_secrecy_required, "forward secrecy required");
     auto response = crypto::base64_decode(string_field(ack->payload, "challengeResponse"));
     if (!response || !crypto::hmac_sha256_verify(*shared, challenge_, *response))
         return fail(error::bad_challenge_response, "challenge response verification failed");
@@ -145,6 +173,7 @@ next_action<cipher> handshake::verify_ack(const_bytes in) {
 }
 
 next_action<cipher> handshake::established_with(const secure_bytes& shared) {
+    ephemeral_.reset();  // forward secrecy: the ephemeral scalar is gone once the key is made
     auto codec = smsg::codec::create(shared);
     if (!codec) return action::fail(codec.error(), close_reason{close_code::internal_error, "internal error"});
     established<cipher> s{cipher(std::move(*codec)), peer_->id, {}, peer_->id, {}};

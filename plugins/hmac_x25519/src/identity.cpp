@@ -5,6 +5,7 @@
 #include <sealed/crypto/hash.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -207,6 +207,75 @@ TEST(hmac_x25519_handshake, a_pinned_initiator_refuses_another_responder) {
     EXPECT_EQ(client.resume(ack.out[0].data).error, error::peer_not_allowed);
 }
 
+// Runs both state machines to the end; the two outcomes (initiator's, responder's).
+std::pair<action, action> handshake_between(const options& initiator, const options& responder) {
+    handshake client(role::client, initiator), server(role::server, responder);
+    auto hello = client.start();
+    server.start();
+    auto ack = server.resume(hello.out[0].data);
+    if (ack.then != action::state::done) return {action::fail(ack.error), std::move(ack)};
+    auto done = client.resume(ack.out[0].data);
+    return {std::move(done), std::move(ack)};
+}
+
+// What `from` sealed, opened by `to`.
+bool opens(cipher& from, cipher& to) {
+    const std::string m = R"({"id":"x","type":"chat","from":"a","to":"b","ts":"t","payload":{}})";
+    message_buffer frame, out;
+    return !from.seal(as_bytes(m), frame) && !to.open(frame.bytes(), out) && out.text() == m;
+}
+
+TEST(hmac_x25519_handshake, the_ephemeral_extension_is_used_only_when_both_sides_announce_it) {
+    auto a = node_options("a"), b = node_options("b");
+    a.ephemeral = b.ephemeral = ephemeral_mode::offer;
+    auto [fs_client, fs_server] = handshake_between(a, b);
+    ASSERT_EQ(fs_client.then, action::state::done) << fs_client.error.message();
+    ASSERT_EQ(fs_server.then, action::state::done);
+    EXPECT_TRUE(payload_of(fs_server).contains(ephemeral_field));
+    EXPECT_TRUE(opens(fs_client.session->cipher, fs_server.session->cipher));
+    EXPECT_TRUE(opens(fs_server.session->cipher, fs_client.session->cipher));
+
+    // The same two identities without the extension: the static key, which cannot open the
+    // forward-secret session's frames (so the extension really changed the key).
+    auto plain_a = a, plain_b = b;
+    plain_a.ephemeral = plain_b.ephemeral = ephemeral_mode::off;
+    auto [static_client, static_server] = handshake_between(plain_a, plain_b);
+    ASSERT_EQ(static_client.then, action::state::done);
+    EXPECT_FALSE(payload_of(static_server).contains(ephemeral_field));
+    EXPECT_FALSE(opens(fs_client.session->cipher, static_server.session->cipher));
+
+    // offer against a Go-like peer (off) falls back to the static key, both ways round.
+    auto [offer_client, off_server] = handshake_between(a, plain_b);
+    ASSERT_EQ(offer_client.then, action::state::done);
+    EXPECT_TRUE(opens(offer_client.session->cipher, static_server.session->cipher));
+    auto [off_client, offer_server] = handshake_between(plain_a, b);
+    ASSERT_EQ(off_client.then, action::state::done);
+    EXPECT_TRUE(opens(off_client.session->cipher, static_server.session->cipher));
+}
+
+TEST(hmac_x25519_handshake, require_refuses_peers_without_the_extension) {
+    auto a = node_options("a"), b = node_options("b");
+    a.ephemeral = ephemeral_mode::require;
+    auto [client_side, server_side] = handshake_between(a, b);
+    EXPECT_EQ(client_side.error, error::forward_secrecy_required);
+
+    auto go_like = node_options("go"), strict = node_options("strict");
+    strict.ephemeral = ephemeral_mode::require;
+    auto refused = respond_to(go_like, strict);
+    ASSERT_EQ(refused.then, action::state::fail);
+    EXPECT_EQ(refused.error, error::forward_secrecy_required);
+    EXPECT_EQ(payload_of(refused).at("reason"), "forward secrecy required");
+
+    auto both = node_options("c");
+    both.ephemeral = ephemeral_mode::require;
+    EXPECT_EQ(handshake_between(a, both).first.then, action::state::done);
+    // A bad ephemeral key is refused, not silently dropped.
+    auto offer = node_options("d");
+    offer.ephemeral = ephemeral_mode::offer;
+    auto bad = respond_to(offer, both, [](json::object& m) { m["payload"].as_object()[ephemeral_field] = "AAAA"; });
+    EXPECT_EQ(bad.error, error::invalid_public_key);
+}
+
 // --- SMSG container --------------------------------------------------------------------------
 
 struct keyed_pair {

@@ -21,6 +21,7 @@ enum class error {
     invalid_container,       // not an SMSG container: magic, version, header, truncation
     decrypt_failed,          // XChaCha20-Poly1305 tag mismatch
     invalid_payload,         // the decrypted message is not {"body":"…","timestamp":…}
+    forward_secrecy_required,  // ephemeral_mode::require and the peer did not announce it
 };
 
 const boost::system::error_category& error_category() noexcept;

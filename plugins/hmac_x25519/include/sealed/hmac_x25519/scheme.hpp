@@ -22,6 +22,15 @@ namespace sealed::hmac_x25519 {
 
 inline constexpr std::size_t challenge_size = 32;
 
+// sealed's opt-in extension for forward secrecy. The Go transport's shared secret is static-static
+// (the same for every connection between two nodes, forever). With the extension each side also
+// sends a fresh X25519 key in the handshake payload (`sealedEphemeral`, a field Go ignores), and
+// when both did, shared = SHA-256("sealed-ephemeral-x25519/1" ‖ static shared ‖ X25519(e, E)).
+// offer: use it when the peer announces it too, else speak plain Go (compatible);
+// require: refuse a peer that does not (error::forward_secrecy_required).
+enum class ephemeral_mode : unsigned char { off, offer, require };
+inline constexpr std::string_view ephemeral_field = "sealedEphemeral";
+
 struct options {
     // This node. Required: make_handshake() throws std::invalid_argument without one.
     std::shared_ptr<const node_identity> identity;
@@ -32,6 +41,7 @@ struct options {
     // the Go transport accepts whoever answers; pinning is what makes the HMAC mean something).
     std::string expected_peer_id;
     std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+    ephemeral_mode ephemeral = ephemeral_mode::off;
 };
 
 // Seals envelope JSON into SMSG frames and opens them back.
@@ -60,6 +70,8 @@ public:
 
     // Who the peer is, once the handshake got far enough to know (logs, tests).
     const std::optional<peer_identity>& peer() const noexcept { return peer_; }
+    // Whether the session key mixes in the ephemeral exchange (both sides announced it).
+    bool forward_secret() const noexcept { return forward_secret_; }
 
 private:
     next_action<cipher> respond(const_bytes in);
@@ -67,11 +79,16 @@ private:
     next_action<cipher> refuse(error e, std::string_view reason, std::string_view to);
     next_action<cipher> established_with(const secure_bytes& shared);
     bool allowed(const peer_identity& p) const;
+    // The peer's `sealedEphemeral`, mixed into `shared` when this side takes part; false when
+    // the field is there but unusable.
+    bool mix_ephemeral(const boost::json::value& payload, secure_bytes& shared);
 
     role role_;
     options options_;
     std::array<byte, challenge_size> challenge_{};
     std::optional<peer_identity> peer_;
+    std::optional<crypto::x25519_private_key> ephemeral_;  // dropped (wiped) with the handshake
+    bool forward_secret_ = false;
 };
 
 struct scheme {
