@@ -17,7 +17,7 @@ from .plots import plots
 from .processes import kill_all_children
 from .report import Tables, write_atomic
 from .servers import Runner, pinning, server_command
-from .settings import HOST, IDLE_HOLD_S, ROOT, SERVERS
+from .settings import HOST, IDLE_HOLD_S, ROOT, SCHEMES, SERVERS
 
 
 def parse_args():
@@ -29,7 +29,10 @@ def parse_args():
                         help="build tree, relative to the repository root (default: build-release)")
     parser.add_argument("--repeat", type=int, default=None,
                         help="repeat the whole matrix N times and report medians (default 3, 1 with --quick)")
+    parser.add_argument("--scheme", action="append", choices=sorted(SCHEMES), default=None,
+                        help="the scheme(s) to measure, each against its Node peer (default: all)")
     args = parser.parse_args()
+    args.scheme = args.scheme or list(SCHEMES)
     if args.repeat is None:
         args.repeat = 1 if args.quick else 3
     if args.repeat < 1:
@@ -77,14 +80,42 @@ def main():
         if not gitignore.exists():
             gitignore.write_text("# bench/run --quick output: smoke runs, never committed.\n*\n!.gitignore\n")
 
+    runner = Runner(bin_dir, server_pin, loadgen_pin, args.quick)
+    micro = None
+    failed = False
+    try:
+        micro = run_micro(bin_dir, args.quick, loadgen_pin)
+        for scheme in args.scheme:
+            failed |= run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note, nofile, out_dir, date)
+    finally:
+        kill_all_children()
+        shutil.rmtree(runner.workdir, ignore_errors=True)
+    failed = failed or any("error" in b for b in (micro or {}).values())
+    log(f"bench/run: done in {time.monotonic() - started:.0f} s")
+    return 1 if failed else 0
+
+
+def results_stem(date, scheme):
+    """ECDH-GCM, the first scheme, keeps the plain <date> names; the others add their name."""
+    return date if scheme == "ecdh_gcm" else f"{date}-{scheme}"
+
+
+def run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note, nofile, out_dir, date):
+    """The load matrix for one scheme (sealed vs its peer vs the ceiling); writes its results.
+    True if some run failed."""
+    started = time.monotonic()
+    spec = SCHEMES[scheme]
     doc = {
         "date": date,
+        "scheme": scheme,
+        "scheme_title": spec["title"],
+        "peer_title": spec["peer_title"],
         "started": datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds"),
         "config": {"quick": args.quick, "repeat": args.repeat, "build_dir": str(build_dir),
                    "built": not args.no_build, "host": HOST, "idle_hold_s": IDLE_HOLD_S,
-                   "servers": {n: [str(a) for a in server_command(n, bin_dir)[0]] for n in SERVERS}},
+                   "servers": {n: [str(a) for a in server_command(n, bin_dir, scheme)[0]] for n in SERVERS}},
         "machine": machine_facts(build_dir, pin_note, nofile),
-        "micro": {},
+        "micro": micro,
         "cells": [dict(cell, servers={n: {"runs": []} for n in SERVERS}) for cell in cells],
     }
     if doc["machine"]["cmake_build_type"] != "Release":
@@ -95,49 +126,42 @@ def main():
         warn(f"the machine was busy at the start (1-minute load average {load:.2f}): absolute numbers are low "
              "and noisy; the ratios pair runs made back to back")
 
-    runner = Runner(bin_dir, server_pin, loadgen_pin, args.quick)
-    checkpoint = out_dir / f"{date}.json.tmp"
-    try:
-        doc["micro"] = run_micro(bin_dir, args.quick, loadgen_pin)
-        total = args.repeat * len(cells) * len(SERVERS)
-        done = 0
-        for r in range(args.repeat):
-            for cell in doc["cells"]:
-                for name in SERVERS:
-                    done += 1
-                    t0 = time.monotonic()
-                    try:
-                        record = runner.run(cell, name)
-                        record.update(ok=True)
-                        summary = progress_line(record["result"], cell["mode"])
-                    except RunError as error:
-                        record = {"ok": False, "error": str(error)}
-                        summary = f"FAILED: {error}"
-                    record.update(repeat=r, wall_s=round(time.monotonic() - t0, 2))
-                    cell["servers"][name]["runs"].append(record)
-                    log(f"[{done}/{total}] repeat {r + 1} {cell['mode']} {cell_label(cell)} {name}: {summary} "
-                        f"({record['wall_s']:.1f} s)")
-                checkpoint.write_text(json.dumps(doc, indent=1, default=str))
-    finally:
-        kill_all_children()
-        shutil.rmtree(runner.workdir, ignore_errors=True)
+    stem = results_stem(date, scheme)
+    checkpoint = out_dir / f"{stem}.json.tmp"
+    total = args.repeat * len(cells) * len(SERVERS)
+    done = 0
+    for r in range(args.repeat):
+        for cell in doc["cells"]:
+            for name in SERVERS:
+                done += 1
+                t0 = time.monotonic()
+                try:
+                    record = runner.run(cell, name, scheme)
+                    record.update(ok=True)
+                    summary = progress_line(record["result"], cell["mode"])
+                except RunError as error:
+                    record = {"ok": False, "error": str(error)}
+                    summary = f"FAILED: {error}"
+                record.update(repeat=r, wall_s=round(time.monotonic() - t0, 2))
+                cell["servers"][name]["runs"].append(record)
+                log(f"[{scheme} {done}/{total}] repeat {r + 1} {cell['mode']} {cell_label(cell)} {name}: {summary} "
+                    f"({record['wall_s']:.1f} s)")
+            checkpoint.write_text(json.dumps(doc, indent=1, default=str))
 
     for cell in doc["cells"]:
         summarize(cell, args.repeat)
     doc["machine"]["loadavg_end"] = list(os.getloadavg())
     doc["wall_s"] = round(time.monotonic() - started, 1)
-    doc["warnings"] = WARNINGS
+    doc["warnings"] = list(WARNINGS)
     markdown = Tables(doc).render()
-    write_atomic(out_dir / f"{date}.json", json.dumps(doc, indent=1, default=str) + "\n")
-    write_atomic(out_dir / f"{date}.md", markdown)
+    write_atomic(out_dir / f"{stem}.json", json.dumps(doc, indent=1, default=str) + "\n")
+    write_atomic(out_dir / f"{stem}.md", markdown)
     checkpoint.unlink(missing_ok=True)
-    pngs = plots(doc, out_dir, date)
+    pngs = plots(doc, out_dir, stem)
     log("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in
-                            [out_dir / f"{date}.json", out_dir / f"{date}.md", *pngs]))
+                            [out_dir / f"{stem}.json", out_dir / f"{stem}.md", *pngs]))
     print(markdown, end="")
-    failed = any(not run.get("ok") for c in doc["cells"] for n in SERVERS for run in c["servers"][n]["runs"])
-    failed = failed or any("error" in b for b in doc["micro"].values())
-    return 1 if failed else 0
+    return any(not run.get("ok") for c in doc["cells"] for n in SERVERS for run in c["servers"][n]["runs"])
 
 
 def on_sigterm(signum, frame):

@@ -10,7 +10,7 @@ import shutil
 
 from .diagnostics import Fatal, log
 from .processes import command_output, read_file, run_streamed
-from .settings import PEER_MODULES, PEER_SCRIPT, TARGETS
+from .settings import PEER_MODULES, SCHEMES, TARGETS
 
 
 def build(build_dir):
@@ -35,8 +35,9 @@ def check_prerequisites(bin_dir):
             missing.append(f"{path} (build target {target})")
     if not shutil.which("node"):
         missing.append("node (Debian 12: apt-get install nodejs)")
-    if not PEER_SCRIPT.is_file():
-        missing.append(str(PEER_SCRIPT))
+    for spec in SCHEMES.values():
+        if not spec["peer"].is_file():
+            missing.append(str(spec["peer"]))
     if not PEER_MODULES.is_dir():
         missing.append(f"{PEER_MODULES} (npm packages for the Node peer; see tests/interop/README.md)")
     if missing:

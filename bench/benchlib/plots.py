@@ -10,7 +10,7 @@ from .matrix import cell_label
 from .settings import SERVER_TITLES, SERVERS
 
 
-def plots(doc, out_dir, date):
+def plots(doc, out_dir, stem):
     gnuplot = shutil.which("gnuplot")
     if not gnuplot:
         log("note: gnuplot not found; no plots (apt-get install gnuplot-nox)")
@@ -22,11 +22,11 @@ def plots(doc, out_dir, date):
     median_of = f"median of {doc['config']['repeat']}" if doc["config"]["repeat"] > 1 else "1 run"
     specs = [
         ("msgs", "echo", "messages_per_s", "messages/s",
-         f"Echo round trips, ECDH-GCM — messages/s ({median_of}){suffix}", "size x connections"),
+         f"Echo round trips, {doc.get('scheme_title', 'ECDH-GCM')} — messages/s ({median_of}){suffix}", "size x connections"),
         ("handshakes", "handshake", "handshakes_per_s", "handshakes/s",
-         f"Handshakes (connect + key exchange + close) per second ({median_of}){suffix}", "concurrent workers"),
+         f"{doc.get('scheme_title', 'ECDH-GCM')} handshakes (connect + key exchange + close) per second ({median_of}){suffix}", "concurrent workers"),
         ("idle-memory", "idle", "rss_per_conn_kib", "KiB per connection",
-         f"Server memory per idle connection ({median_of}){suffix}", "idle connections"),
+         f"{doc.get('scheme_title', 'ECDH-GCM')}: server memory per idle connection ({median_of}){suffix}", "idle connections"),
     ]
     written = []
     with tempfile.TemporaryDirectory(prefix="sealed-plot-") as tmp:
@@ -45,7 +45,7 @@ def plots(doc, out_dir, date):
                 rows.append(" ".join([f'"{cell_label(c)}"', *("NaN" if v is None else repr(float(v)) for v in values),
                                       f'"{label}"', repr(float(top))]))
             data.write_text("\n".join(rows) + "\n")
-            png = out_dir / f"{date}-{slug}.png"
+            png = out_dir / f"{stem}-{slug}.png"
             tmp_png = Path(tmp) / png.name
             script = f"""
 set terminal {terminal}

@@ -70,7 +70,8 @@ class Tables:
 
     def render(self):
         doc, machine, config = self.doc, self.doc["machine"], self.doc["config"]
-        out = [f"# sealed benchmarks — {doc['date']}{' (quick smoke run)' if config['quick'] else ''}", ""]
+        title = doc.get("scheme_title", "ECDH-GCM")
+        out = [f"# sealed benchmarks — {title} — {doc['date']}{' (quick smoke run)' if config['quick'] else ''}", ""]
         if config["quick"]:
             out += ["**Quick smoke run** (1 s cells, 1 repeat): it checks that the bench runs. Do not compare "
                     "these numbers; run `bench/run` for results.", ""]
@@ -85,7 +86,8 @@ class Tables:
             ["load average (1 min) at start / end", f"{fmt(machine['loadavg_start'][0])} / {fmt(load_end[0])}"],
             ["commit", commit],
             ["build", f"`{machine.get('build_dir')}` ({build_type})"],
-            ["peer", f"Node {machine.get('node_version')}, ws {machine.get('ws_version')}"],
+            ["peer", f"Node {machine.get('node_version')}, ws {machine.get('ws_version')} "
+                     f"({doc.get('peer_title', 'ws + node:crypto')})"],
             ["pinning", machine.get("pinning")],
             ["repeats", f"{self.repeat}; per cell sealed → peer → ceiling back to back, fresh server each; medians"],
             ["wall time", f"{doc['wall_s']:.0f} s"],
@@ -97,7 +99,7 @@ class Tables:
                 "headline. *ceiling* is the plaintext echo server: the same runtime without encryption.", ""]
         echo = [c for c in self.cells if c["mode"] == "echo"]
         if echo:
-            out += ["## Echo round trips, ECDH-GCM", "",
+            out += [f"## Echo round trips, {title}", "",
                     "Each connection sends a message and waits for the echo. Higher is better; sealed/peer > 1 "
                     "means sealed is faster.", ""]
             out.append(self.table(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .diagnostics import RunError, tail, warn
 from .processes import proc_status, reap, read_file, run_capture, spawn
-from .settings import (HOST, IDLE_HOLD_S, PEER_SCRIPT, QUICK_BUDGET_S, SERVER_START_TIMEOUT_S,
+from .settings import (HOST, IDLE_HOLD_S, QUICK_BUDGET_S, SCHEMES, SERVER_START_TIMEOUT_S,
                        SERVER_STOP_TIMEOUT_S)
 
 
@@ -46,14 +46,15 @@ def rate_limit_flags(binary):
     return _rate_limit_flags[binary]
 
 
-def server_command(name, bin_dir):
+def server_command(name, bin_dir, scheme):
     """(argv, url path, loadgen scheme)."""
+    spec = SCHEMES[scheme]
     if name == "sealed":
-        binary = bin_dir / "stream_chat"
+        binary = bin_dir / spec["binary"]
         return ([binary, "--listen", f"{HOST}:0", "--log-level", "warn", "--threads", "1",
-                 "--max-connections", "20000", *rate_limit_flags(binary)], "/stream", "ecdh_gcm")
+                 "--max-connections", "20000", *spec["flags"], *rate_limit_flags(binary)], spec["path"], scheme)
     if name == "peer":
-        return (["node", PEER_SCRIPT, "--listen", f"{HOST}:0"], "/stream", "ecdh_gcm")
+        return (["node", spec["peer"], "--listen", f"{HOST}:0"], spec["path"], scheme)
     binary = bin_dir / "echo_server"
     return ([binary, "--listen", f"{HOST}:0", "--log-level", "warn", "--threads", "1",
              "--max-connections", "20000", *rate_limit_flags(binary)], "/ws", "plaintext")
@@ -127,8 +128,8 @@ class Runner:
     def remaining(self):
         return None if self.deadline is None else self.deadline - time.monotonic()
 
-    def start_server(self, name):
-        argv, path, scheme = server_command(name, self.bin_dir)
+    def start_server(self, name, scheme):
+        argv, path, scheme = server_command(name, self.bin_dir, scheme)
         out_path, err_path = self.workdir / f"{name}.out", self.workdir / f"{name}.err"
         with open(out_path, "w") as out, open(err_path, "w") as err:
             process = spawn([*self.server_pin, *argv], stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -165,12 +166,12 @@ class Runner:
         reap(process)
         return status, warning
 
-    def run(self, cell, name):
-        """One server x cell: fresh server, load generator, stop. Returns the run record."""
+    def run(self, cell, name, scheme):
+        """One server x cell of `scheme`: fresh server, load generator, stop. Returns the run record."""
         remaining = self.remaining()
         if remaining is not None and remaining < 3:
             raise RunError(f"skipped: the --quick time budget ({QUICK_BUDGET_S:.0f} s) is used up")
-        server, url, scheme, err_path = self.start_server(name)
+        server, url, scheme, err_path = self.start_server(name, scheme)
         record = {"server_pid": server.pid, "url": url}
         try:
             cmd = [*self.loadgen_pin, self.bin_dir / "sealed_loadgen", "--scheme", scheme, "--url", url,

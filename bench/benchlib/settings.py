@@ -6,8 +6,17 @@ ROOT = Path(__file__).resolve().parent.parent.parent  # bench/benchlib/settings.
 HOST = "127.0.0.1"
 SERVERS = ("sealed", "peer", "ceiling")
 SERVER_TITLES = {"sealed": "sealed (C++)", "peer": "peer (Node ws)", "ceiling": "ceiling (plaintext)"}
-TARGETS = ["stream_chat", "echo_server", "sealed_loadgen", "sealed_bench_crypto", "sealed_bench_handshakes"]
-PEER_SCRIPT = ROOT / "bench/peers/ecdh_gcm/server.mjs"
+TARGETS = ["stream_chat", "mesh_node", "echo_server", "sealed_loadgen", "sealed_bench_crypto",
+           "sealed_bench_handshakes"]
+# Each scheme's sealed server (binary, extra flags), its Node peer and the URL path both serve; the
+# ceiling is the plaintext echo_server for all. The load generator speaks each scheme by name.
+SCHEMES = {
+    "ecdh_gcm": {"title": "ECDH-GCM", "binary": "stream_chat", "flags": [], "path": "/stream",
+                 "peer": ROOT / "bench/peers/ecdh_gcm/server.mjs", "peer_title": "ws + node:crypto"},
+    "hmac_x25519": {"title": "HMAC-X25519", "binary": "mesh_node", "flags": ["--echo"], "path": "/ws",
+                    "peer": ROOT / "bench/peers/hmac_x25519/node.mjs",
+                    "peer_title": "ws + node:crypto + @noble/ciphers"},
+}
 PEER_MODULES = ROOT / "tests/interop/node_modules/ws"
 QUICK_BUDGET_S = 105.0       # the load matrix must be done by then in --quick (micro benches included)
 IDLE_HOLD_S = 2              # sealed_loadgen holds idle connections this long

@@ -9,6 +9,7 @@
 #include <sealed/client.hpp>
 #include <sealed/log.hpp>
 #include <sealed/ecdh_gcm/scheme.hpp>
+#include <sealed/hmac_x25519/scheme.hpp>
 #include <sealed/plaintext/scheme.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -72,10 +73,17 @@ server_usage read_usage(int pid) {
     return u;
 }
 
-// What one round trip sends: raw bytes, or for ECDH-GCM an `echo` inner event of that size.
+// What one round trip sends: raw bytes, for ECDH-GCM an `echo` inner event of that size, for
+// HMAC-X25519 an `echo` envelope (its id is renewed per message: the server deduplicates ids).
 template <class S>
 bytes request_of(std::size_t size) {
-    if constexpr (std::is_same_v<S, ecdh_gcm::scheme>) {
+    if constexpr (std::is_same_v<S, hmac_x25519::scheme>) {
+        auto text = hmac_x25519::wire::serialize(hmac_x25519::wire::make_envelope(
+            "echo", "loadgen", "", boost::json::object{{"data", ""}}));
+        const auto filler = size > text.size() ? size - text.size() : 1;
+        text.insert(text.find(R"("data":"")") + 8, std::string(filler, 'x'));
+        return bytes(text.begin(), text.end());
+    } else if constexpr (std::is_same_v<S, ecdh_gcm::scheme>) {
         const std::string head = R"({"event":"echo","data":")", tail = R"("})";
         const std::size_t filler = size > head.size() + tail.size() ? size - head.size() - tail.size() : 1;
         const std::string text = head + std::string(filler, 'x') + tail;
@@ -89,7 +97,23 @@ template <class S>
 typename S::options options_for() {
     typename S::options o{};
     if constexpr (std::is_same_v<S, ecdh_gcm::scheme>) o.token = "loadgen";
+    if constexpr (std::is_same_v<S, hmac_x25519::scheme>) {
+        // One node identity for the whole run, as a real node has.
+        static const auto identity =
+            std::make_shared<hmac_x25519::node_identity>(hmac_x25519::node_identity::generate("loadgen"));
+        o.identity = identity;
+    }
     return o;
+}
+
+// A fresh message id for HMAC-X25519 requests: the counter in hex over the uuid's first digits
+// (an envelope starts {"id":"<uuid>", so the id is at a fixed offset).
+template <class S>
+void renew_id(bytes& request, std::uint64_t counter) {
+    if constexpr (std::is_same_v<S, hmac_x25519::scheme>) {
+        static constexpr char hex[] = "0123456789abcdef";
+        for (std::size_t i = 0; i < 16; ++i) request[7 + i] = static_cast<byte>(hex[(counter >> (4 * i)) & 0xF]);
+    }
 }
 
 template <class S>
@@ -122,6 +146,7 @@ public:
         message_buffer reply;
         while (clock_type::now() < until) {
             const auto sent = clock_type::now();
+            renew_id<S>(request_, ++sequence_);
             if (auto ec = co_await channel.async_send(request_, message_kind::text)) co_return totals_.error(ec);
             if (auto ec = co_await channel.async_receive(reply)) co_return totals_.error(ec);
             record(sent);
@@ -186,6 +211,7 @@ private:
     const settings& settings_;
     client_config cfg_;
     bytes request_;
+    std::uint64_t sequence_ = 0;
     totals totals_;
 };
 
@@ -253,7 +279,7 @@ void raise_fd_limit() {
 int main(int argc, char** argv) {
     CLI::App cli{"sealed load generator: drives a scheme's server over loopback, prints JSON"};
     settings s;
-    cli.add_option("--scheme", s.scheme)->check(CLI::IsMember({"ecdh_gcm", "plaintext"}))->capture_default_str();
+    cli.add_option("--scheme", s.scheme)->check(CLI::IsMember({"ecdh_gcm", "hmac_x25519", "plaintext"}))->capture_default_str();
     cli.add_option("--url", s.url, "ws://HOST:PORT/PATH")->required();
     cli.add_option("--mode", s.mode)->check(CLI::IsMember({"echo", "handshake", "idle"}))->capture_default_str();
     cli.add_option("--connections", s.connections)->check(CLI::Range(1, 100000))->capture_default_str();
@@ -263,7 +289,9 @@ int main(int argc, char** argv) {
     CLI11_PARSE(cli, argc, argv);
     raise_fd_limit();
     sealed::log::set_level(spdlog::level::err);
-    auto out = s.scheme == "ecdh_gcm" ? run<ecdh_gcm::scheme>(s) : run<plaintext::scheme>(s);
+    auto out = s.scheme == "ecdh_gcm"      ? run<ecdh_gcm::scheme>(s)
+               : s.scheme == "hmac_x25519" ? run<hmac_x25519::scheme>(s)
+                                           : run<plaintext::scheme>(s);
     std::cout << boost::json::serialize(out) << std::endl;
     return 0;
 }

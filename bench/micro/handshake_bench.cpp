@@ -2,6 +2,7 @@
 // sockets — what a handshake costs before any I/O, i.e. the bound on handshakes per core.
 // Plus each scheme's per-message seal+open. Run: build/bin/sealed_bench_handshakes
 #include <sealed/ecdh_gcm/scheme.hpp>
+#include <sealed/hmac_x25519/scheme.hpp>
 #include <sealed/plaintext/scheme.hpp>
 
 #include <benchmark/benchmark.h>
@@ -73,7 +74,25 @@ ecdh_gcm::options ecdh_server() {
     return o;
 }
 
+// HMAC-X25519 nodes: long-term identities made once (as a node does); messages are envelopes.
+hmac_x25519::options hmac_node(std::string_view name, hmac_x25519::ephemeral_mode ephemeral) {
+    hmac_x25519::options o;
+    o.identity = std::make_shared<hmac_x25519::node_identity>(hmac_x25519::node_identity::generate(name));
+    o.ephemeral = ephemeral;
+    return o;
+}
+bytes envelope_of_size(std::size_t n) {
+    auto text = hmac_x25519::wire::serialize(
+        hmac_x25519::wire::make_envelope("m", "a", "b", boost::json::object{{"f", std::string(n > 150 ? n - 150 : 1, 'x')}}));
+    return bytes(text.begin(), text.end());
+}
+
 void register_all() {
+    using hmac_x25519::ephemeral_mode;
+    benchmark::RegisterBenchmark("handshake/hmac_x25519", handshake<hmac_x25519::scheme>,
+                                 hmac_node("a", ephemeral_mode::off), hmac_node("b", ephemeral_mode::off));
+    benchmark::RegisterBenchmark("handshake/hmac_x25519+ephemeral", handshake<hmac_x25519::scheme>,
+                                 hmac_node("a", ephemeral_mode::offer), hmac_node("b", ephemeral_mode::offer));
     benchmark::RegisterBenchmark("handshake/plaintext", handshake<plaintext::scheme>, plaintext::scheme::options{},
                                  plaintext::scheme::options{});
     benchmark::RegisterBenchmark("handshake/ecdh_gcm", handshake<ecdh_gcm::scheme>, ecdh_client(), ecdh_server());
@@ -81,6 +100,9 @@ void register_all() {
         const auto label = std::to_string(size);
         benchmark::RegisterBenchmark(("seal_open/ecdh_gcm/" + label).c_str(), seal_open<ecdh_gcm::scheme>,
                                      ecdh_client(), ecdh_server(), event_of_size(size));
+        benchmark::RegisterBenchmark(("seal_open/hmac_x25519/" + label).c_str(), seal_open<hmac_x25519::scheme>,
+                                     hmac_node("a", ephemeral_mode::off), hmac_node("b", ephemeral_mode::off),
+                                     envelope_of_size(size));
         benchmark::RegisterBenchmark(("seal_open/plaintext/" + label).c_str(), seal_open<plaintext::scheme>,
                                      plaintext::scheme::options{}, plaintext::scheme::options{}, bytes(size, 'x'));
     }

@@ -6,7 +6,8 @@
 //   mesh_node --listen 127.0.0.1:9091 --key-dir ./node-a
 //   mesh_node --listen 127.0.0.1:9092 --key-dir ./node-b --peer ws://127.0.0.1:9091/ws
 // stdout: `listening on HOST:PORT`, `node id <id>`, then `peer up <id> in|out`,
-// `peer down <id>` and `chat <from id> <text>` lines.
+// `peer down <id>` and `chat <from id> <text>` lines. --echo also answers every other message
+// with a reply of the same type and payload (what the bench drives).
 #include <sealed/app.hpp>
 #include <sealed/client.hpp>
 #include <sealed/hmac_x25519/scheme.hpp>
@@ -29,7 +30,7 @@ using send_fn = std::function<void(bytes)>;
 // Every live link, inbound or outbound: what the relay sends through.
 class mesh {
 public:
-    explicit mesh(std::shared_ptr<const hx::node_identity> me) : me_(std::move(me)) {}
+    mesh(std::shared_ptr<const hx::node_identity> me, bool echo) : me_(std::move(me)), echo_(echo) {}
 
     std::uint64_t add(const std::string& peer, std::string_view direction, send_fn send) {
         std::lock_guard lock(mutex_);
@@ -56,6 +57,9 @@ public:
             const auto* said = message->payload.is_object() ? message->payload.get_object().if_contains("text") : nullptr;
             print("chat " + message->from + " " + (said && said->is_string() ? std::string(said->get_string()) : ""));
             send_to_all(to_bytes(std::string(text)), from_link, message->from);
+        } else if (echo_ && message->type != hx::wire::type::pong) {
+            reply(to_bytes(hx::wire::serialize(
+                hx::wire::make_envelope(message->type, me_->id(), message->from, message->payload, message->id))));
         }
     }
     // A chat from this node.
@@ -90,6 +94,7 @@ private:
     }
 
     std::shared_ptr<const hx::node_identity> me_;
+    bool echo_;  // answer other messages with a reply of the same type and payload (bench, tests)
     std::mutex mutex_, print_mutex_;
     std::map<std::uint64_t, link> links_;
     std::uint64_t next_id_ = 0;
@@ -161,9 +166,9 @@ awaitable<void> ping_every(mesh& m, std::chrono::seconds interval) {
 
 template <class Family>
 int run_node(server_config cfg, hx::options opts, const std::vector<std::string>& peers, client_config peer_cfg,
-             std::chrono::seconds ping_interval) {
+             std::chrono::seconds ping_interval, bool echo) {
     net::io_context io(static_cast<int>(cfg.threads));
-    mesh m(opts.identity);
+    mesh m(opts.identity, echo);
     outbound_state outbound;
     outbound.config = cfg;
     server<Family, hx::scheme> srv(io, cfg, opts);
@@ -209,6 +214,7 @@ int main(int argc, char** argv) {
     std::string key_dir, name = "sealed-node", role{hx::default_role}, allowlist_file, peer_ca;
     std::vector<std::string> peers;
     unsigned ping_seconds = 30;
+    bool echo = false;
     cli.add_option("--key-dir", key_dir, "keep the identity here (private.key, node.json; made if absent); "
                                          "without it the node has a new identity every start");
     cli.add_option("--name", name, "node name (for a new identity)")->capture_default_str();
@@ -218,6 +224,8 @@ int main(int argc, char** argv) {
     cli.add_option("--ping-interval", ping_seconds, "seconds between pings on every link")->capture_default_str();
     cli.add_option("--peer-ca-file", peer_ca, "trust anchors for wss peers (default: the system's)");
     cli.add_option("--path", cfg.ws_path, "WebSocket path")->capture_default_str();
+    cli.add_flag("--echo", echo, "answer every other message type with a reply of the same type and payload, as "
+                                 "bench/peers/hmac_x25519/node.mjs does (the bench's echo server)");
     CLI11_PARSE(cli, argc, argv);
     if (!app::apply_common_options(cfg, common)) return 2;
 
@@ -244,6 +252,6 @@ int main(int argc, char** argv) {
     client_config peer_cfg;
     peer_cfg.tls_ca_file = peer_ca;
     const auto interval = std::chrono::seconds(std::max(1u, ping_seconds));
-    if (app::wants_tls(cfg)) return run_node<wss>(cfg, opts, peers, peer_cfg, interval);
-    return run_node<ws>(cfg, opts, peers, peer_cfg, interval);
+    if (app::wants_tls(cfg)) return run_node<wss>(cfg, opts, peers, peer_cfg, interval, echo);
+    return run_node<ws>(cfg, opts, peers, peer_cfg, interval, echo);
 }
