@@ -249,6 +249,20 @@ void sha256(std::span<const const_bytes> parts, sha256_digest& out) {
     h.final(out.data());
 }
 
+void sha256_counter_xor(const_bytes prefix, mutable_bytes data) {
+    auto& h = thread_sha256();
+    std::array<byte, 8> counter{};
+    sha256_digest block;
+    for (std::size_t offset = 0, i = 0; offset < data.size(); offset += block.size(), ++i) {
+        for (int b = 0; b < 8; ++b) counter[7 - b] = static_cast<byte>(std::uint64_t(i) >> (8 * b));
+        h.update(prefix.data(), prefix.size());
+        h.update(counter.data(), counter.size());
+        h.final(block.data());
+        const std::size_t n = std::min(block.size(), data.size() - offset);
+        for (std::size_t k = 0; k < n; ++k) data[offset + k] ^= block[k];
+    }
+}
+
 void hmac_sha256(const_bytes key, const_bytes message, sha256_digest& out) {
     sha256_digest hashed_key;
     const const_bytes k = hmac_key(key, hashed_key);

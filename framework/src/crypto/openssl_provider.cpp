@@ -9,6 +9,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <climits>
@@ -184,6 +185,28 @@ void sha256(std::span<const const_bytes> parts, sha256_digest& out) {
     if (!ok || EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size())
         fatal("OpenSSL SHA-256 failed");
 }
+
+// The low-level SHA256_* calls (deprecated in OpenSSL 3, still there) run one block without EVP's
+// per-call dispatch: the prefix is absorbed once and the context copied for each counter.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void sha256_counter_xor(const_bytes prefix, mutable_bytes data) {
+    SHA256_CTX absorbed;
+    SHA256_Init(&absorbed);
+    SHA256_Update(&absorbed, data_or_empty(prefix), prefix.size());
+    std::array<byte, 8> counter{};
+    sha256_digest block;
+    for (std::size_t offset = 0, i = 0; offset < data.size(); offset += block.size(), ++i) {
+        for (int b = 0; b < 8; ++b) counter[7 - b] = static_cast<byte>(std::uint64_t(i) >> (8 * b));
+        SHA256_CTX ctx = absorbed;
+        SHA256_Update(&ctx, counter.data(), counter.size());
+        SHA256_Final(block.data(), &ctx);
+        const std::size_t n = std::min(block.size(), data.size() - offset);
+        for (std::size_t k = 0; k < n; ++k) data[offset + k] ^= block[k];
+    }
+    OPENSSL_cleanse(&absorbed, sizeof absorbed);
+}
+#pragma GCC diagnostic pop
 
 void hmac_sha256(const_bytes key, const_bytes message, sha256_digest& out) {
     EVP_MAC_CTX* ctx = thread_hmac_ctx();

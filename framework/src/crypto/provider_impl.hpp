@@ -83,12 +83,14 @@ bool p256_point_valid(const_bytes sec1) noexcept;
 result<x25519_pair> x25519_from_bytes(const_bytes raw);
 result<aead_handle> make_aead(aead_algorithm algorithm, const_bytes key);
 void shake128(const_bytes data, mutable_bytes out);
+void sha256_counter_xor(const_bytes prefix, mutable_bytes data);
 result<stream_handle> make_salsa20(const_bytes key, const_bytes nonce);
 }  // namespace botan_provider
 
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
 // No XChaCha20-Poly1305 (make_aead refuses it) and no Salsa20: OpenSSL has neither.
 namespace openssl_provider {
+void sha256_counter_xor(const_bytes prefix, mutable_bytes data);
 void random_bytes(mutable_bytes out);
 void sha256(std::span<const const_bytes> parts, sha256_digest& out);
 void hmac_sha256(const_bytes key, const_bytes message, sha256_digest& out);

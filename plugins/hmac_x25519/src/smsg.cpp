@@ -21,15 +21,7 @@ secure_bytes derive_key(const_bytes shared) {
     return secure_bytes(digest.begin(), digest.end());
 }
 
-void apply_xor_stream(const_bytes nonce, mutable_bytes data) {
-    std::array<byte, 8> counter{};
-    for (std::size_t offset = 0, block = 0; offset < data.size(); offset += 32, ++block) {
-        for (int i = 0; i < 8; ++i) counter[7 - i] = static_cast<byte>(block >> (8 * i));
-        const auto stream = crypto::sha256({nonce, counter});
-        const std::size_t n = std::min<std::size_t>(32, data.size() - offset);
-        for (std::size_t i = 0; i < n; ++i) data[offset + i] ^= stream[i];
-    }
-}
+void apply_xor_stream(const_bytes nonce, mutable_bytes data) { crypto::sha256_counter_xor(nonce, data); }
 
 void make_inner(std::string_view body, std::int64_t timestamp, std::string& out) {
     out.clear();

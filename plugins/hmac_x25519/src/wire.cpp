@@ -23,42 +23,54 @@ bool take_string(const json::object& o, std::string_view key, std::string& out) 
     return true;
 }
 
-void write_escape(char c, std::string& out) {
+void write_escape(unsigned char u, std::string& out) {
     static constexpr char hex[] = "0123456789abcdef";
-    const auto u = static_cast<unsigned char>(c);
-    out += "\\u00";
-    out += hex[u >> 4];
-    out += hex[u & 0xf];
+    const char escape[6] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 0xf]};
+    out.append(escape, sizeof escape);
 }
+
+// Which bytes stop a run of bytes copied as they are: controls, '"', '\\', the lead byte of
+// U+2028/U+2029 and, with HTML escaping, <, > and &.
+struct stop_table {
+    bool plain[256]{}, html[256]{};
+    constexpr stop_table() {
+        for (int c = 0; c < 0x20; ++c) plain[c] = html[c] = true;
+        for (int c : {int('"'), int('\\'), 0xE2}) plain[c] = html[c] = true;
+        for (int c : {int('<'), int('>'), int('&')}) html[c] = true;
+    }
+};
+constexpr stop_table stops;
 
 }  // namespace
 
 void write_json_string(std::string_view s, std::string& out, bool escape_html) {
+    const bool* stop = escape_html ? stops.html : stops.plain;
+    out.reserve(out.size() + s.size() + 2);
     out += '"';
+    std::size_t run = 0;  // start of the bytes not yet written
     for (std::size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-        case '"': out += "\\\""; continue;
-        case '\\': out += "\\\\"; continue;
-        case '\n': out += "\\n"; continue;
-        case '\r': out += "\\r"; continue;
-        case '\t': out += "\\t"; continue;
-        default: break;
-        }
-        if (u < 0x20 || (escape_html && (c == '<' || c == '>' || c == '&'))) {
-            write_escape(c, out);
-            continue;
-        }
+        const auto u = static_cast<unsigned char>(s[i]);
+        if (!stop[u]) continue;
         // U+2028 / U+2029 (E2 80 A8 / E2 80 A9): Go escapes them for JavaScript's sake.
-        if (u == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-            (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
+        const bool separator = u == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+                               (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8;
+        if (u == 0xE2 && !separator) continue;
+        out.append(s.data() + run, i - run);
+        switch (u) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case 0xE2:
             out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
             i += 2;
-            continue;
+            break;
+        default: write_escape(u, out); break;
         }
-        out += c;
+        run = i + 1;
     }
+    out.append(s.data() + run, s.size() - run);
     out += '"';
 }
 

@@ -87,6 +87,26 @@ TEST_F(Differential, Sha256) {
     }
 }
 
+// The counter-mode stream against its definition, one SHA-256 (Botan's) per 32-byte block.
+TEST_F(Differential, Sha256CounterXorIsOneDigestPerBlock) {
+    for (int i = 0; i < iterations; ++i) {
+        const auto prefix = random(i % 3 == 0 ? 24 : size(64));
+        const auto data = random(i < 6 ? std::size_t(i * 16) : size(2048));
+        auto streamed = data;
+        crypto::sha256_counter_xor(prefix, streamed);
+        auto expected = data;
+        for (std::size_t block = 0; block * 32 < expected.size(); ++block) {
+            std::array<sealed::byte, 8> counter{};
+            for (int b = 0; b < 8; ++b) counter[7 - b] = static_cast<sealed::byte>(block >> (8 * b));
+            const auto digest = crypto::sha256({prefix, counter}, A);
+            for (std::size_t k = 0; k < 32 && block * 32 + k < expected.size(); ++k) expected[block * 32 + k] ^= digest[k];
+        }
+        ASSERT_EQ(streamed, expected) << i;
+        crypto::sha256_counter_xor(prefix, streamed);
+        ASSERT_EQ(streamed, data) << "applying it twice restores the input";
+    }
+}
+
 TEST_F(Differential, HmacSha256) {
     SEALED_REQUIRE_BOTH(primitive::hmac_sha256);
     for (int i = 0; i < iterations; ++i) {

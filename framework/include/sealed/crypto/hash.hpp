@@ -26,6 +26,11 @@ bool hmac_sha256_verify(const_bytes key, const_bytes message, const_bytes tag,
 // Constant-time comparison (different sizes compare unequal; the size is not secret).
 bool constant_time_equal(const_bytes a, const_bytes b) noexcept;
 
+// XORs `data` with SHA-256(prefix ‖ u64be(0)) ‖ SHA-256(prefix ‖ u64be(1)) ‖ … (a hash in
+// counter mode; Enchantrix's pre-obfuscation stream). One digest per 32 bytes, so per-call
+// overhead is the cost: OpenSSL's one-block path serves it where compiled in.
+void sha256_counter_xor(const_bytes prefix, mutable_bytes data);
+
 // SHAKE-128 XOF with out.size() bytes of output (used for libp2p's PSK fingerprint).
 void shake128(const_bytes data, mutable_bytes out);
 
