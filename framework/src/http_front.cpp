@@ -8,6 +8,14 @@
 namespace sealed::detail {
 namespace {
 
+// "/ws" takes exactly /ws; a path ending in '/' ("/swarm/") takes every path below it, whose
+// rest the scheme reads from the request (path parameters such as a DID).
+bool upgrade_path_matches(std::string_view path, std::string_view ws_path) {
+    if (ws_path.size() > 1 && ws_path.back() == '/') return path.size() > ws_path.size() && path.starts_with(ws_path);
+    return path == ws_path;
+}
+
+
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t header_limit = 8 * 1024;
 
@@ -55,7 +63,7 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
         }
 
         std::optional<http_response> refusal;
-        if (target_path(req.target()) != front.ws_path)
+        if (!upgrade_path_matches(target_path(req.target()), front.ws_path))
             refusal = make_response(req, http::status::not_found, "no WebSocket endpoint here\n");
         else if (front.admit)
             refusal = front.admit(req);

@@ -21,7 +21,8 @@ using namespace std::chrono_literals;
 
 struct server_config {
     std::string listen = "127.0.0.1:9091";
-    std::string ws_path = "/ws";          // WebSocket transports: the upgrade path
+    std::string ws_path = "/ws";          // WebSocket transports: the upgrade path; one ending in
+                                          // '/' ("/swarm/") takes every path below it
     std::string tls_cert;                 // PEM files; wss needs both
     std::string tls_key;
     // Or a ready TLS context (tests; apps that manage certificates themselves).

@@ -1,0 +1,90 @@
+// PSK-pnet (PROTOCOLS.md §4): libp2p's private-network layer, Private-Networks-PSK-V1. Each side
+// sends 24 random nonce bytes in clear, then XORs everything it sends with XSalsa20(PSK, its
+// nonce) — one keystream per direction, continuous across frames, so message boundaries mean
+// nothing and the peer's nonce may arrive alone, split, or with data behind it. There is no
+// MAC: a wrong PSK shows only as garbage to the layer above.
+// Server: with a master secret, the PSK of each connection is the tenant key of the DID in its
+// path (`/swarm/{DID}`, checked before the upgrade: a bad DID is HTTP 400).
+#pragma once
+
+#include <sealed/concepts.hpp>
+#include <sealed/crypto/stream.hpp>
+#include <sealed/pnet/psk.hpp>
+#include <sealed/transport/websocket.hpp>
+
+#include <boost/beast/http/message.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+namespace sealed::pnet {
+
+inline constexpr std::size_t nonce_size = 24;
+inline constexpr std::string_view default_path_prefix = "/swarm/";
+
+struct options {
+    // Client, or a server without a master secret: the network's PSK.
+    psk key;
+    // Server: each connection's PSK is tenant_psk(master secret, DID from the path).
+    std::shared_ptr<const secure_bytes> master_secret;
+    std::string path_prefix{default_path_prefix};
+    std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+};
+
+// Keystream XOR both ways; stateful (the position in each direction's stream).
+class cipher {
+public:
+    cipher(crypto::salsa20 outgoing, crypto::salsa20 incoming)
+        : outgoing_(std::move(outgoing)), incoming_(std::move(incoming)) {}
+    error_code seal(const_bytes plaintext, message_buffer& out) { return apply(outgoing_, plaintext, out); }
+    error_code open(const_bytes wire, message_buffer& out) { return apply(incoming_, wire, out); }
+
+private:
+    static error_code apply(crypto::salsa20& stream, const_bytes in, message_buffer& out) {
+        auto dst = out.prepare(in.size());
+        stream.apply(in, dst);
+        out.commit(in.size());
+        return {};
+    }
+    crypto::salsa20 outgoing_;
+    crypto::salsa20 incoming_;
+};
+
+class handshake {
+public:
+    using cipher_type = cipher;
+    // `tenant`: the DID the key belongs to (the peer id the server reports), may be empty.
+    handshake(psk key, std::string tenant, std::chrono::milliseconds time_limit);
+
+    next_action<cipher> start();
+    next_action<cipher> resume(const_bytes in);
+    std::chrono::steady_clock::duration time_limit() const { return time_limit_; }
+
+private:
+    psk key_;
+    std::string tenant_;
+    std::chrono::milliseconds time_limit_;
+    std::array<byte, nonce_size> own_nonce_{};
+    bytes received_;  // the peer's nonce as it trickles in, and whatever came with it
+};
+
+// The DID in a request target under `prefix` ("" when there is none or it is not a DID).
+std::string_view did_of(std::string_view target, std::string_view prefix) noexcept;
+
+struct scheme {
+    static constexpr std::string_view name = "pnet";
+    static constexpr bool authenticates_messages = false;  // no MAC: the layer above must check
+    using options = pnet::options;
+    using handshake_type = handshake;
+    static handshake make_handshake(role r, const options& o);
+    // Server over WebSocket: the tenant key of the path's DID.
+    static handshake make_handshake(role r, const options& o, const http_request& upgrade);
+    // Before the upgrade: a server with a master secret takes only /swarm/{DID} (else 400).
+    static std::optional<http_response> admit(const http_request& upgrade, const options& o);
+    static constexpr std::size_t wire_size_limit(std::size_t plaintext) { return plaintext + nonce_size; }
+};
+
+static_assert(Scheme<scheme>);
+
+}  // namespace sealed::pnet
