@@ -57,7 +57,7 @@ public:
             const auto* said = message->payload.is_object() ? message->payload.get_object().if_contains("text") : nullptr;
             print("chat " + message->from + " " + (said && said->is_string() ? std::string(said->get_string()) : ""));
             send_to_all(to_bytes(std::string(text)), from_link, message->from);
-        } else if (echo_ && message->type != hx::wire::type::pong) {
+        } else if (echo_ && echoable(message->type)) {
             reply(to_bytes(hx::wire::serialize(
                 hx::wire::make_envelope(message->type, me_->id(), message->from, message->payload, message->id))));
         }
@@ -87,6 +87,12 @@ private:
         send_fn send;
     };
     static bytes to_bytes(const std::string& s) { return bytes(s.begin(), s.end()); }
+    // --echo answers app messages, not the transport's own (a reply to those would mean something).
+    static bool echoable(std::string_view type) {
+        namespace t = hx::wire::type;
+        return type != t::pong && type != t::disconnect && type != t::error && type != t::handshake &&
+               type != t::handshake_ack;
+    }
     void send_to_all(const bytes& message, std::uint64_t except, std::string_view author) {
         std::lock_guard lock(mutex_);
         for (auto& [id, l] : links_)
