@@ -1,0 +1,157 @@
+// swarm_gateway: ADR 17's gateway. Sidecars connect to wss://gateway/swarm/{DID}; the gateway
+// derives that tenant's PSK = SHA-256(master secret ‖ DID), wraps the WebSocket byte stream in
+// libp2p's private-network layer with it, and hands the decrypted stream to one shared swarm
+// (multistream-select 1.0.0 with /ipfs/ping/1.0.0 and a per-tenant broadcast channel).
+//   swarm_gateway --listen 127.0.0.1:9443 --tls-cert cert.pem --tls-key key.pem --master-secret-file secret.hex
+//   SEALED_MASTER_SECRET=<hex> swarm_gateway --listen 127.0.0.1:9091
+//   ... --tcp-listen 127.0.0.1:4001 --psk-file swarm.key    # also raw TCP, one network, as libp2p
+// stdout: `listening on HOST:PORT` (WebSocket), then `tcp listening on HOST:PORT` with
+// --tcp-listen. A path that is not /swarm/<DID> gets HTTP 400 before any upgrade. The master
+// secret is never logged; connections are logged with their PSK's fingerprint instead.
+#include <sealed/app.hpp>
+#include <sealed/pnet/scheme.hpp>
+#include <sealed/pnet/swarm.hpp>
+#include <sealed/server.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+namespace {
+
+using namespace sealed;
+
+// One connection's life in the swarm: greet, negotiate within the time limit, then ping or
+// broadcast. A stream that is not multistream-select (a wrong PSK) is closed with a log line.
+template <class Server>
+awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, std::string fingerprint,
+                            std::chrono::milliseconds negotiate_timeout) {
+    auto self = c.shared_from_this();
+    auto log = log::get("swarm");
+    const std::string tenant = c.peer_id().empty() ? std::string("(tcp)") : c.peer_id();
+    const std::string room = "broadcast:" + tenant;
+    pnet::swarm_session swarm;
+    net::steady_timer deadline(c.strand(), negotiate_timeout);
+    deadline.async_wait([self, log, tenant](const error_code& ec) {
+        if (ec) return;
+        log->warn("tenant {} from {}: no multistream-select within the time limit, closing", tenant,
+                  self->remote_endpoint());
+        self->close({close_code::policy_violation, "protocol negotiation timeout"});
+    });
+    const auto greeting = pnet::swarm_session::greeting();
+    if (co_await c.async_send(greeting)) co_return;
+    message_buffer in;
+    while (!co_await c.async_receive(in)) {
+        auto out = swarm.on_bytes(in.bytes());
+        if (swarm.current() != pnet::swarm_session::mode::negotiating) deadline.cancel();
+        if (!out.reply.empty() && co_await c.async_send(out.reply)) break;
+        if (out.joined_broadcast) c.join(room);
+        for (const auto& message : out.broadcasts) srv.send_to_room(room, message, message_kind::binary, c.id());
+        if (out.error) {
+            log->warn("tenant {} from {} (PSK fingerprint {}): the stream is not multistream-select — wrong PSK? "
+                      "closing", tenant, c.remote_endpoint(), fingerprint);
+            c.close({close_code::policy_violation, "protocol negotiation failed"});
+            break;
+        }
+    }
+    deadline.cancel();
+}
+
+std::optional<std::string> read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"sealed swarm gateway (libp2p private networks, one PSK per tenant DID)"};
+    server_config cfg;
+    cfg.ws_path = std::string(pnet::default_path_prefix);
+    app::common_options common;
+    app::add_common_options(cli, cfg, common);
+    std::string secret_file, tcp_listen, psk_file;
+    unsigned negotiate_seconds = 10;
+    cli.add_option("--master-secret-file", secret_file, "the master secret, hex on one line (else $SEALED_MASTER_SECRET)");
+    cli.add_option("--path-prefix", cfg.ws_path, "tenants connect to PREFIX<DID>")->capture_default_str();
+    cli.add_option("--tcp-listen", tcp_listen, "also serve raw TCP (libp2p's native transport) on HOST:PORT");
+    cli.add_option("--psk-file", psk_file, "the PSK file of the raw TCP network (libp2p format)");
+    cli.add_option("--negotiate-timeout", negotiate_seconds, "seconds for a connection to speak multistream-select")
+        ->capture_default_str();
+    CLI11_PARSE(cli, argc, argv);
+    if (!app::apply_common_options(cfg, common)) return 2;
+
+    std::optional<std::string> secret_text;
+    if (!secret_file.empty()) {
+        secret_text = read_text(secret_file);
+        if (!secret_text) {
+            std::cerr << "cannot read the master secret file " << secret_file << "\n";
+            return 2;
+        }
+    } else if (const char* env = std::getenv("SEALED_MASTER_SECRET")) {
+        secret_text = env;
+    } else {
+        std::cerr << "no master secret: give --master-secret-file FILE or set SEALED_MASTER_SECRET\n";
+        return 2;
+    }
+    auto secret = pnet::parse_master_secret(*secret_text);
+    secure_wipe(secret_text->data(), secret_text->size());
+    if (!secret) {
+        std::cerr << "the master secret is unusable: " << secret.error().message() << "\n";
+        return 2;
+    }
+    pnet::options opts;
+    opts.path_prefix = cfg.ws_path;
+    opts.master_secret = std::make_shared<const secure_bytes>(std::move(*secret));
+    const std::chrono::milliseconds negotiate_timeout = std::chrono::seconds(std::max(1u, negotiate_seconds));
+
+    net::io_context io(static_cast<int>(cfg.threads));
+    std::unique_ptr<server<tcp_raw, pnet::scheme>> tcp_server;
+    if (!tcp_listen.empty()) {
+        auto file = read_text(psk_file);
+        auto key = file ? pnet::parse_psk_file(as_bytes(*file)) : result<pnet::psk>(errc::invalid_argument);
+        if (!key) {
+            std::cerr << "--tcp-listen needs a readable --psk-file: " << key.error().message() << "\n";
+            return 2;
+        }
+        server_config tcp_cfg = cfg;
+        tcp_cfg.listen = tcp_listen;
+        pnet::options tcp_opts = opts;
+        tcp_opts.master_secret.reset();
+        tcp_opts.key = std::move(*key);
+        const auto fingerprint = pnet::fingerprint(tcp_opts.key);
+        tcp_server = std::make_unique<server<tcp_raw, pnet::scheme>>(io, tcp_cfg, tcp_opts);
+        tcp_server->on_session([&srv = *tcp_server, fingerprint, negotiate_timeout](auto& c) {
+            return serve_swarm(srv, c, fingerprint, negotiate_timeout);
+        });
+        auto bound = tcp_server->start();
+        if (!bound) {
+            std::cerr << "cannot listen on " << tcp_listen << ": " << bound.error().message() << "\n";
+            return 1;
+        }
+        // Posted: printed once the WebSocket listener has announced itself (`listening on` first).
+        net::post(io, [line = "tcp listening on " + transport::to_string(*bound)] {
+            std::printf("%s\n", line.c_str());
+            std::fflush(stdout);
+        });
+        log::get("swarm")->info("raw TCP network, PSK fingerprint {}, on {}", fingerprint,
+                                transport::to_string(*bound));
+    }
+    auto run = [&](auto& srv) {
+        srv.on_session([&srv, &opts, negotiate_timeout](auto& c) {
+            const auto fingerprint = pnet::fingerprint(pnet::tenant_psk(*opts.master_secret, c.peer_id()));
+            return serve_swarm(srv, c, fingerprint, negotiate_timeout);
+        });
+        const int status = app::run(io, srv, cfg.threads);
+        if (tcp_server) tcp_server->stop();
+        return status;
+    };
+    if (app::wants_tls(cfg)) {
+        server<wss, pnet::scheme> srv(io, cfg, opts);
+        return run(srv);
+    }
+    server<ws, pnet::scheme> srv(io, cfg, opts);
+    return run(srv);
+}

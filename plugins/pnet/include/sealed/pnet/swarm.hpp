@@ -1,0 +1,79 @@
+// The shared swarm behind every tenant's pnet layer (ADR 17: one listener, one swarm), as a
+// sans-I/O state machine fed the decrypted byte stream of one connection. It speaks libp2p's
+// multistream-select 1.0.0 (uvarint-length-prefixed, '\n'-terminated messages) and offers
+//   /ipfs/ping/1.0.0               32-byte pings echoed back (libp2p's ping protocol)
+//   /sealed/tenant-broadcast/1.0.0 uvarint-framed messages relayed to the tenant's other
+//                                  broadcast connections, never to another tenant's
+// Behind a pnet layer keyed with the wrong PSK the first bytes are garbage; that is where a
+// wrong key is detected (pnet has no MAC), so the first message is checked strictly.
+#pragma once
+
+#include <sealed/bytes.hpp>
+#include <sealed/error.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sealed::pnet {
+
+namespace multistream {
+inline constexpr std::string_view protocol_id = "/multistream/1.0.0\n";
+inline constexpr std::string_view not_available = "na\n";
+inline constexpr std::size_t max_message = 1024;  // protocol ids are short; longer is garbage
+
+// uvarint(m.size()) ‖ m, appended to `out`.
+void append_message(std::string_view m, bytes& out);
+
+// Splits a byte stream fed in any chunks into multistream messages.
+class reader {
+public:
+    explicit reader(std::size_t limit = max_message) : limit_(limit) {}
+    void set_limit(std::size_t limit) noexcept { limit_ = limit; }
+    void feed(const_bytes chunk) { buffer_.insert(buffer_.end(), chunk.begin(), chunk.end()); }
+    // The next whole message (nullopt: more bytes needed); errc::protocol_violation for a bad
+    // varint or a length over the limit.
+    result<std::optional<std::string>> next();
+    // What follows the last message taken (the protocol's own bytes once one is selected).
+    bytes take_rest();
+
+private:
+    bytes buffer_;
+    std::size_t pos_ = 0;
+    std::size_t limit_;
+};
+}  // namespace multistream
+
+inline constexpr std::string_view ping_protocol = "/ipfs/ping/1.0.0\n";
+inline constexpr std::string_view broadcast_protocol = "/sealed/tenant-broadcast/1.0.0\n";
+inline constexpr std::size_t ping_size = 32;
+inline constexpr std::size_t max_broadcast = 64 * 1024;  // one broadcast message
+
+class swarm_session {
+public:
+    enum class mode : unsigned char { negotiating, ping, broadcast };
+    struct output {
+        bytes reply;                          // to write back on this connection
+        std::vector<bytes> broadcasts;        // framed messages for the tenant's other connections
+        bool joined_broadcast = false;        // this connection now takes the tenant's broadcasts
+        error_code error;                     // not multistream-select (a wrong PSK looks like this)
+    };
+
+    // Our multistream header, sent as soon as the pnet layer is up.
+    static bytes greeting();
+    output on_bytes(const_bytes chunk);
+    mode current() const noexcept { return mode_; }
+
+private:
+    void negotiate(output& out);
+    void serve_ping(const_bytes data, output& out);
+    void serve_broadcast(output& out);
+
+    multistream::reader reader_;
+    mode mode_ = mode::negotiating;
+    bool header_seen_ = false;
+    bytes ping_pending_;  // a ping's bytes until all 32 are in
+};
+
+}  // namespace sealed::pnet

@@ -1,0 +1,124 @@
+#include <sealed/pnet/swarm.hpp>
+
+namespace sealed::pnet {
+
+namespace multistream {
+
+void append_message(std::string_view m, bytes& out) {
+    for (std::size_t n = m.size();; n >>= 7) {
+        if (n < 0x80) {
+            out.push_back(static_cast<byte>(n));
+            break;
+        }
+        out.push_back(static_cast<byte>((n & 0x7f) | 0x80));
+    }
+    out.insert(out.end(), m.begin(), m.end());
+}
+
+result<std::optional<std::string>> reader::next() {
+    std::size_t length = 0, at = pos_;
+    for (int shift = 0;; shift += 7) {
+        if (at == buffer_.size()) return std::optional<std::string>{};
+        if (shift > 14) return make_error_code(errc::protocol_violation);  // > 3 bytes: past any limit here
+        const byte b = buffer_[at++];
+        length |= std::size_t(b & 0x7f) << shift;
+        if (!(b & 0x80)) break;
+    }
+    if (length > limit_) return make_error_code(errc::protocol_violation);
+    if (buffer_.size() - at < length) return std::optional<std::string>{};
+    std::string message(buffer_.begin() + static_cast<std::ptrdiff_t>(at),
+                        buffer_.begin() + static_cast<std::ptrdiff_t>(at + length));
+    pos_ = at + length;
+    if (pos_ == buffer_.size()) {  // keep the buffer small on a long-lived connection
+        buffer_.clear();
+        pos_ = 0;
+    }
+    return std::optional<std::string>(std::move(message));
+}
+
+bytes reader::take_rest() {
+    bytes rest(buffer_.begin() + static_cast<std::ptrdiff_t>(pos_), buffer_.end());
+    buffer_.clear();
+    pos_ = 0;
+    return rest;
+}
+
+}  // namespace multistream
+
+bytes swarm_session::greeting() {
+    bytes out;
+    multistream::append_message(multistream::protocol_id, out);
+    return out;
+}
+
+swarm_session::output swarm_session::on_bytes(const_bytes chunk) {
+    output out;
+    switch (mode_) {
+    case mode::negotiating:
+        reader_.feed(chunk);
+        negotiate(out);
+        break;
+    case mode::ping: serve_ping(chunk, out); break;
+    case mode::broadcast:
+        reader_.feed(chunk);
+        serve_broadcast(out);
+        break;
+    }
+    return out;
+}
+
+void swarm_session::negotiate(output& out) {
+    // The header must be the very first message, and must be exact: after a wrong PSK the
+    // "length" is a random byte, so a strict check fails at once instead of waiting for it.
+    while (mode_ == mode::negotiating && !out.error) {
+        auto message = reader_.next();
+        if (!message) {
+            out.error = message.error();
+            return;
+        }
+        if (!*message) return;
+        const auto& m = **message;
+        if (!header_seen_) {
+            if (m != multistream::protocol_id) out.error = errc::protocol_violation;
+            header_seen_ = true;
+            continue;
+        }
+        if (m == ping_protocol) {
+            multistream::append_message(ping_protocol, out.reply);
+            mode_ = mode::ping;
+            serve_ping(reader_.take_rest(), out);
+        } else if (m == broadcast_protocol) {
+            multistream::append_message(broadcast_protocol, out.reply);
+            mode_ = mode::broadcast;
+            reader_.set_limit(max_broadcast);
+            out.joined_broadcast = true;
+            serve_broadcast(out);
+        } else {
+            multistream::append_message(multistream::not_available, out.reply);  // "ls" included
+        }
+    }
+}
+
+void swarm_session::serve_ping(const_bytes data, output& out) {
+    // Echoed per whole ping, as libp2p's ping handler does.
+    ping_pending_.insert(ping_pending_.end(), data.begin(), data.end());
+    const std::size_t whole = ping_pending_.size() / ping_size * ping_size;
+    out.reply.insert(out.reply.end(), ping_pending_.begin(), ping_pending_.begin() + static_cast<std::ptrdiff_t>(whole));
+    ping_pending_.erase(ping_pending_.begin(), ping_pending_.begin() + static_cast<std::ptrdiff_t>(whole));
+}
+
+void swarm_session::serve_broadcast(output& out) {
+    for (;;) {
+        auto message = reader_.next();
+        if (!message) {
+            out.error = message.error();
+            return;
+        }
+        if (!*message) return;
+        bytes framed;
+        multistream::append_message(**message, framed);
+        out.broadcasts.push_back(std::move(framed));
+    }
+}
+
+}  // namespace sealed::pnet
