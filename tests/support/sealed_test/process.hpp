@@ -57,6 +57,7 @@ public:
     }
 
     bool started() const noexcept { return pid_ > 0; }
+    pid_t pid() const noexcept { return pid_; }
 
     // The next line of stdout, waiting at most timeout_ms; nullopt on timeout or EOF.
     std::optional<std::string> read_line(int timeout_ms = 10000) {

@@ -1,0 +1,169 @@
+// The swarm_gateway example as a user runs it: the real binary over loopback. Tenants ping
+// through one listener and one swarm, a tenant's broadcast never reaches another tenant, a wrong
+// key is closed (1008) while the others go on, 1 000 tenants are served at once (with the memory
+// each costs), and SIGTERM stops it with exit code 0.
+#include <sealed/crypto/encoding.hpp>
+
+#include <sealed_test/process.hpp>
+#include <sealed_test/run.hpp>
+#include <sealed_test/swarm_client.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+using namespace sealed;
+using sealed_test::swarm_client;
+using client_t = swarm_client<ws>;
+
+const bytes master_secret(32, 0x5a);
+
+struct gateway {
+    std::filesystem::path secret_file =
+        std::filesystem::temp_directory_path() / ("sealed-swarm-secret-" + std::to_string(getpid()));
+    std::unique_ptr<sealed_test::child_process> process;
+    unsigned short port = 0;
+
+    explicit gateway(std::vector<std::string> extra = {}) {
+        std::ofstream(secret_file) << crypto::hex_encode(master_secret) << "\n";
+        std::vector<std::string> argv{std::string(SEALED_BIN_DIR) + "/swarm_gateway", "--listen", "127.0.0.1:0",
+                                      "--master-secret-file", secret_file.string(), "--log-level", "warn"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        process = std::make_unique<sealed_test::child_process>(argv);
+        if (auto line = process->read_line()) port = sealed_test::port_from_listening_line(*line);
+    }
+    ~gateway() {
+        process->signal(SIGTERM);
+        process->wait();
+        std::filesystem::remove(secret_file);
+    }
+    std::string url(std::string_view did) const { return "ws://127.0.0.1:" + std::to_string(port) + "/swarm/" + std::string(did); }
+    static pnet::psk key_of(std::string_view did) { return pnet::tenant_psk(master_secret, did); }
+    long rss_kb() const;
+};
+
+long gateway::rss_kb() const {
+    std::ifstream status("/proc/" + std::to_string(process->pid()) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return 0;
+}
+
+TEST(swarm_gateway_example, tenants_ping_and_broadcasts_stay_inside_a_tenant) {
+    gateway g;
+    ASSERT_NE(g.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const auto ex = io.get_executor();
+        auto pinger = co_await client_t::connect(ex, g.url("did:example:carol"), gateway::key_of("did:example:carol"));
+        CO_ASSERT_TRUE(pinger);
+        CO_ASSERT_FALSE(co_await pinger->select(pnet::ping_protocol));
+        for (int i = 0; i < 3; ++i) EXPECT_FALSE(co_await pinger->ping());
+
+        auto a1 = co_await client_t::connect(ex, g.url("did:example:alice"), gateway::key_of("did:example:alice"));
+        auto a2 = co_await client_t::connect(ex, g.url("did:example:alice"), gateway::key_of("did:example:alice"));
+        auto b1 = co_await client_t::connect(ex, g.url("did:web:bob.example"), gateway::key_of("did:web:bob.example"));
+        CO_ASSERT_TRUE(a1 && a2 && b1);
+        for (auto* c : {&*a1, &*a2, &*b1}) CO_ASSERT_FALSE(co_await c->select(pnet::broadcast_protocol));
+        CO_ASSERT_FALSE(co_await a1->say("for alice's nodes only"));
+        CO_ASSERT_FALSE(co_await b1->say("bob here"));
+        auto heard = co_await a2->hear();
+        CO_ASSERT_TRUE(heard);
+        EXPECT_EQ(*heard, "for alice's nodes only");
+        // b1's first message is its own tenant's next one (a2 heard nothing of bob's), and bob
+        // hears nothing of alice's: a second bob node gets bob's next message first.
+        auto b2 = co_await client_t::connect(ex, g.url("did:web:bob.example"), gateway::key_of("did:web:bob.example"));
+        CO_ASSERT_TRUE(b2);
+        CO_ASSERT_FALSE(co_await b2->select(pnet::broadcast_protocol));
+        CO_ASSERT_FALSE(co_await a1->say("alice again"));
+        CO_ASSERT_FALSE(co_await b1->say("bob again"));
+        auto to_b2 = co_await b2->hear();
+        CO_ASSERT_TRUE(to_b2);
+        EXPECT_EQ(*to_b2, "bob again");
+        auto to_a2 = co_await a2->hear();
+        CO_ASSERT_TRUE(to_a2);
+        EXPECT_EQ(*to_a2, "alice again");
+        EXPECT_FALSE(co_await pinger->ping()) << "the pinging tenant was unaffected";
+    }());
+}
+
+TEST(swarm_gateway_example, a_wrong_key_is_closed_and_other_tenants_go_on) {
+    gateway g;
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const auto ex = io.get_executor();
+        auto good = co_await client_t::connect(ex, g.url("did:example:alice"), gateway::key_of("did:example:alice"));
+        CO_ASSERT_TRUE(good);
+        CO_ASSERT_FALSE(co_await good->select(pnet::ping_protocol));
+        // Bob's key on Alice's path, and a key from another master secret.
+        for (auto key : {gateway::key_of("did:example:bob"), pnet::tenant_psk(bytes(32, 1), "did:example:alice")}) {
+            const auto started = std::chrono::steady_clock::now();
+            auto wrong = co_await client_t::connect(ex, g.url("did:example:alice"), key);
+            CO_ASSERT_TRUE(wrong);  // pnet itself has nothing to refuse with
+            EXPECT_TRUE(co_await wrong->select(pnet::ping_protocol));
+            message_buffer rest;
+            while (!co_await wrong->channel().async_receive(rest)) {}  // until the gateway's close
+            const auto reason = wrong->channel().transport().peer_close_reason();
+            EXPECT_TRUE(reason && reason->code == close_code::policy_violation);
+            EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+            EXPECT_FALSE(co_await good->ping());
+        }
+    }());
+}
+
+TEST(swarm_gateway_example, a_thousand_tenants_at_once_through_one_listener) {
+    rlimit limit{};
+    getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = std::max<rlim_t>(limit.rlim_cur, std::min<rlim_t>(limit.rlim_max, 4096));
+    setrlimit(RLIMIT_NOFILE, &limit);  // the gateway inherits it
+    if (limit.rlim_cur < 2200) GTEST_SKIP() << "needs about 2200 open files, the limit is " << limit.rlim_cur;
+    gateway g({"--max-connections", "2000", "--rate-limit-burst", "0"});
+    const long rss_before = g.rss_kb();
+    constexpr int tenants = 1000;
+    net::io_context io;
+    std::vector<client_t> open;
+    int pinged = 0;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        for (int i = 0; i < tenants; ++i) {
+            const auto did = "did:example:tenant-" + std::to_string(i);
+            auto c = co_await client_t::connect(io.get_executor(), g.url(did), gateway::key_of(did));
+            if (!c) co_return ADD_FAILURE() << "tenant " << i << ": " << c.error().message();
+            if (co_await c->select(pnet::ping_protocol) || co_await c->ping()) co_return ADD_FAILURE() << "tenant " << i;
+            open.push_back(std::move(*c));
+            ++pinged;
+        }
+        // All still open: each pings once more.
+        for (auto& c : open)
+            if (!co_await c.ping()) ++pinged;
+    }(), std::chrono::seconds(120));
+    EXPECT_EQ(pinged, 2 * tenants);
+    const double per_connection = double(g.rss_kb() - rss_before) / tenants;
+    RecordProperty("rss_kib_per_connection", std::to_string(per_connection));
+    std::cout << "swarm_gateway RSS per connection with " << tenants << " tenants: " << per_connection << " KiB\n";
+    EXPECT_GT(per_connection, 0.0);
+}
+
+TEST(swarm_gateway_example, refuses_to_start_without_a_usable_master_secret) {
+    sealed_test::child_process none({std::string(SEALED_BIN_DIR) + "/swarm_gateway", "--listen", "127.0.0.1:0"});
+    EXPECT_EQ(none.wait(), 2);
+    const auto short_secret = std::filesystem::temp_directory_path() / ("sealed-short-" + std::to_string(getpid()));
+    std::ofstream(short_secret) << "abcd\n";
+    sealed_test::child_process bad({std::string(SEALED_BIN_DIR) + "/swarm_gateway", "--listen", "127.0.0.1:0",
+                                    "--master-secret-file", short_secret.string()});
+    EXPECT_EQ(bad.wait(), 2);
+    std::filesystem::remove(short_secret);
+}
+
+TEST(swarm_gateway_example, sigterm_stops_it_cleanly) {
+    gateway g;
+    ASSERT_NE(g.port, 0);
+    g.process->signal(SIGTERM);
+    EXPECT_EQ(g.process->wait(), 0);
+}
+
+}  // namespace
