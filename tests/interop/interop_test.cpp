@@ -24,48 +24,16 @@ using sealed_test::next_named;
 const std::string source = SEALED_SOURCE_DIR;
 const std::string node = SEALED_NODE;
 
-// A server process that announces "listening on HOST:PORT"; stopped with SIGTERM.
-struct server_process {
-    sealed_test::child_process process;
-    unsigned short port = 0;
-
-    explicit server_process(std::vector<std::string> argv) : process(std::move(argv)) {
-        if (auto line = process.read_line(20000)) port = sealed_test::port_from_listening_line(*line);
-    }
-    ~server_process() {
-        process.signal(SIGTERM);
-        process.wait();
-    }
-};
+using sealed_test::server_process;
 
 server_process our_chat_server() {
     return server_process({std::string(SEALED_BIN_DIR) + "/stream_chat", "--listen", "127.0.0.1:0", "--log-level",
                            "warn"});
 }
 
-// Runs a Node script to the end: its stdout lines and exit code (nullopt: killed at the limit).
-struct script_result {
-    std::vector<std::string> lines;
-    std::optional<int> exit_code;
-    std::string output() const {
-        std::string all;
-        for (const auto& l : lines) all += l + "\n";
-        return all;
-    }
-};
-script_result run_script(std::vector<std::string> argv, int limit_ms) {
+sealed_test::script_result run_script(std::vector<std::string> argv, int limit_ms) {
     argv.insert(argv.begin(), node);
-    sealed_test::child_process script(argv);
-    script_result r;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(limit_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        auto line = script.read_line(static_cast<int>(std::max<long>(1, left.count())));
-        if (!line) break;  // EOF (the script ended) or the deadline
-        r.lines.push_back(*line);
-    }
-    r.exit_code = script.wait(2000);
-    return r;
+    return sealed_test::run_to_end(std::move(argv), limit_ms);
 }
 
 TEST(interop, ignis_ecdh_helper_client_against_our_server) {

@@ -2,6 +2,8 @@
 // collects its exit status. The child is killed if the test forgets it.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -107,6 +109,45 @@ inline unsigned short port_from_listening_line(const std::string& line) {
     auto colon = line.rfind(':');
     if (line.rfind("listening on ", 0) != 0 || colon == std::string::npos) return 0;
     return static_cast<unsigned short>(std::stoi(line.substr(colon + 1)));
+}
+
+// A server process that announces "listening on HOST:PORT"; stopped with SIGTERM.
+struct server_process {
+    child_process process;
+    unsigned short port = 0;
+
+    explicit server_process(std::vector<std::string> argv) : process(std::move(argv)) {
+        if (auto line = process.read_line(20000)) port = port_from_listening_line(*line);
+    }
+    ~server_process() {
+        process.signal(SIGTERM);
+        process.wait();
+    }
+};
+
+// What a program run to the end printed, and its exit code (nullopt: killed at the limit).
+struct script_result {
+    std::vector<std::string> lines;
+    std::optional<int> exit_code;
+    std::string output() const {
+        std::string all;
+        for (const auto& l : lines) all += l + "\n";
+        return all;
+    }
+};
+
+inline script_result run_to_end(std::vector<std::string> argv, int limit_ms) {
+    child_process program(std::move(argv));
+    script_result r;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(limit_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto line = program.read_line(static_cast<int>(std::max<long>(1, left.count())));
+        if (!line) break;  // EOF (the program ended) or the deadline
+        r.lines.push_back(*line);
+    }
+    r.exit_code = program.wait(2000);
+    return r;
 }
 
 }  // namespace sealed_test

@@ -1,0 +1,119 @@
+// PSK-pnet against outside implementations over real loopback sockets, byte for byte:
+// - js-libp2p's own @libp2p/pnet (preSharedKey().protect()) dials our gateway over raw TCP and
+//   over WebSocket, then multistream-select and /ipfs/ping/1.0.0;
+// - a Node peer written from the spec with the `xsalsa20` package (bench/peers/pnet) dials it,
+//   with its writes cut at random boundaries; a wrong master secret and a bad DID are refused;
+// - our C++ dialer against that Node peer's own gateway.
+#include <sealed/crypto/encoding.hpp>
+
+#include <sealed_test/process.hpp>
+#include <sealed_test/run.hpp>
+#include <sealed_test/swarm_client.hpp>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+using namespace sealed;
+namespace json = boost::json;
+
+const std::string source = SEALED_SOURCE_DIR;
+const std::string node = SEALED_NODE;
+const std::string peer_script = source + "/bench/peers/pnet/peer.mjs";
+const std::string libp2p_script = source + "/tests/interop/pnet_libp2p_dial.mjs";
+
+// Files the processes read: a master secret, a wrong one, and PSK files (libp2p format).
+struct key_files {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / ("sealed-pnet-" + std::to_string(getpid()));
+    bytes secret = bytes(32, 0x5a);
+    key_files() {
+        std::filesystem::create_directories(dir);
+        std::ofstream(dir / "secret.hex") << crypto::hex_encode(secret) << "\n";
+        std::ofstream(dir / "wrong.hex") << crypto::hex_encode(bytes(32, 0x11)) << "\n";
+        std::ofstream(dir / "network.key") << pnet::format_psk_file(bytes(32, 0x77));
+        std::ofstream(dir / "alice.key") << pnet::format_psk_file(pnet::tenant_psk(secret, "did:example:alice"));
+    }
+    ~key_files() { std::filesystem::remove_all(dir); }
+    std::string operator()(const char* name) const { return (dir / name).string(); }
+};
+
+// One JSON line from a Node dialer: whether it pinged `count` times.
+::testing::AssertionResult pinged(const sealed_test::script_result& r, int count) {
+    if (r.lines.empty()) return ::testing::AssertionFailure() << "no output; exit " << r.exit_code.value_or(-1);
+    auto v = json::parse(r.lines.back()).as_object();
+    if (v.at("ok") != true || v.at("pings") != count || r.exit_code != 0)
+        return ::testing::AssertionFailure() << r.output();
+    return ::testing::AssertionSuccess();
+}
+
+TEST(interop_pnet, outside_dialers_against_our_gateway) {
+    key_files keys;
+    sealed_test::child_process gateway({std::string(SEALED_BIN_DIR) + "/swarm_gateway", "--listen", "127.0.0.1:0",
+                                        "--master-secret-file", keys("secret.hex"), "--tcp-listen", "127.0.0.1:0",
+                                        "--psk-file", keys("network.key"), "--log-level", "warn"});
+    auto ws_line = gateway.read_line();
+    auto tcp_line = gateway.read_line();
+    ASSERT_TRUE(ws_line && tcp_line);
+    const auto ws_port = std::to_string(sealed_test::port_from_listening_line(*ws_line));
+    const auto tcp_endpoint = tcp_line->substr(std::string("tcp listening on ").size());
+    const auto alice = "ws://127.0.0.1:" + ws_port + "/swarm/did:example:alice";
+
+    // js-libp2p's own pnet layer, both transports.
+    EXPECT_TRUE(pinged(sealed_test::run_to_end({node, libp2p_script, "--tcp", tcp_endpoint, "--psk-file",
+                                                keys("network.key"), "--count", "5"}, 20000), 5));
+    EXPECT_TRUE(pinged(sealed_test::run_to_end({node, libp2p_script, "--ws", alice, "--psk-file", keys("alice.key"),
+                                                "--count", "5"}, 20000), 5));
+    // The spec-written peer, every write cut at random points.
+    EXPECT_TRUE(pinged(sealed_test::run_to_end({node, peer_script, "--dial", alice, "--master-secret-file",
+                                                keys("secret.hex"), "--count", "5", "--chunk"}, 20000), 5));
+    EXPECT_TRUE(pinged(sealed_test::run_to_end({node, peer_script, "--dial", "tcp://" + tcp_endpoint, "--psk-file",
+                                                keys("network.key"), "--count", "5", "--chunk"}, 20000), 5));
+    // A wrong key is refused within the negotiation limit; a bad DID gets HTTP 400.
+    auto wrong = sealed_test::run_to_end({node, peer_script, "--dial", alice, "--master-secret-file", keys("wrong.hex")},
+                                         20000);
+    EXPECT_NE(wrong.exit_code, 0);
+    EXPECT_NE(wrong.output().find("\"ok\":false"), std::string::npos) << wrong.output();
+    auto libp2p_wrong = sealed_test::run_to_end({node, libp2p_script, "--tcp", tcp_endpoint, "--psk-file",
+                                                 keys("alice.key")}, 20000);
+    EXPECT_NE(libp2p_wrong.exit_code, 0) << libp2p_wrong.output();
+    auto bad_did = sealed_test::run_to_end({node, peer_script, "--dial", "ws://127.0.0.1:" + ws_port + "/swarm/alice",
+                                            "--master-secret-file", keys("secret.hex")}, 20000);
+    EXPECT_NE(bad_did.output().find("HTTP 400"), std::string::npos) << bad_did.output();
+    // And the gateway served the right key afterwards.
+    EXPECT_TRUE(pinged(sealed_test::run_to_end({node, libp2p_script, "--ws", alice, "--psk-file", keys("alice.key")},
+                                               20000), 3));
+    gateway.signal(SIGTERM);
+    EXPECT_EQ(gateway.wait(), 0);
+}
+
+TEST(interop_pnet, our_dialer_against_the_node_gateway) {
+    key_files keys;
+    sealed_test::server_process peer({node, peer_script, "--listen", "127.0.0.1:0", "--master-secret-file",
+                                      keys("secret.hex")});
+    ASSERT_NE(peer.port, 0) << "the Node peer did not start";
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        using client_t = sealed_test::swarm_client<ws>;
+        const auto url = "ws://127.0.0.1:" + std::to_string(peer.port) + "/swarm/did:example:alice";
+        const auto key = pnet::tenant_psk(keys.secret, "did:example:alice");
+        auto pinger = co_await client_t::connect(io.get_executor(), url, key);
+        CO_ASSERT_TRUE(pinger);
+        CO_ASSERT_FALSE(co_await pinger->select(pnet::ping_protocol));
+        for (int i = 0; i < 5; ++i) EXPECT_FALSE(co_await pinger->ping());
+        auto a = co_await client_t::connect(io.get_executor(), url, key);
+        auto b = co_await client_t::connect(io.get_executor(), url, key);
+        CO_ASSERT_TRUE(a && b);
+        CO_ASSERT_FALSE(co_await a->select(pnet::broadcast_protocol));
+        CO_ASSERT_FALSE(co_await b->select(pnet::broadcast_protocol));
+        CO_ASSERT_FALSE(co_await a->say("relayed by node"));
+        auto heard = co_await b->hear();
+        CO_ASSERT_TRUE(heard);
+        EXPECT_EQ(*heard, "relayed by node");
+    }());
+}
+
+}  // namespace
