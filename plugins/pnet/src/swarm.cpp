@@ -55,6 +55,15 @@ swarm_session::output swarm_session::on_bytes(const_bytes chunk) {
     output out;
     switch (mode_) {
     case mode::negotiating:
+        // The stream's first byte must be the header's length (19): behind a wrong PSK it is
+        // random, and a "length" over what was sent would otherwise wait for the time limit.
+        if (!header_seen_ && !first_byte_checked_ && !chunk.empty()) {
+            first_byte_checked_ = true;
+            if (chunk[0] != multistream::protocol_id.size()) {
+                out.error = errc::protocol_violation;
+                return out;
+            }
+        }
         reader_.feed(chunk);
         negotiate(out);
         break;

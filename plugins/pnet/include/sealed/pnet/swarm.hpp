@@ -73,6 +73,7 @@ private:
     multistream::reader reader_;
     mode mode_ = mode::negotiating;
     bool header_seen_ = false;
+    bool first_byte_checked_ = false;
     bytes ping_pending_;  // a ping's bytes until all 32 are in
 };
 
