@@ -44,6 +44,12 @@ public:
         case errc::rate_limited: return "rate limit exceeded";
         case errc::duplicate_message: return "duplicate message";
         case errc::shutting_down: return "server is shutting down";
+        case errc::redis_unavailable: return "Redis is unavailable (not connected)";
+        case errc::redis_error: return "Redis answered with an error";
+        case errc::redis_timeout: return "Redis did not answer in time";
+        case errc::redis_auth_failed: return "Redis refused the credentials (AUTH)";
+        case errc::replay_store_unavailable: return "replay store unavailable";
+        case errc::replay_store_full: return "replay store is full";
         }
         return "unknown sealed error";
     }
@@ -52,7 +58,8 @@ public:
         switch (static_cast<errc>(ev)) {
         case errc::transport_closed: return condition::transport_closed;
         case errc::timeout:
-        case errc::handshake_timeout: return condition::timeout;
+        case errc::handshake_timeout:
+        case errc::redis_timeout: return condition::timeout;
         case errc::handshake_failed:
         case errc::unsupported_version: return condition::handshake_failed;
         case errc::authentication_failed:
@@ -66,7 +73,8 @@ public:
         case errc::send_queue_full:
         case errc::connection_refused:
         case errc::nonce_exhausted:
-        case errc::rate_limited: return condition::resource_exhausted;
+        case errc::rate_limited:
+        case errc::replay_store_full: return condition::resource_exhausted;
         default: return {ev, *this};
         }
     }

@@ -35,11 +35,13 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
                                            const http_handler& handler, spdlog::logger& log) {
     beast::flat_buffer buffer;
     auto& lowest = beast::get_lowest_layer(stream);
+    const auto budget = front.deadline - std::chrono::steady_clock::now();
+    auto deadline = front.deadline;
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(header_limit);
         parser.body_limit(front.body_limit);
-        lowest.expires_at(front.deadline);
+        lowest.expires_at(deadline);
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
         (void)n;
         if (ec) {
@@ -56,9 +58,10 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
 
         if (!websocket::is_upgrade(req)) {
             std::optional<http_response> res;
-            if (handler) res = handler(req);
+            if (handler) res = co_await handler(req);
             if (!res) res = make_response(req, http::status::not_found, "not found\n");
             if (!co_await write_response(stream, std::move(*res))) co_return std::nullopt;
+            deadline = std::chrono::steady_clock::now() + budget;
             continue;
         }
 

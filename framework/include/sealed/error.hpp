@@ -44,6 +44,14 @@ enum class errc {
     rate_limited,           // a message dropped by the per-connection token bucket
     duplicate_message,      // a message id seen within dedup_ttl
     shutting_down,          // the server is stopping
+    // scale-out: Redis and the replay store (our backend, never the peer's fault, so only
+    // redis_timeout and replay_store_full map onto a shared condition)
+    redis_unavailable,         // not connected to Redis (down, reconnecting, stopped): fail fast
+    redis_error,               // Redis answered with an error reply
+    redis_timeout,             // Redis did not answer within the request or connect timeout
+    redis_auth_failed,         // Redis refused AUTH, or wants a password that was not configured
+    replay_store_unavailable,  // the replay store could not tell whether a nonce is new (fail closed)
+    replay_store_full,         // the in-memory replay store holds max_entries live nonces
 };
 
 // Conditions shared by every layer and plugin.

@@ -51,7 +51,15 @@ public:
 
     void on_session(session_handler h) { state_->handler = std::move(h); }
     // Plain HTTP requests (not upgrades) on WebSocket transports; unanswered ones get 404.
-    void on_http(detail::http_handler h) { state_->http_handler = std::move(h); }
+    void on_http(detail::sync_http_handler h) {
+        state_->http_handler = [h = std::move(h)](const http_request& req) -> awaitable<std::optional<http_response>> {
+            co_return h(req);
+        };
+    }
+    // The same for routes that wait on I/O; the handler runs on the connection's strand.
+    void on_http_async(detail::http_handler h) { state_->http_handler = std::move(h); }
+    // More Prometheus text appended to /metrics (a scheme's or a Redis client's counters).
+    void on_metrics(std::function<std::string()> f) { state_->extra_metrics = std::move(f); }
     // Which rooms a client that asks to join may join (on its strand). Unset: all it asks for.
     void on_join(join_filter f) { state_->room_filter = std::move(f); }
 
@@ -208,6 +216,7 @@ private:
         std::shared_ptr<net::ssl::context> tls;
         session_handler handler;
         detail::http_handler http_handler;
+        std::function<std::string()> extra_metrics;
         detail::connection_set connections;
         std::atomic<bool> stopped{false};
         runtime_stats stats;
@@ -381,12 +390,15 @@ private:
 
     // Plain HTTP: /metrics, then the app's routes.
     static detail::http_handler make_http_handler(const state_ptr& st) {
-        return [st](const http_request& req) -> std::optional<http_response> {
-            if (!st->config.metrics_path.empty() && detail::target_path(req.target()) == st->config.metrics_path)
-                return detail::make_response(req, http::status::ok, st->stats.render(),
-                                             "text/plain; version=0.0.4; charset=utf-8");
-            if (st->http_handler) return st->http_handler(req);
-            return std::nullopt;
+        return [st](const http_request& req) -> awaitable<std::optional<http_response>> {
+            if (!st->config.metrics_path.empty() && detail::target_path(req.target()) == st->config.metrics_path) {
+                auto text = st->stats.render();
+                if (st->extra_metrics) text += st->extra_metrics();
+                co_return detail::make_response(req, http::status::ok, std::move(text),
+                                                "text/plain; version=0.0.4; charset=utf-8");
+            }
+            if (st->http_handler) co_return co_await st->http_handler(req);
+            co_return std::nullopt;
         };
     }
 

@@ -14,14 +14,19 @@
 
 namespace sealed::detail {
 
-// Answers a plain HTTP request, or nullopt for "not mine" (→ 404).
-using http_handler = std::function<std::optional<http_response>(const http_request&)>;
+// Answers a plain HTTP request, or nullopt for "not mine" (→ 404). Asynchronous, so a route may
+// wait on I/O (the envelope scheme's replay store in Redis) without holding the thread.
+using http_handler = std::function<awaitable<std::optional<http_response>>(const http_request&)>;
+// The same for routes that answer at once.
+using sync_http_handler = std::function<std::optional<http_response>(const http_request&)>;
 // Looks at an upgrade request: nullopt admits it, a response refuses it with that response.
 using admission_hook = std::function<std::optional<http_response>(const http_request&)>;
 
 struct http_front_options {
     std::string_view ws_path;
     std::size_t body_limit = 1024 * 1024;
+    // For the first request; each further request on a keep-alive connection gets the same
+    // budget again, counted from the previous response.
     std::chrono::steady_clock::time_point deadline;
     std::string_view scheme_name;
     admission_hook admit;

@@ -1,0 +1,147 @@
+// An Asio-native Redis client for scale-out (DESIGN.md §3): hiredis's reader and formatter only,
+// over a plain TCP socket, on the client's own strand. One pipelined command connection (many
+// coroutines at once, replies matched FIFO) and, when something subscribes, a second connection
+// for pub/sub (hiredis 0.14 has no RESP3, so pushes cannot share the command connection).
+//
+// Failure model: while the command connection is down every request fails fast with
+// errc::redis_unavailable (nothing is queued for later); a request unanswered after
+// request_timeout fails with errc::redis_timeout and the connection is re-established, because
+// with FIFO matching every later request would wait behind the stuck one. Do not send blocking
+// commands (BLPOP, WAIT, ...) or SUBSCRIBE through async_exec.
+#pragma once
+
+#include <sealed/error.hpp>
+#include <sealed/net.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace sealed::redis {
+
+struct config {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    int db = 0;                                   // SELECTed after connecting when not 0
+    std::string username, password;               // AUTH [username] password when a password is set
+    std::chrono::milliseconds connect_timeout{2000};  // TCP connect + AUTH/SELECT/PING
+    std::chrono::milliseconds request_timeout{2000};
+    std::chrono::milliseconds reconnect_min{100};     // backoff: doubles up to reconnect_max, ±20 % jitter
+    std::chrono::milliseconds reconnect_max{5000};
+    std::size_t max_pending = 10000;              // requests in flight before errc::send_queue_full
+};
+
+// redis://[[user]:password@]host[:port][/db], user and password percent-decoded; IPv6 hosts in
+// brackets. errc::invalid_argument otherwise (rediss://, a query, a bad port or db); `why`, when
+// given, receives a sentence saying what is wrong (for command-line errors).
+result<config> parse_url(std::string_view url);
+result<config> parse_url(std::string_view url, std::string* why);
+
+enum class reply_type { nil, status, error, integer, string, array };
+
+struct reply {
+    reply_type type = reply_type::nil;
+    long long integer = 0;       // integer
+    std::string str;             // status, error and string
+    std::vector<reply> elements; // array
+
+    bool is_nil() const noexcept { return type == reply_type::nil; }
+    bool is_error() const noexcept { return type == reply_type::error; }
+    bool is_status(std::string_view s) const noexcept { return type == reply_type::status && str == s; }
+};
+
+enum class connection_state { connecting, connected, reconnecting, stopped };
+std::string_view to_string(connection_state s) noexcept;
+
+struct client_stats {
+    std::uint64_t reconnects = 0;      // command connection re-established after a loss
+    std::uint64_t commands = 0;        // requests accepted onto the connection
+    std::uint64_t command_errors = 0;  // requests that failed or got an error reply
+    std::uint64_t published = 0;       // PUBLISHes that Redis acknowledged
+    std::uint64_t received = 0;        // pub/sub messages handed to handlers
+    std::uint64_t subscriptions = 0;   // channels Redis confirmed on the pub/sub connection
+    connection_state state = connection_state::stopped;
+};
+
+class client {
+public:
+    using message_handler = std::function<void(std::string_view channel, std::string_view message)>;
+    struct impl;
+
+    client(net::any_io_executor ex, config cfg, std::shared_ptr<spdlog::logger> log);
+    ~client();  // stop()s
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    // Connects in the background and keeps reconnecting until stop(). Starting twice is a no-op;
+    // starting again after stop() is misuse (std::logic_error).
+    void start();
+    // Closes both connections and fails every request in flight with redis_unavailable.
+    void stop();
+
+    // Thread-safe. `stopped` before start() too.
+    connection_state state() const noexcept;
+    // Why the last connection attempt failed (redis_auth_failed for a refused AUTH, a socket
+    // error, redis_timeout ...); empty once connected. Thread-safe.
+    error_code last_error() const;
+
+    // Completes when the command connection is up (success) or after `limit` with last_error()
+    // (or redis_timeout when there was none). For startup checks and tests.
+    awaitable<error_code> async_wait_connected(std::chrono::milliseconds limit);
+
+    // One command: async_exec("SET", key, value), or a span of arguments. The arguments are
+    // formatted before this returns, so they only have to live for the call. A Redis error reply
+    // is a *value* of type reply_type::error (the connection is fine); error_codes are for
+    // transport failures: redis_unavailable (not connected, connection lost, stopped),
+    // redis_timeout, send_queue_full (max_pending requests in flight). Callable from any thread
+    // or executor: the request hops onto the client's strand and the caller resumes on its own
+    // executor. An empty command or one that does not answer exactly once (SUBSCRIBE, MONITOR)
+    // is misuse: std::invalid_argument.
+    // GCC 12 (ADR-0001): name std::string temporaries before the co_await that uses them; a
+    // braced list (`async_exec({"GET", k})`) does not even compile inside a GCC 12 coroutine.
+    awaitable<result<reply>> async_exec(std::span<const std::string_view> args);
+    template <class... Args>
+        requires(sizeof...(Args) > 0 && (std::is_convertible_v<const Args&, std::string_view> && ...))
+    awaitable<result<reply>> async_exec(const Args&... args) {
+        // A local array is fine here: the span overload formats it before returning.
+        const std::array<std::string_view, sizeof...(Args)> list{std::string_view(args)...};
+        return async_exec(std::span<const std::string_view>(list));
+    }
+
+    // Pub/sub on the second connection; one handler per channel (subscribing again replaces it).
+    // Handlers run on the client's strand and must not block. Subscriptions are restored after
+    // every reconnect; messages published while the connection is down are lost (Redis pub/sub
+    // is at-most-once).
+    void subscribe(std::string channel, message_handler handler);
+    void unsubscribe(std::string channel);
+    // PUBLISH through the command connection: the number of subscribers that received it. An
+    // error reply is errc::redis_error here.
+    awaitable<result<long long>> async_publish(std::string_view channel, std::string_view message);
+
+    client_stats stats() const;
+    // Prometheus text format: a state gauge per state and the counters of client_stats.
+    std::string prometheus_text(std::string_view prefix = "sealed_redis") const;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+// A client on `ex` (it makes its own strand); logs to `log` or to sealed::log::get("redis").
+// Call start() to connect.
+std::shared_ptr<client> make_client(net::any_io_executor ex, config cfg,
+                                    std::shared_ptr<spdlog::logger> log = nullptr);
+
+}  // namespace sealed::redis

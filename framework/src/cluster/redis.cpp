@@ -1,0 +1,419 @@
+// The Redis client: a command link (pipelined, FIFO-matched) and a pub/sub link, each kept up by
+// a reconnect loop on the client's strand. Requests from other executors hop onto the strand
+// with co_spawn and their caller resumes on its own executor.
+#include <sealed/cluster/redis.hpp>
+#include <sealed/log.hpp>
+
+#include "redis_link.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <spdlog/logger.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace sealed::redis {
+
+using detail::strand_type;
+
+namespace {
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// Replies are matched to requests one for one; a command that answers zero or many times
+// (an empty one, SUBSCRIBE, MONITOR) would shift every later reply onto the wrong caller.
+void check_single_reply_command(std::span<const std::string_view> args) {
+    if (args.empty()) throw std::invalid_argument("redis::client::async_exec: empty command");
+    for (std::string_view c : {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE",
+                               "SUNSUBSCRIBE", "MONITOR"})
+        if (iequals(args[0], c))
+            throw std::invalid_argument("redis::client::async_exec: use subscribe()/unsubscribe() instead of " +
+                                        std::string(c));
+}
+
+struct pending_request {
+    pending_request(const strand_type& strand, std::chrono::milliseconds timeout) : timer(strand, timeout) {}
+    net::steady_timer timer;              // the deadline, cancelled early when the reply arrives
+    std::optional<result<reply>> outcome; // set once: the reply, or why there is none
+};
+
+}  // namespace
+
+struct client::impl : std::enable_shared_from_this<impl> {
+    impl(net::any_io_executor ex, config c, std::shared_ptr<spdlog::logger> l)
+        : strand(net::make_strand(std::move(ex))), cfg(std::move(c)),
+          log(l ? std::move(l) : sealed::log::get("redis")), command(strand, "redis"),
+          subscriber(strand, "redis pub/sub") {}
+
+    strand_type strand;
+    const config cfg;
+    std::shared_ptr<spdlog::logger> log;
+
+    // Readable from any thread.
+    std::atomic<connection_state> state{connection_state::stopped};
+    std::atomic<bool> started{false}, stopping{false};
+    std::atomic<std::uint64_t> reconnects{0}, commands{0}, command_errors{0}, published{0}, received{0},
+        confirmed_count{0};
+    mutable std::mutex error_mutex;
+    error_code last_error;
+
+    // On the strand only.
+    detail::link command, subscriber;
+    std::deque<std::shared_ptr<pending_request>> inflight;  // in the order the commands were sent
+    std::vector<std::shared_ptr<net::steady_timer>> connect_waiters;
+    std::map<std::string, message_handler, std::less<>> handlers;
+    std::set<std::string, std::less<>> confirmed;  // channels Redis said we are subscribed to
+    bool subscriber_running = false;
+    net::cancellation_signal stop_command, stop_subscriber;
+
+    void set_last_error(error_code ec) {
+        std::lock_guard lock(error_mutex);
+        last_error = ec;
+    }
+    void set_state(connection_state s) {
+        if (!stopping) state = s;
+    }
+
+    void spawn(detail::link& l, net::cancellation_signal& signal, bool is_command) {
+        auto loop = supervise(shared_from_this(), l, is_command);
+        net::co_spawn(strand, std::move(loop),
+                      net::bind_cancellation_slot(signal.slot(), [log = log, name = l.name()](std::exception_ptr e) {
+                          if (!e) return;
+                          try {
+                              std::rethrow_exception(e);
+                          } catch (const std::exception& ex) {
+                              log->error("{}: connection loop ended by an exception: {}", name, ex.what());
+                          }
+                      }));
+    }
+
+    void ensure_subscriber() {
+        if (subscriber_running || !started || stopping || handlers.empty()) return;
+        subscriber_running = true;
+        spawn(subscriber, stop_subscriber, false);
+    }
+
+    void fail_inflight(error_code why) {
+        for (auto& r : inflight) {
+            if (r->outcome) continue;
+            r->outcome = why;
+            r->timer.cancel();
+        }
+        inflight.clear();
+    }
+
+    void wake_connect_waiters() {
+        for (auto& t : connect_waiters) t->cancel();
+        connect_waiters.clear();
+    }
+
+    error_code on_command_reply(reply&& r) {
+        // A reply nobody asked for means the stream is out of step: matching would go wrong.
+        if (inflight.empty()) return errc::protocol_violation;
+        auto request = std::move(inflight.front());
+        inflight.pop_front();
+        if (!request->outcome) {  // not timed out or abandoned meanwhile
+            request->outcome = std::move(r);
+            request->timer.cancel();
+        }
+        return {};
+    }
+
+    error_code on_push(reply&& r) {
+        if (r.is_error()) {
+            log->warn("redis pub/sub: Redis answered {}", r.str);
+            return {};
+        }
+        if (r.type != reply_type::array || r.elements.size() < 3) return {};
+        const auto& kind = r.elements[0].str;
+        const auto& channel = r.elements[1].str;
+        if (kind == "message") {
+            auto it = handlers.find(channel);
+            if (it == handlers.end()) return {};  // unsubscribed while the message was on its way
+            ++received;
+            try {
+                it->second(channel, r.elements[2].str);
+            } catch (const std::exception& e) {
+                log->error("redis pub/sub: handler for a message threw: {}", e.what());
+            }
+        } else if (kind == "subscribe") {
+            confirmed.insert(channel);
+        } else if (kind == "unsubscribe") {
+            confirmed.erase(channel);
+        }
+        confirmed_count = confirmed.size();
+        return {};
+    }
+
+    void resubscribe_all() {
+        if (handlers.empty()) return;
+        std::vector<std::string_view> args{"SUBSCRIBE"};
+        for (const auto& [channel, handler] : handlers) args.push_back(channel);
+        subscriber.send(detail::format_command(args));
+    }
+
+    // Keeps one link up until stop(): connect, serve, back off, again. Logs each state change
+    // once, not every failed retry (a retry that fails for a new reason is logged again).
+    static awaitable<void> supervise(std::shared_ptr<impl> self, detail::link& l, bool is_command) {
+        co_await net::this_coro::throw_if_cancelled(false);
+        auto& s = *self;
+        const std::function<error_code(reply&&)> on_reply = [&s, is_command](reply&& r) {
+            return is_command ? s.on_command_reply(std::move(r)) : s.on_push(std::move(r));
+        };
+        net::steady_timer backoff(s.strand);
+        auto delay = s.cfg.reconnect_min;
+        bool ever_up = false;
+        unsigned failures = 0;
+        error_code reported;
+        while (!s.stopping) {
+            std::string detail;
+            const auto ec = co_await l.open(s.cfg, is_command, detail);
+            if (s.stopping) break;
+            if (!ec) {
+                if (ever_up) {
+                    if (is_command) ++s.reconnects;
+                    s.log->info("{}: reconnected to {}:{} after {} failed attempt(s)", l.name(), s.cfg.host,
+                                s.cfg.port, failures);
+                } else {
+                    s.log->info("{}: connected to {}:{}", l.name(), s.cfg.host, s.cfg.port);
+                }
+                ever_up = true;
+                failures = 0;
+                reported = {};
+                delay = s.cfg.reconnect_min;
+                if (is_command) {
+                    s.set_last_error({});
+                    s.set_state(connection_state::connected);
+                    s.wake_connect_waiters();
+                } else {
+                    s.resubscribe_all();
+                }
+                const auto why = co_await l.serve(on_reply);
+                if (is_command) {
+                    s.fail_inflight(errc::redis_unavailable);
+                    s.set_state(connection_state::reconnecting);
+                } else {
+                    s.confirmed.clear();
+                    s.confirmed_count = 0;
+                }
+                if (s.stopping) break;
+                s.log->warn("{}: connection to {}:{} lost ({}); reconnecting", l.name(), s.cfg.host, s.cfg.port,
+                            why.message());
+            } else {
+                ++failures;
+                if (is_command) s.set_last_error(ec);
+                if (ec != reported) {
+                    reported = ec;
+                    s.log->warn("{}: cannot connect to {}:{}: {}{}{}; retrying (backoff up to {} ms)", l.name(),
+                                s.cfg.host, s.cfg.port, ec.message(), detail.empty() ? "" : ": ", detail,
+                                s.cfg.reconnect_max.count());
+                } else {
+                    s.log->debug("{}: attempt {} failed: {}", l.name(), failures, ec.message());
+                }
+            }
+            backoff.expires_after(detail::jittered(delay));
+            co_await backoff.async_wait(use_tuple);
+            delay = std::min(s.cfg.reconnect_max, delay * 2);
+        }
+        if (is_command) {
+            s.fail_inflight(errc::redis_unavailable);
+            s.state = connection_state::stopped;
+            s.wake_connect_waiters();
+        } else {
+            s.subscriber_running = false;
+        }
+    }
+
+    static awaitable<result<reply>> run_request(std::shared_ptr<impl> self, std::string wire) {
+        co_await net::this_coro::throw_if_cancelled(false);
+        auto& s = *self;
+        if (!s.command.up()) {
+            ++s.command_errors;
+            co_return make_error_code(errc::redis_unavailable);
+        }
+        if (s.inflight.size() >= s.cfg.max_pending) {
+            ++s.command_errors;
+            co_return make_error_code(errc::send_queue_full);
+        }
+        auto request = std::make_shared<pending_request>(s.strand, s.cfg.request_timeout);
+        s.inflight.push_back(request);
+        s.command.send(wire);
+        ++s.commands;
+        auto [ec] = co_await request->timer.async_wait(use_tuple);
+        if (!request->outcome) {
+            if (ec == net::error::operation_aborted) {
+                // The caller gave up (cancellation); its reply, when it comes, is dropped.
+                request->outcome = ec;
+            } else {
+                // Every later request is queued behind this one on the same connection, so a
+                // stuck Redis is dropped and reconnected rather than waited for.
+                request->outcome = make_error_code(errc::redis_timeout);
+                s.command.close(errc::redis_timeout);
+            }
+        }
+        if (!*request->outcome || request->outcome->value().is_error()) ++s.command_errors;
+        co_return std::move(*request->outcome);
+    }
+
+    static awaitable<error_code> wait_connected(std::shared_ptr<impl> self, std::chrono::milliseconds limit) {
+        co_await net::this_coro::throw_if_cancelled(false);
+        auto& s = *self;
+        if (s.state == connection_state::connected) co_return error_code{};
+        auto timer = std::make_shared<net::steady_timer>(s.strand, limit);
+        if (s.state != connection_state::stopped) {
+            s.connect_waiters.push_back(timer);
+            co_await timer->async_wait(use_tuple);
+            std::erase(s.connect_waiters, timer);
+        }
+        if (s.state == connection_state::connected) co_return error_code{};
+        std::lock_guard lock(s.error_mutex);
+        if (s.last_error) co_return s.last_error;
+        co_return s.state == connection_state::stopped ? make_error_code(errc::redis_unavailable)
+                                                       : make_error_code(errc::redis_timeout);
+    }
+
+    static awaitable<result<long long>> run_publish(std::shared_ptr<impl> self, std::string wire) {
+        auto& s = *self;
+        auto requesting = run_request(self, std::move(wire));  // named: ADR-0001
+        auto answer = co_await std::move(requesting);
+        if (!answer) co_return answer.error();
+        if (answer->is_error()) co_return make_error_code(errc::redis_error);
+        if (answer->type != reply_type::integer) co_return make_error_code(errc::protocol_violation);
+        ++s.published;
+        co_return answer->integer;
+    }
+};
+
+client::client(net::any_io_executor ex, config cfg, std::shared_ptr<spdlog::logger> log)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(cfg), std::move(log))) {}
+
+client::~client() { stop(); }
+
+void client::start() {
+    if (impl_->stopping) throw std::logic_error("redis::client::start() after stop()");
+    if (impl_->started.exchange(true)) return;
+    impl_->state = connection_state::connecting;
+    net::post(impl_->strand, [self = impl_] {
+        if (self->stopping) return;
+        self->spawn(self->command, self->stop_command, true);
+        self->ensure_subscriber();
+    });
+}
+
+void client::stop() {
+    if (impl_->stopping.exchange(true)) return;
+    impl_->state = connection_state::stopped;
+    net::post(impl_->strand, [self = impl_] {
+        self->command.close(errc::shutting_down);
+        self->subscriber.close(errc::shutting_down);
+        self->stop_command.emit(net::cancellation_type::terminal);
+        self->stop_subscriber.emit(net::cancellation_type::terminal);
+        self->fail_inflight(errc::redis_unavailable);
+        self->state = connection_state::stopped;
+        self->wake_connect_waiters();
+    });
+}
+
+connection_state client::state() const noexcept { return impl_->state; }
+
+error_code client::last_error() const {
+    std::lock_guard lock(impl_->error_mutex);
+    return impl_->last_error;
+}
+
+awaitable<error_code> client::async_wait_connected(std::chrono::milliseconds limit) {
+    auto waiting = impl::wait_connected(impl_, limit);
+    return net::co_spawn(impl_->strand, std::move(waiting), net::use_awaitable);
+}
+
+awaitable<result<reply>> client::async_exec(std::span<const std::string_view> args) {
+    check_single_reply_command(args);
+    // Formatted here, before anything is awaited, so `args` need not outlive this call.
+    auto request = impl::run_request(impl_, detail::format_command(args));
+    return net::co_spawn(impl_->strand, std::move(request), net::use_awaitable);
+}
+
+awaitable<result<long long>> client::async_publish(std::string_view channel, std::string_view message) {
+    const std::array<std::string_view, 3> args{"PUBLISH", channel, message};
+    auto publishing = impl::run_publish(impl_, detail::format_command(args));
+    return net::co_spawn(impl_->strand, std::move(publishing), net::use_awaitable);
+}
+
+void client::subscribe(std::string channel, message_handler handler) {
+    net::post(impl_->strand, [self = impl_, channel = std::move(channel), handler = std::move(handler)]() mutable {
+        const bool is_new = !self->handlers.contains(channel);
+        self->handlers[channel] = std::move(handler);
+        if (is_new && self->subscriber.up()) {
+            const std::array<std::string_view, 2> args{"SUBSCRIBE", channel};
+            self->subscriber.send(detail::format_command(args));
+        }
+        self->ensure_subscriber();
+    });
+}
+
+void client::unsubscribe(std::string channel) {
+    net::post(impl_->strand, [self = impl_, channel = std::move(channel)] {
+        if (self->handlers.erase(channel) == 0 || !self->subscriber.up()) return;
+        const std::array<std::string_view, 2> args{"UNSUBSCRIBE", channel};
+        self->subscriber.send(detail::format_command(args));
+    });
+}
+
+client_stats client::stats() const {
+    client_stats out;
+    out.reconnects = impl_->reconnects;
+    out.commands = impl_->commands;
+    out.command_errors = impl_->command_errors;
+    out.published = impl_->published;
+    out.received = impl_->received;
+    out.subscriptions = impl_->confirmed_count;
+    out.state = impl_->state;
+    return out;
+}
+
+std::string client::prometheus_text(std::string_view prefix) const {
+    const auto st = stats();
+    const std::string p(prefix);
+    std::ostringstream out;
+    out << "# HELP " << p << "_state Redis command connection state (1 for the current one).\n"
+        << "# TYPE " << p << "_state gauge\n";
+    for (auto s : {connection_state::connecting, connection_state::connected, connection_state::reconnecting,
+                   connection_state::stopped})
+        out << p << "_state{state=\"" << to_string(s) << "\"} " << (s == st.state ? 1 : 0) << '\n';
+    auto metric = [&](const char* name, const char* type, const char* help, std::uint64_t value) {
+        out << "# HELP " << p << name << ' ' << help << "\n# TYPE " << p << name << ' ' << type << '\n'
+            << p << name << ' ' << value << '\n';
+    };
+    metric("_reconnects_total", "counter", "Command connection re-established after a loss.", st.reconnects);
+    metric("_commands_total", "counter", "Commands sent.", st.commands);
+    metric("_command_errors_total", "counter", "Commands that failed or got an error reply.", st.command_errors);
+    metric("_published_total", "counter", "Messages published.", st.published);
+    metric("_received_total", "counter", "Pub/sub messages received.", st.received);
+    metric("_subscriptions", "gauge", "Channels subscribed on the pub/sub connection.", st.subscriptions);
+    return out.str();
+}
+
+std::shared_ptr<client> make_client(net::any_io_executor ex, config cfg, std::shared_ptr<spdlog::logger> log) {
+    return std::make_shared<client>(std::move(ex), std::move(cfg), std::move(log));
+}
+
+}  // namespace sealed::redis

@@ -1,0 +1,133 @@
+// redis://[[user]:password@]host[:port][/db] → redis::config.
+#include <sealed/cluster/redis.hpp>
+
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <optional>
+
+namespace sealed::redis {
+namespace {
+
+std::optional<int> hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return std::nullopt;
+}
+
+// Passwords often hold '@', ':' or '/', which a URL can only carry percent-encoded.
+std::optional<std::string> percent_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out.push_back(s[i]);
+            continue;
+        }
+        if (i + 2 >= s.size()) return std::nullopt;
+        auto hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
+        if (!hi || !lo) return std::nullopt;
+        out.push_back(static_cast<char>(*hi * 16 + *lo));
+        i += 2;
+    }
+    return out;
+}
+
+template <class Int>
+std::optional<Int> parse_number(std::string_view s, Int min, Int max) {
+    long long value = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || value < min || value > max)
+        return std::nullopt;
+    return static_cast<Int>(value);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+}  // namespace
+
+result<config> parse_url(std::string_view url) { return parse_url(url, nullptr); }
+
+result<config> parse_url(std::string_view url, std::string* why) {
+    auto fail = [why](std::string text) -> result<config> {
+        if (why != nullptr) *why = std::move(text);
+        return make_error_code(errc::invalid_argument);
+    };
+    const auto sep = url.find("://");
+    if (sep == std::string_view::npos) return fail("not a URL: expected redis://[[user]:password@]host[:port][/db]");
+    const auto scheme = url.substr(0, sep);
+    if (iequals(scheme, "rediss")) return fail("rediss:// (TLS) is not supported; use redis:// on a trusted network");
+    if (!iequals(scheme, "redis")) return fail("unsupported scheme '" + std::string(scheme) + "://': expected redis://");
+    auto rest = url.substr(sep + 3);
+    if (rest.find_first_of("?#") != std::string_view::npos) return fail("query strings and fragments are not supported");
+
+    config cfg;
+    const auto slash = rest.find('/');
+    auto authority = rest.substr(0, slash);
+    const auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+
+    // The last '@' ends the user info, so an unencoded '@' in a password still parses.
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+        const auto userinfo = authority.substr(0, at);
+        authority = authority.substr(at + 1);
+        const auto colon = userinfo.find(':');
+        if (colon == std::string_view::npos)
+            return fail("user info without ':': write redis://:password@host or redis://user:password@host");
+        auto user = percent_decode(userinfo.substr(0, colon));
+        auto password = percent_decode(userinfo.substr(colon + 1));
+        if (!user || !password) return fail("bad percent-encoding in the user or password");
+        if (password->empty()) return fail("empty password after ':'");
+        cfg.username = std::move(*user);
+        cfg.password = std::move(*password);
+    }
+
+    std::string_view port_text;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) return fail("IPv6 address without a closing ']'");
+        cfg.host = std::string(authority.substr(1, close - 1));
+        const auto after = authority.substr(close + 1);
+        if (!after.empty() && after.front() != ':') return fail("unexpected text after the IPv6 address");
+        if (!after.empty()) port_text = after.substr(1);
+        if (!after.empty() && port_text.empty()) return fail("empty port after ':'");
+    } else {
+        const auto colon = authority.rfind(':');
+        if (colon != authority.find(':')) return fail("an IPv6 address needs brackets: redis://[::1]:6379");
+        cfg.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) {
+            port_text = authority.substr(colon + 1);
+            if (port_text.empty()) return fail("empty port after ':'");
+        }
+    }
+    if (cfg.host.empty()) return fail("missing host");
+    if (!port_text.empty()) {
+        auto port = parse_number<std::uint16_t>(port_text, 1, 65535);
+        if (!port) return fail("port '" + std::string(port_text) + "' is not a number from 1 to 65535");
+        cfg.port = *port;
+    }
+    if (!path.empty()) {
+        auto db = parse_number<int>(path, 0, std::numeric_limits<int>::max());
+        if (!db) return fail("database '" + std::string(path) + "' is not a non-negative number");
+        cfg.db = *db;
+    }
+    return cfg;
+}
+
+std::string_view to_string(connection_state s) noexcept {
+    switch (s) {
+    case connection_state::connecting: return "connecting";
+    case connection_state::connected: return "connected";
+    case connection_state::reconnecting: return "reconnecting";
+    case connection_state::stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+}  // namespace sealed::redis
