@@ -1,0 +1,54 @@
+// The envelope as a runtime scheme, for the WebSocket mode: there is no handshake (each message
+// carries its own keys) and the cipher passes frames through, because opening an envelope
+// includes an asynchronous nonce check that a Cipher cannot make — serve_websocket()
+// (service.hpp) opens and seals every frame. The session's peer_id is the route the socket was
+// opened to ("/api/login"), which says what the frames are requests for.
+#pragma once
+
+#include <sealed/concepts.hpp>
+#include <sealed/detail/http_front.hpp>
+#include <sealed/transport/websocket.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace sealed::envelope {
+
+class frame_cipher {
+public:
+    error_code seal(const_bytes in, message_buffer& out) {
+        out.append(in);
+        return {};
+    }
+    error_code open(const_bytes in, message_buffer& out) {
+        out.append(in);
+        return {};
+    }
+};
+
+class frame_handshake {
+public:
+    using cipher_type = frame_cipher;
+    explicit frame_handshake(std::string route = {}) : route_(std::move(route)) {}
+    next_action<cipher_type> start() { return next_action<cipher_type>::done({cipher_type{}, route_, {}, {}, {}}); }
+    next_action<cipher_type> resume(const_bytes) { return start(); }
+
+private:
+    std::string route_;
+};
+
+struct scheme {
+    static constexpr std::string_view name = "envelope";
+    // Frames are authenticated per envelope by serve_websocket(), not by the cipher.
+    static constexpr bool authenticates_messages = false;
+    struct options {};
+    using handshake_type = frame_handshake;
+    static handshake_type make_handshake(role, const options&) { return handshake_type{}; }
+    static handshake_type make_handshake(role, const options&, const http_request& upgrade) {
+        return handshake_type{std::string(detail::target_path(upgrade.target()))};
+    }
+};
+
+static_assert(Scheme<scheme>);
+
+}  // namespace sealed::envelope
