@@ -7,6 +7,7 @@
 
 #include <sealed/concepts.hpp>
 #include <sealed/detail/http_front.hpp>
+#include <sealed/plaintext/scheme.hpp>
 #include <sealed/transport/websocket.hpp>
 
 #include <string>
@@ -14,21 +15,9 @@
 
 namespace sealed::envelope {
 
-class frame_cipher {
-public:
-    error_code seal(const_bytes in, message_buffer& out) {
-        out.append(in);
-        return {};
-    }
-    error_code open(const_bytes in, message_buffer& out) {
-        out.append(in);
-        return {};
-    }
-};
-
 class frame_handshake {
 public:
-    using cipher_type = frame_cipher;
+    using cipher_type = plaintext::cipher;  // the identity: frames pass through unchanged
     explicit frame_handshake(std::string route = {}) : route_(std::move(route)) {}
     next_action<cipher_type> start() { return next_action<cipher_type>::done({cipher_type{}, route_, {}, {}, {}}); }
     next_action<cipher_type> resume(const_bytes) { return start(); }
