@@ -186,6 +186,11 @@ int main(int argc, char** argv) {
     sopts.window = std::chrono::seconds(window_seconds);
     sopts.nonce_ttl = 2 * sopts.window;
     sopts.body_limit = body_limit;
+    sopts.routes = {"/api/signup", "/api/login", "/api/echo"};
+    // A frame over the body limit is answered body_too_large and the socket stays open; only one
+    // far beyond it (16×) is not read at all (close 1009).
+    cfg.max_message_size = std::max<std::size_t>(cfg.max_message_size, 16 * body_limit);
+    const envelope::scheme::options scheme_options{sopts.routes};
     envelope::service svc(keys, replay,
                           [&users](std::string_view route, std::string_view plaintext) {
                               return handle_api(users, route, plaintext);
@@ -194,7 +199,10 @@ int main(int argc, char** argv) {
     key_watcher watcher(io, *keys);
 
     auto run = [&](auto& srv) {
-        srv.on_http_async([&svc](const http_request& req) { return svc.handle_http(req); });
+        srv.on_http_async([&svc](const http_request& req) -> awaitable<std::optional<http_response>> {
+            auto res = co_await svc.handle_http(req);
+            co_return res ? std::move(res) : svc.not_found(req);
+        });
         srv.on_session([&svc](auto& c) { return envelope::serve_websocket(c, svc); });
         srv.on_metrics([&svc, redis_client] {
             return svc.prometheus_text() + (redis_client ? redis_client->prometheus_text() : std::string());
@@ -204,9 +212,9 @@ int main(int argc, char** argv) {
         return status;
     };
     if (app::wants_tls(cfg)) {
-        server<wss, envelope::scheme> srv(io, cfg);
+        server<wss, envelope::scheme> srv(io, cfg, scheme_options);
         return run(srv);
     }
-    server<ws, envelope::scheme> srv(io, cfg);
+    server<ws, envelope::scheme> srv(io, cfg, scheme_options);
     return run(srv);
 }

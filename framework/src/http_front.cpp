@@ -109,6 +109,9 @@ http_response make_response(const http_request& req, http::status status, std::s
     res.keep_alive(req.keep_alive());
     res.body() = std::move(body);
     res.prepare_payload();
+    // HEAD: the headers of a GET (its Content-Length) and no body, which the client would read
+    // as the start of the next response.
+    if (req.method() == http::verb::head) res.body().clear();
     return res;
 }
 

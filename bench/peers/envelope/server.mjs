@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Node reference server for the sealed envelope scheme (PROTOCOLS.md §2,
-// docs/schemes/envelope-contract.md): the server a user would otherwise write with node:http,
+// docs/schemes/envelope.md): the server a user would otherwise write with node:http,
 // node:crypto and `ws`. An independent peer for the JS tests, the interop scripts and benchmarks.
 //   node bench/peers/envelope/server.mjs --host 127.0.0.1 --port 0 [--key-file key.pem] [--body-limit BYTES]
 // First stdout line: `listening on HOST:PORT`, then `kid <kid>`. SIGTERM/SIGINT exit 0.

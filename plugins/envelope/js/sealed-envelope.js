@@ -1,5 +1,5 @@
 // sealed-envelope.js: client for the sealed envelope scheme (PROTOCOLS.md §2,
-// docs/schemes/envelope-contract.md). Each request is sealed on its own to the server's long-term
+// docs/schemes/envelope.md). Each request is sealed on its own to the server's long-term
 // P-256 key with a fresh ephemeral key; the response comes back sealed with the same ECDH secret.
 // One ES module with no dependencies: only WebCrypto (globalThis.crypto.subtle), so the same file
 // runs in browsers and in Node >= 20.

@@ -70,6 +70,14 @@ awaitable<error_code> http_client::async_fetch_keys(std::string_view path) {
     co_return error_code{};
 }
 
+awaitable<result<raw_response>> http_client::async_get(std::string_view path) {
+    http_request req{http::verb::get, path, 11};
+    auto res = co_await async_roundtrip(req);
+    if (!res) co_return res.error();
+    last_status_ = res->result_int();
+    co_return raw_response{last_status_, std::move(res->body())};
+}
+
 awaitable<result<raw_response>> http_client::async_post_raw(std::string_view path, std::string_view body) {
     http_request req{http::verb::post, path, 11};
     req.set(http::field::content_type, "application/json");

@@ -1,5 +1,8 @@
 #include <sealed/envelope/keyring.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/crypto/hash.hpp>
 
@@ -85,10 +88,19 @@ result<std::vector<server_public_key>> parse_jwks(std::string_view json) {
     return out;
 }
 
+namespace {
+std::optional<std::string> read_ring_text(const std::filesystem::path& dir) {
+    std::ifstream in(dir / "keyring.json", std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+}  // namespace
+
 key_store::key_store(keyring initial, std::filesystem::path dir)
     : current_(std::make_shared<const keyring>(std::move(initial))), dir_(std::move(dir)) {
-    std::error_code ec;
-    if (!dir_.empty()) loaded_mtime_ = std::filesystem::last_write_time(dir_ / "keyring.json", ec);
+    if (!dir_.empty()) loaded_ring_text_ = read_ring_text(dir_).value_or(std::string());
 }
 
 std::shared_ptr<const keyring> key_store::snapshot() const {
@@ -104,19 +116,20 @@ void key_store::replace(keyring next) {
 
 result<bool> key_store::reload_if_changed() {
     if (dir_.empty()) return false;
-    std::error_code fs_ec;
-    const auto mtime = std::filesystem::last_write_time(dir_ / "keyring.json", fs_ec);
+    // Compared by content, not mtime: two rotations within the filesystem's timestamp tick (or
+    // a copy that keeps mtimes) would otherwise go unnoticed.
+    auto text = read_ring_text(dir_);
     // result<bool> cannot tell an error_code from a bool on its own: say which.
-    if (fs_ec) return {boost::system::in_place_error, make_error_code(error::bad_key_file)};
+    if (!text) return {boost::system::in_place_error, make_error_code(error::bad_key_file)};
     {
         std::lock_guard lock(mutex_);
-        if (mtime == loaded_mtime_) return false;
+        if (*text == loaded_ring_text_) return false;
     }
     auto ring = key_directory::load(dir_);
     if (!ring) return {boost::system::in_place_error, ring.error()};
     replace(std::move(*ring));
     std::lock_guard lock(mutex_);
-    loaded_mtime_ = mtime;
+    loaded_ring_text_ = std::move(*text);
     return true;
 }
 

@@ -1,7 +1,10 @@
 #include <sealed/envelope/service.hpp>
+#include <sealed/envelope/scheme.hpp>
 
 #include <sealed/detail/http_front.hpp>
 #include <sealed/log.hpp>
+
+#include <algorithm>
 
 namespace sealed::envelope {
 namespace {
@@ -52,22 +55,40 @@ awaitable<service_reply> service::handle(std::string_view route, std::string_vie
     co_return service_reply{reply.status, opened->seal_response(as_bytes(reply.body)), std::nullopt};
 }
 
+bool service::is_route(std::string_view path) const {
+    if (!path.starts_with(options_.api_prefix) || path.size() == options_.api_prefix.size()) return false;
+    return options_.routes.empty() || std::find(options_.routes.begin(), options_.routes.end(), path) != options_.routes.end();
+}
+
+http_response service::not_found(const http_request& req) {
+    refusals_[static_cast<std::size_t>(error::not_found)]++;
+    return json_response(req, 404, refusal_body(error::not_found));
+}
+
 awaitable<std::optional<http_response>> service::handle_http(const http_request& req) {
     const auto path = detail::target_path(req.target());
+    // Routing comes before the body limit: a wrong path or method is answered as such.
+    const auto wrong_method = [&](std::string_view allow) {
+        refusals_[static_cast<std::size_t>(error::method_not_allowed)]++;
+        auto res = json_response(req, 405, refusal_body(error::method_not_allowed));
+        res.set(http::field::allow, allow);
+        return res;
+    };
+    const bool get_or_head = req.method() == http::verb::get || req.method() == http::verb::head;
     if (path == options_.keys_path) {
-        if (req.method() != http::verb::get && req.method() != http::verb::head)
-            co_return json_response(req, 405, refusal_body(error::method_not_allowed));
+        if (!get_or_head) co_return wrong_method("GET, HEAD");
         auto res = json_response(req, 200, keys_->snapshot()->jwks());
         res.set(http::field::cache_control, "max-age=60");
         co_return res;
     }
-    if (path == options_.health_path) co_return detail::make_response(req, http::status::ok, "ok");
-    if (!path.starts_with(options_.api_prefix)) co_return std::nullopt;
-    if (req.method() != http::verb::post) {
-        auto res = json_response(req, 405, refusal_body(error::method_not_allowed));
-        res.set(http::field::allow, "POST");
-        co_return res;
+    if (path == options_.health_path) {
+        // Served whatever the replay store's state: the process is up.
+        if (!get_or_head) co_return wrong_method("GET, HEAD");
+        co_return detail::make_response(req, http::status::ok, "ok", "text/plain");
     }
+    if (!path.starts_with(options_.api_prefix)) co_return std::nullopt;
+    if (!is_route(path)) co_return not_found(req);
+    if (req.method() != http::verb::post) co_return wrong_method("POST");
     const std::string route(path);
     auto reply = co_await handle(route, req.body());
     co_return json_response(req, reply.status, std::move(reply.body));
@@ -83,6 +104,13 @@ std::string service::prometheus_text() const {
         out += "sealed_envelope_refused_total{code=\"" + std::string(code_of(e)) + "\"} " +
                std::to_string(refusals_[static_cast<std::size_t>(e)].load()) + "\n";
     return out;
+}
+
+std::optional<http_response> scheme::admit(const http_request& upgrade, const options& o) {
+    if (o.routes.empty()) return std::nullopt;
+    const auto path = detail::target_path(upgrade.target());
+    if (std::find(o.routes.begin(), o.routes.end(), path) != o.routes.end()) return std::nullopt;
+    return detail::make_response(upgrade, http::status::not_found, refusal_body(error::not_found), "application/json");
 }
 
 }  // namespace sealed::envelope

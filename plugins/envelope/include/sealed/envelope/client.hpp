@@ -41,6 +41,8 @@ public:
     awaitable<result<api_response>> async_post(std::string_view path, std::string_view plaintext);
     // Sends `body` as it is (a test's tampered or replayed envelope); any status is a result.
     awaitable<result<raw_response>> async_post_raw(std::string_view path, std::string_view body);
+    // A plain GET (/health, /metrics): the status and body as they are.
+    awaitable<result<raw_response>> async_get(std::string_view path);
     unsigned last_status() const noexcept { return last_status_; }
 
 private:

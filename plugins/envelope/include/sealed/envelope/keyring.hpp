@@ -86,7 +86,7 @@ public:
     explicit key_store(keyring initial, std::filesystem::path dir = {});
     std::shared_ptr<const keyring> snapshot() const;
     void replace(keyring next);
-    // Reloads from the directory when keyring.json changed since the last load. A directory
+    // Reloads from the directory when keyring.json's content changed since the last load. A directory
     // that fails to load keeps the old keys (and returns the error, for the log).
     result<bool> reload_if_changed();
 
@@ -94,7 +94,7 @@ private:
     mutable std::mutex mutex_;
     std::shared_ptr<const keyring> current_;
     std::filesystem::path dir_;
-    std::filesystem::file_time_type loaded_mtime_{};
+    std::string loaded_ring_text_;  // keyring.json as last loaded
 };
 
 // A client's view: the keys a JWKS publishes, validated (P-256 point, kid = thumbprint).

@@ -10,7 +10,9 @@
 #include <sealed/plaintext/scheme.hpp>
 #include <sealed/transport/websocket.hpp>
 
+#include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace sealed::envelope {
@@ -30,8 +32,13 @@ struct scheme {
     static constexpr std::string_view name = "envelope";
     // Frames are authenticated per envelope by serve_websocket(), not by the cipher.
     static constexpr bool authenticates_messages = false;
-    struct options {};
+    struct options {
+        // The paths a socket may be opened to ("/api/login"); empty: any path under ws_path.
+        std::vector<std::string> routes;
+    };
     using handshake_type = frame_handshake;
+    // An upgrade to a path that is not a route is answered 404 {"error":"not_found"}, as over HTTP.
+    static std::optional<http_response> admit(const http_request& upgrade, const options& o);
     static handshake_type make_handshake(role, const options&) { return handshake_type{}; }
     static handshake_type make_handshake(role, const options&, const http_request& upgrade) {
         return handshake_type{std::string(detail::target_path(upgrade.target()))};

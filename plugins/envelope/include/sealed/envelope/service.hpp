@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sealed::envelope {
 
@@ -29,6 +30,9 @@ struct service_options {
     std::chrono::milliseconds nonce_ttl{120'000};
     std::size_t body_limit = 64 * 1024;
     std::string api_prefix = "/api/";             // POST routes (and WebSocket paths) below it
+    // The routes the app serves ("/api/login"); others under api_prefix are 404 not_found before
+    // the body is read. Empty: every path under api_prefix goes to the app.
+    std::vector<std::string> routes;
     std::string keys_path = "/.well-known/sealed-keys";
     std::string health_path = "/health";          // 200 "ok" whatever the replay store's state
     std::string nonce_key_prefix = "sealed:nonce:";
@@ -54,8 +58,12 @@ public:
     service(std::shared_ptr<key_store> keys, std::shared_ptr<cluster::replay_store> replay, app_handler app,
             service_options options = {}, std::shared_ptr<spdlog::logger> log = nullptr);
 
-    // The JWKS, health and API routes; nullopt for paths that are none of them.
+    // The JWKS, health and API routes (405 with Allow for other methods, 404 for unknown paths
+    // under api_prefix); nullopt for paths outside them, which the app may answer or not_found().
     awaitable<std::optional<http_response>> handle_http(const http_request& req);
+    // 404 {"error":"not_found",…}: the answer for a path that is none of the service's.
+    http_response not_found(const http_request& req);
+    bool is_route(std::string_view path) const;
     // The whole envelope for one body: open, nonce check, app, seal.
     awaitable<service_reply> handle(std::string_view route, std::string_view body);
 
@@ -65,10 +73,10 @@ public:
     std::string prometheus_text() const;
     std::uint64_t refused(error e) const noexcept { return refusals_[static_cast<std::size_t>(e)].load(); }
     std::uint64_t served() const noexcept { return served_.load(); }
-
-private:
+    // A refusal (counted and logged by code, never with what the client sent).
     service_reply refuse(error e, std::string_view route);
 
+private:
     std::shared_ptr<key_store> keys_;
     std::shared_ptr<cluster::replay_store> replay_;
     app_handler app_;
@@ -85,9 +93,15 @@ awaitable<void> serve_websocket(Connection& conn, service& svc) {
     message_buffer in;
     for (;;) {
         if (auto ec = co_await conn.async_receive(in)) co_return;
-        const std::string frame(in.text());
         const std::string& route = conn.peer_id();
-        auto reply = co_await svc.handle(route, frame);
+        // An envelope is JSON text; a binary frame is refused like any other malformed body.
+        service_reply reply;
+        if (in.kind() != message_kind::text) {
+            reply = svc.refuse(error::malformed_envelope, route);
+        } else {
+            const std::string frame(in.text());
+            reply = co_await svc.handle(route, frame);
+        }
         if (auto ec = co_await conn.async_send(as_bytes(reply.body), message_kind::text)) co_return;
     }
 }

@@ -1,0 +1,192 @@
+// The envelope_api example as a user runs it, with the C++ envelope client over real HTTP:
+// two processes sharing one redis-server refuse a replay across them; Redis stopped mid-test
+// fails closed (503) while /health still answers, and Redis back serves again without a
+// restart; keys rotated by the CLI while a client sends continuously fail no request.
+#include <sealed/envelope/client.hpp>
+
+#include <sealed_test/process.hpp>
+#include <sealed_test/redis_server.hpp>
+#include <sealed_test/run.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <set>
+#include <thread>
+
+namespace {
+
+using namespace sealed;
+namespace fs = std::filesystem;
+
+const std::string binary = std::string(SEALED_BIN_DIR) + "/envelope_api";
+
+struct key_dir {
+    fs::path path;
+    key_dir() {
+        std::random_device rd;
+        path = fs::temp_directory_path() / ("sealed-envelope-test-" + std::to_string(rd()));
+    }
+    ~key_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+struct api_process {
+    sealed_test::server_process server;
+    api_process(const key_dir& keys, const std::vector<std::string>& extra = {})
+        : server(argv(keys, extra)) {}
+    static std::vector<std::string> argv(const key_dir& keys, const std::vector<std::string>& extra) {
+        std::vector<std::string> a{binary, "--listen", "127.0.0.1:0", "--key-dir", keys.path.string(), "--log-level", "warn"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
+    unsigned short port() const { return server.port; }
+};
+
+std::string key_command(const key_dir& keys, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{binary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--key-dir");
+    argv.push_back(keys.path.string());
+    auto r = sealed_test::run_to_end(argv, 20000);
+    EXPECT_EQ(r.exit_code, 0) << r.output();
+    return r.output();
+}
+
+constexpr std::string_view echo_route = "/api/echo";
+
+TEST(envelope_api_example, a_replay_is_refused_across_two_processes_sharing_redis) {
+    sealed_test::redis_server redis;
+    if (!redis.running()) GTEST_SKIP() << "redis-server is not installed";
+    key_dir keys;
+    api_process a(keys, {"--redis", redis.url()});
+    api_process b(keys, {"--redis", redis.url()});
+    ASSERT_NE(a.port(), 0);
+    ASSERT_NE(b.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        envelope::http_client to_a(io.get_executor(), "127.0.0.1", a.port());
+        envelope::http_client to_b(io.get_executor(), "127.0.0.1", b.port());
+        EXPECT_FALSE(co_await to_a.async_fetch_keys());
+        EXPECT_FALSE(co_await to_b.async_fetch_keys());
+        EXPECT_EQ(to_a.keys()[0].kid, to_b.keys()[0].kid);  // one key directory
+
+        for (int i = 0; i < 5; ++i) {
+            const std::string text = "once only " + std::to_string(i);
+            auto sealed = envelope::seal_request(to_a.keys()[0], as_bytes(text)).value();
+            auto& first = i % 2 ? to_b : to_a;
+            auto& second = i % 2 ? to_a : to_b;
+            auto accepted = co_await first.async_post_raw(echo_route, sealed.body());
+            EXPECT_TRUE(accepted && accepted->status == 200);
+            if (accepted) {
+                EXPECT_EQ(as_string_view(sealed.open_response(accepted->body).value()), text);
+            }
+            auto replayed = co_await second.async_post_raw(echo_route, sealed.body());
+            CO_ASSERT_TRUE(replayed);
+            EXPECT_EQ(replayed->status, 409u);
+            EXPECT_EQ(envelope::refusal_code(replayed->body), "replayed_nonce");
+        }
+    }());
+}
+
+TEST(envelope_api_example, redis_down_fails_closed_and_redis_back_serves_again) {
+    sealed_test::redis_server redis;
+    if (!redis.running()) GTEST_SKIP() << "redis-server is not installed";
+    key_dir keys;
+    api_process api(keys, {"--redis", redis.url()});
+    ASSERT_NE(api.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        envelope::http_client client(io.get_executor(), "127.0.0.1", api.port());
+        EXPECT_FALSE(co_await client.async_fetch_keys());
+        auto ok = co_await client.async_post(echo_route, "before");
+        EXPECT_TRUE(ok) << ok.error().message();
+
+        redis.stop();
+        for (int i = 0; i < 3; ++i) {
+            auto refused = co_await client.async_post(echo_route, "while redis is down");
+            CO_ASSERT_FALSE(refused);
+            EXPECT_EQ(refused.error(), envelope::error::replay_store_unavailable);
+            EXPECT_EQ(client.last_status(), 503u);
+            auto health = co_await client.async_get("/health");
+            EXPECT_TRUE(health && health->status == 200 && health->body == "ok");
+            EXPECT_FALSE(co_await client.async_fetch_keys());  // keys are still published
+        }
+
+        EXPECT_TRUE(redis.start());
+        // The client reconnects with backoff: within a few seconds requests succeed again.
+        bool served = false;
+        for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+            auto again = co_await client.async_post(echo_route, "after");
+            served = again.has_value();
+            if (!served) {
+                EXPECT_EQ(again.error(), envelope::error::replay_store_unavailable);
+                net::steady_timer pause(io, std::chrono::milliseconds(100));
+                co_await pause.async_wait(net::use_awaitable);
+            }
+        }
+        EXPECT_TRUE(served) << "still refused 10 s after redis came back";
+    }(), std::chrono::seconds(60));
+}
+
+TEST(envelope_api_example, keys_rotated_under_continuous_load_fail_no_request) {
+    key_dir keys;
+    api_process api(keys);
+    ASSERT_NE(api.port(), 0);
+    std::atomic<bool> rotated{false};
+    std::string old_kid, new_kid;
+    std::thread operator_thread;  // the operator runs the CLI while clients send
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        envelope::http_client client(io.get_executor(), "127.0.0.1", api.port());
+        EXPECT_FALSE(co_await client.async_fetch_keys());
+        old_kid = client.keys()[0].kid;
+        // Sealed to the old key now, sent only after the rotation: in flight across it.
+        auto in_flight = envelope::seal_request(client.keys()[0], as_bytes(std::string_view("in flight"))).value();
+
+        operator_thread = std::thread([&] {
+            key_command(keys, {"add-next"});
+            std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // clients see next
+            key_command(keys, {"rotate", "--grace", "60"});
+            std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the server reloads
+            rotated = true;
+        });
+
+        int sent = 0, failed = 0;
+        std::set<std::string> kids_used;
+        while (!rotated) {
+            if (sent % 10 == 0) {  // clients refresh their keys
+                EXPECT_FALSE(co_await client.async_fetch_keys());
+            }
+            kids_used.insert(client.keys()[0].kid);
+            const std::string text = "request " + std::to_string(sent);
+            auto reply = co_await client.async_post(echo_route, text);
+            ++sent;
+            if (!reply || reply->text() != text) {
+                ++failed;
+                ADD_FAILURE() << "request " << sent << ": " << (reply ? reply->text() : reply.error().message());
+            }
+        }
+        EXPECT_FALSE(co_await client.async_fetch_keys());
+        new_kid = client.keys()[0].kid;
+        kids_used.insert(new_kid);
+        auto late = co_await client.async_post_raw(echo_route, in_flight.body());
+        CO_ASSERT_TRUE(late);
+        EXPECT_EQ(late->status, 200u) << late->body;
+        EXPECT_EQ(failed, 0);
+        EXPECT_GT(sent, 20);
+        EXPECT_EQ(kids_used.size(), 2u);  // requests were sealed to both keys
+        std::cout << sent << " requests across the rotation, " << failed << " failed\n";
+    }(), std::chrono::seconds(60));
+    if (operator_thread.joinable()) operator_thread.join();
+    EXPECT_NE(old_kid, new_kid);
+    // The operator's last step: the old key and its file go.
+    key_command(keys, {"retire", old_kid});
+}
+
+}  // namespace
