@@ -71,7 +71,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     // Readable from any thread.
     std::atomic<connection_state> state{connection_state::stopped};
     std::atomic<bool> started{false}, stopping{false};
-    std::atomic<std::uint64_t> reconnects{0}, commands{0}, command_errors{0}, published{0}, received{0},
+    std::atomic<std::uint64_t> reconnects{0}, subscriber_reconnects{0}, commands{0}, command_errors{0}, published{0}, received{0},
         confirmed_count{0};
     mutable std::mutex error_mutex;
     error_code last_error;
@@ -190,7 +190,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
             if (s.stopping) break;
             if (!ec) {
                 if (ever_up) {
-                    if (is_command) ++s.reconnects;
+                    ++(is_command ? s.reconnects : s.subscriber_reconnects);
                     s.log->info("{}: reconnected to {}:{} after {} failed attempt(s)", l.name(), s.cfg.host,
                                 s.cfg.port, failures);
                 } else {
@@ -268,6 +268,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
                 // stuck Redis is dropped and reconnected rather than waited for.
                 request->outcome = make_error_code(errc::redis_timeout);
                 s.command.close(errc::redis_timeout);
+                s.set_state(connection_state::reconnecting);  // now, not when the link has wound down
             }
         }
         if (!*request->outcome || request->outcome->value().is_error()) ++s.command_errors;
@@ -381,6 +382,7 @@ void client::unsubscribe(std::string channel) {
 client_stats client::stats() const {
     client_stats out;
     out.reconnects = impl_->reconnects;
+    out.subscriber_reconnects = impl_->subscriber_reconnects;
     out.commands = impl_->commands;
     out.command_errors = impl_->command_errors;
     out.published = impl_->published;

@@ -237,6 +237,7 @@ void link::send(std::string_view wire) {
 
 void link::close(error_code why) {
     if (!close_reason_) close_reason_ = why;
+    up_ = false;  // nothing more is queued on a link that is going down
     if (socket_) {
         error_code ignored;
         socket_->close(ignored);

@@ -68,6 +68,7 @@ std::string_view to_string(connection_state s) noexcept;
 
 struct client_stats {
     std::uint64_t reconnects = 0;      // command connection re-established after a loss
+    std::uint64_t subscriber_reconnects = 0;  // the same for the pub/sub connection
     std::uint64_t commands = 0;        // requests accepted onto the connection
     std::uint64_t command_errors = 0;  // requests that failed or got an error reply
     std::uint64_t published = 0;       // PUBLISHes that Redis acknowledged
