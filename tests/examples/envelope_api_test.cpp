@@ -7,6 +7,7 @@
 #include <sealed_test/process.hpp>
 #include <sealed_test/redis_server.hpp>
 #include <sealed_test/run.hpp>
+#include <sealed_test/temp_dir.hpp>
 
 #include <gtest/gtest.h>
 
@@ -24,16 +25,8 @@ namespace fs = std::filesystem;
 
 const std::string binary = std::string(SEALED_BIN_DIR) + "/envelope_api";
 
-struct key_dir {
-    fs::path path;
-    key_dir() {
-        std::random_device rd;
-        path = fs::temp_directory_path() / ("sealed-envelope-test-" + std::to_string(rd()));
-    }
-    ~key_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
+struct key_dir : sealed_test::temp_dir {
+    key_dir() : temp_dir("sealed-envelope-test-") {}
 };
 
 struct api_process {

@@ -3,12 +3,13 @@
 #include <sealed/envelope/keyring.hpp>
 #include <sealed/envelope/seal.hpp>
 
+#include <sealed_test/temp_dir.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <random>
 #include <sys/stat.h>
 
 namespace {
@@ -17,17 +18,7 @@ using namespace sealed;
 using namespace sealed::envelope;
 namespace fs = std::filesystem;
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::random_device rd;
-        path = fs::temp_directory_path() / ("sealed-keys-" + std::to_string(rd()));
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using sealed_test::temp_dir;
 
 mode_t mode_of(const fs::path& p) {
     struct stat st{};
