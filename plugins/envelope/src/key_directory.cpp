@@ -1,6 +1,8 @@
 // The on-disk key directory: PKCS#8 PEM files and keyring.json (see keyring.hpp).
 #include <sealed/envelope/keyring.hpp>
 
+#include "read_file.hpp"
+
 #include <sealed/crypto/encoding.hpp>
 
 #include <boost/json/parse.hpp>
@@ -30,13 +32,7 @@ constexpr byte pkcs8_prefix[] = {0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13,
                                  0x03, 0x01, 0x07, 0x04, 0x6d, 0x30, 0x6b, 0x02, 0x01, 0x01, 0x04, 0x20};
 constexpr byte pkcs8_public_prefix[] = {0xa1, 0x44, 0x03, 0x42, 0x00};
 
-std::optional<std::string> read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using detail::read_file;
 
 // Writes `text` to `p` with `mode` through a temporary file and a rename.
 error_code write_file(const fs::path& p, std::string_view text, mode_t mode) {

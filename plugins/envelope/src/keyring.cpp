@@ -1,7 +1,6 @@
 #include <sealed/envelope/keyring.hpp>
 
-#include <fstream>
-#include <sstream>
+#include "read_file.hpp"
 
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/crypto/hash.hpp>
@@ -88,19 +87,9 @@ result<std::vector<server_public_key>> parse_jwks(std::string_view json) {
     return out;
 }
 
-namespace {
-std::optional<std::string> read_ring_text(const std::filesystem::path& dir) {
-    std::ifstream in(dir / "keyring.json", std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-}  // namespace
-
 key_store::key_store(keyring initial, std::filesystem::path dir)
     : current_(std::make_shared<const keyring>(std::move(initial))), dir_(std::move(dir)) {
-    if (!dir_.empty()) loaded_ring_text_ = read_ring_text(dir_).value_or(std::string());
+    if (!dir_.empty()) loaded_ring_text_ = detail::read_file(dir_ / "keyring.json").value_or(std::string());
 }
 
 std::shared_ptr<const keyring> key_store::snapshot() const {
@@ -118,7 +107,7 @@ result<bool> key_store::reload_if_changed() {
     if (dir_.empty()) return false;
     // Compared by content, not mtime: two rotations within the filesystem's timestamp tick (or
     // a copy that keeps mtimes) would otherwise go unnoticed.
-    auto text = read_ring_text(dir_);
+    auto text = detail::read_file(dir_ / "keyring.json");
     // result<bool> cannot tell an error_code from a bool on its own: say which.
     if (!text) return {boost::system::in_place_error, make_error_code(error::bad_key_file)};
     {

@@ -14,6 +14,11 @@ http_response json_response(const http_request& req, unsigned status, std::strin
     return res;
 }
 
+// Route lists are short: a linear search.
+bool listed(const std::vector<std::string>& routes, std::string_view path) {
+    return std::find(routes.begin(), routes.end(), path) != routes.end();
+}
+
 constexpr error all_refusals[] = {error::body_too_large,     error::malformed_envelope, error::unsupported_version,
                                   error::unknown_kid,        error::stale_timestamp,    error::invalid_public_key,
                                   error::decrypt_failed,     error::replayed_nonce,     error::replay_store_unavailable,
@@ -28,8 +33,10 @@ service::service(std::shared_ptr<key_store> keys, std::shared_ptr<cluster::repla
     if (!keys_ || !replay_ || !app_) throw std::invalid_argument("envelope::service needs keys, a replay store and a handler");
 }
 
+void service::count_refusal(error e) noexcept { refusals_[static_cast<std::size_t>(e)]++; }
+
 service_reply service::refuse(error e, std::string_view route) {
-    refusals_[static_cast<std::size_t>(e)]++;
+    count_refusal(e);
     // The route is ours; nothing the client sent (kid, nonce, body) goes into the log.
     log_->info("refused a request to {}: {}", route, code_of(e));
     return {http_status_of(e), refusal_body(e), e};
@@ -57,11 +64,11 @@ awaitable<service_reply> service::handle(std::string_view route, std::string_vie
 
 bool service::is_route(std::string_view path) const {
     if (!path.starts_with(options_.api_prefix) || path.size() == options_.api_prefix.size()) return false;
-    return options_.routes.empty() || std::find(options_.routes.begin(), options_.routes.end(), path) != options_.routes.end();
+    return options_.routes.empty() || listed(options_.routes, path);
 }
 
 http_response service::not_found(const http_request& req) {
-    refusals_[static_cast<std::size_t>(error::not_found)]++;
+    count_refusal(error::not_found);
     return json_response(req, 404, refusal_body(error::not_found));
 }
 
@@ -69,7 +76,7 @@ awaitable<std::optional<http_response>> service::handle_http(const http_request&
     const auto path = detail::target_path(req.target());
     // Routing comes before the body limit: a wrong path or method is answered as such.
     const auto wrong_method = [&](std::string_view allow) {
-        refusals_[static_cast<std::size_t>(error::method_not_allowed)]++;
+        count_refusal(error::method_not_allowed);
         auto res = json_response(req, 405, refusal_body(error::method_not_allowed));
         res.set(http::field::allow, allow);
         return res;
@@ -107,9 +114,7 @@ std::string service::prometheus_text() const {
 }
 
 std::optional<http_response> scheme::admit(const http_request& upgrade, const options& o) {
-    if (o.routes.empty()) return std::nullopt;
-    const auto path = detail::target_path(upgrade.target());
-    if (std::find(o.routes.begin(), o.routes.end(), path) != o.routes.end()) return std::nullopt;
+    if (o.routes.empty() || listed(o.routes, detail::target_path(upgrade.target()))) return std::nullopt;
     return detail::make_response(upgrade, http::status::not_found, refusal_body(error::not_found), "application/json");
 }
 

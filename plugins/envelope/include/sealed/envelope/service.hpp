@@ -77,6 +77,8 @@ public:
     service_reply refuse(error e, std::string_view route);
 
 private:
+    void count_refusal(error e) noexcept;
+
     std::shared_ptr<key_store> keys_;
     std::shared_ptr<cluster::replay_store> replay_;
     app_handler app_;
