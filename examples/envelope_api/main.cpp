@@ -5,7 +5,7 @@
 //   envelope_api keygen --key-dir keys        # create the directory and a first key
 //   envelope_api add-next --key-dir keys      # publish the next key (clients keep using current)
 //   envelope_api rotate --key-dir keys --grace 300   # next → current, current accepted 300 s more
-//   envelope_api retire --key-dir keys KID    # remove a previous key
+//   envelope_api retire --key-dir keys -- KID # remove a previous key (`--`: a kid may start with '-')
 // Routes: GET /.well-known/sealed-keys (JWKS), POST /api/signup, /api/login, /api/echo, GET
 // /health, GET /metrics; the same envelopes as WebSocket text frames on ws://host/api/<route>.
 // A running server picks up rotations within a second (it watches keyring.json) or on SIGHUP.

@@ -41,17 +41,34 @@ struct api_process {
     unsigned short port() const { return server.port; }
 };
 
-std::string key_command(const key_dir& keys, const std::vector<std::string>& args) {
+std::string key_command(const key_dir& keys, const std::vector<std::string>& args, const std::string& kid = {}) {
     std::vector<std::string> argv{binary};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("--key-dir");
     argv.push_back(keys.path.string());
+    if (!kid.empty()) {  // after `--`: a base64url kid starts with '-' one time in 64
+        argv.push_back("--");
+        argv.push_back(kid);
+    }
     auto r = sealed_test::run_to_end(argv, 20000);
     EXPECT_EQ(r.exit_code, 0) << r.output();
     return r.output();
 }
 
 constexpr std::string_view echo_route = "/api/echo";
+
+// The server listens before its Redis client has connected (it fails closed meanwhile), so a
+// test that needs Redis up waits for /metrics to say so.
+awaitable<bool> redis_connected(envelope::http_client& client) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto metrics = co_await client.async_get("/metrics");
+        if (metrics && metrics->body.find("sealed_redis_state{state=\"connected\"} 1") != std::string::npos)
+            co_return true;
+        net::steady_timer pause(co_await net::this_coro::executor, std::chrono::milliseconds(50));
+        co_await pause.async_wait(net::use_awaitable);
+    }
+    co_return false;
+}
 
 TEST(envelope_api_example, a_replay_is_refused_across_two_processes_sharing_redis) {
     sealed_test::redis_server redis;
@@ -67,6 +84,8 @@ TEST(envelope_api_example, a_replay_is_refused_across_two_processes_sharing_redi
         envelope::http_client to_b(io.get_executor(), "127.0.0.1", b.port());
         EXPECT_FALSE(co_await to_a.async_fetch_keys());
         EXPECT_FALSE(co_await to_b.async_fetch_keys());
+        CO_ASSERT_TRUE(co_await redis_connected(to_a));
+        CO_ASSERT_TRUE(co_await redis_connected(to_b));
         EXPECT_EQ(to_a.keys()[0].kid, to_b.keys()[0].kid);  // one key directory
 
         for (int i = 0; i < 5; ++i) {
@@ -97,6 +116,7 @@ TEST(envelope_api_example, redis_down_fails_closed_and_redis_back_serves_again) 
     sealed_test::run(io, [&]() -> awaitable<void> {
         envelope::http_client client(io.get_executor(), "127.0.0.1", api.port());
         EXPECT_FALSE(co_await client.async_fetch_keys());
+        CO_ASSERT_TRUE(co_await redis_connected(client));
         auto ok = co_await client.async_post(echo_route, "before");
         EXPECT_TRUE(ok) << ok.error().message();
 
@@ -179,7 +199,7 @@ TEST(envelope_api_example, keys_rotated_under_continuous_load_fail_no_request) {
     if (operator_thread.joinable()) operator_thread.join();
     EXPECT_NE(old_kid, new_kid);
     // The operator's last step: the old key and its file go.
-    key_command(keys, {"retire", old_kid});
+    key_command(keys, {"retire"}, old_kid);
 }
 
 }  // namespace
