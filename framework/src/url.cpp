@@ -80,4 +80,73 @@ result<listen_address> listen_address::parse(std::string_view text) {
     return a;
 }
 
+namespace {
+std::optional<int> hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            out.push_back(text[i]);
+            continue;
+        }
+        if (i + 2 >= text.size()) return std::nullopt;
+        auto hi = hex_digit(text[i + 1]), lo = hex_digit(text[i + 2]);
+        if (!hi || !lo) return std::nullopt;
+        out.push_back(static_cast<char>(*hi * 16 + *lo));
+        i += 2;
+    }
+    return out;
+}
+
+std::string percent_encode(std::string_view text) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size());
+    for (unsigned char c : text) {
+        const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                                c == '-' || c == '.' || c == '_' || c == '~';
+        if (unreserved) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    const auto question = target.find('?');
+    if (question == std::string_view::npos) return std::nullopt;
+    auto query = target.substr(question + 1);
+    if (auto hash = query.find('#'); hash != std::string_view::npos) query = query.substr(0, hash);
+    std::optional<std::string> found;
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const auto pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        const auto eq = pair.find('=');
+        auto decode = [](std::string_view raw) {
+            std::string spaced(raw);
+            for (auto& c : spaced)
+                if (c == '+') c = ' ';
+            return percent_decode(spaced);
+        };
+        auto key = decode(pair.substr(0, eq));
+        if (!key || *key != name) continue;
+        found = decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+        if (!found) return std::nullopt;
+    }
+    return found;
+}
+
 }  // namespace sealed

@@ -24,21 +24,44 @@
 //
 // Exports: runSession(options) → transcript, runDiscoveryProbe(options) → transcript,
 // compareTranscripts(reference, candidate, differences) → list of problems, and
-// DOCUMENTED_DIFFERENCES (used by signaling_reference.test.mjs for SEALED_SIGNALING_BROKER).
+// DOCUMENTED_DIFFERENCES (used by signaling_transcript.test.mjs).
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 
-// Known, accepted differences between the sealed broker and the npm `peer` reference, applied by
-// compareTranscripts(). Initially empty. To add one, append an object
-//   { step: '<exact step name>', reason: '<why; link to the PROTOCOLS.md / roadmap entry>',
-//     sealed: [ ...the entries the sealed broker must produce for that step... ] }
-// `sealed` is optional: with it the step is still pinned (the sealed broker must produce exactly
-// those entries, copied from its transcript); without it the step is not compared at all.
-// Keep `reason` specific: "sealed sends LEAVE to peers when a client drops (P2.x)", not "differs".
+// Known, accepted differences between the sealed broker and npm `peer` 1.0.2, each one listed in
+// docs/schemes/signaling.md ("Differences from peer 1.0.2"). compareTranscripts() applies them:
+//  - CLOSE_RULE, to every step: where the reference closes a refused socket without a code
+//    (1005), sealed closes it with 1008 and the ERROR / ID-TAKEN text as the reason.
+//  - DOCUMENTED_DIFFERENCES, per step: `sealed` lists the [client, event, data] entries the sealed
+//    broker must produce for that step instead of the reference's (so the step is still pinned).
+const ERROR_MALFORMED = { type: 'ERROR', payload: { msg: 'Invalid message: expected a JSON object with a string type' } };
+export const CLOSE_RULE = 'refused sockets close with 1008 and the refusal text, not without a code (1005)';
 export const DOCUMENTED_DIFFERENCES = [
+  { step: 'ws-wrong-path', reason: 'an upgrade to a path that is not <path>/peerjs is 404 (the framework), not 400 (ws)',
+    sealed: [['wrong-path', 'http', { upgradeRefused: true, status: 404 }]] },
+  { step: 'no-type', reason: 'a frame without a string type is answered with ERROR (the socket stays open); the reference drops it silently',
+    sealed: [['A', 'frame', ERROR_MALFORMED], ['B', 'frame', { type: 'OFFER', src: 'A', dst: 'B', payload: { probe: 'after-no-type' } }]] },
+  { step: 'json-array-frame', reason: 'a frame that is not a JSON object is answered with ERROR; the reference drops it silently',
+    sealed: [['A', 'frame', ERROR_MALFORMED], ['B', 'frame', { type: 'OFFER', src: 'A', dst: 'B', payload: { probe: 'after-json-array' } }]] },
+  { step: 'same-id-same-token', reason: 'a socket that takes its id over (same token) gets OPEN; the reference sends nothing, so a peerjs client reconnecting before its old socket was noticed gone never opens',
+    sealed: [['A-replacement', 'open', null], ['A-replacement', 'frame', { type: 'OPEN' }]] },
+  { step: 'limit-same-id-same-token', reason: 'as same-id-same-token',
+    sealed: [['L1-replacement', 'open', null], ['L1-replacement', 'frame', { type: 'OPEN' }]] },
+  { step: 'peer-disconnects', reason: 'LEAVE to the peers a dropped client exchanged messages with (the issue\'s improvement); the reference sends nothing',
+    sealed: [['A-replacement', 'frame', { type: 'LEAVE', src: 'B', dst: 'A' }]] },
+  { step: 'queued-peer-disconnects', reason: 'LEAVE on drop, as peer-disconnects',
+    sealed: [['A-replacement', 'frame', { type: 'LEAVE', src: 'C', dst: 'A' }]] },
+  { step: 'non-json-frame', reason: 'a frame that is not JSON is answered with ERROR and the socket goes on; in the reference the parse error escapes as an uncaught exception and the socket is never read again',
+    sealed: [['P', 'frame', { type: 'OFFER', src: 'N', dst: 'P', payload: { probe: 'after-non-json' } }], ['N', 'frame', ERROR_MALFORMED]] },
+  { step: 'non-json-socket-still-heartbeats', reason: 'as non-json-frame: the socket still relays',
+    sealed: [['P', 'frame', { type: 'OFFER', src: 'N', dst: 'P', payload: { probe: 'after-non-json-heartbeat' } }]] },
+  { step: 'non-json-socket-dropped', reason: 'as non-json-frame: the dropped socket releases its id (LEAVE to P, the id is free again); the reference leaks the id (ID-TAKEN forever)',
+    sealed: [['P', 'frame', { type: 'LEAVE', src: 'N', dst: 'P' }], ['N-other-token', 'open', null], ['N-other-token', 'frame', { type: 'OPEN' }]] },
+  { step: 'json-number-frame', reason: 'as non-json-frame, for JSON that is not an object (42)',
+    sealed: [['P', 'frame', { type: 'OFFER', src: 'M', dst: 'P', payload: { probe: 'after-json-number' } }], ['M', 'frame', ERROR_MALFORMED]] },
 ];
 
 const PROBE = 'probe';
@@ -349,7 +372,10 @@ async function script(s) {
     await sleep(s.expireTimeoutMs + 1200);  // no EXPIRE for a message that was delivered
   });
   const c = s.clients.find((x) => x.role === 'C');
-  await c.close();
+  await s.step('queued-peer-disconnects', async () => {
+    await c.close();
+    await a2.waitFrame('LEAVE', 300);  // sealed tells A; the reference does not
+  });
   await a2.close();
   await sleep(s.settleMs);
 
@@ -425,16 +451,19 @@ async function script(s) {
   await p.close();
 }
 
-// Runs the whole session; resolves with the normalized transcript (rejects after 30 s).
+// Runs the whole session; resolves with the normalized transcript (rejects after 60 s).
 export async function runSession(options) {
   const s = new Session(options);
   let timer;
   const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`signaling session timed out after 30 s (last step: ${s.transcript.at(-1)?.step})`)), 30000);
+    timer = setTimeout(() => reject(new Error(`signaling session timed out after 60 s (last step: ${s.transcript.at(-1)?.step})`)), 60000);
   });
   try {
     await Promise.race([script(s), deadline]);
     return s.transcript;
+  } catch (err) {
+    err.transcript = s.transcript;  // what came before, to see where it stopped
+    throw err;
   } finally {
     clearTimeout(timer);
     for (const c of s.clients) if (!c.closed) c.terminate();
@@ -455,26 +484,34 @@ export async function runDiscoveryProbe(options) {
   }
 }
 
-// Problems (strings) between two transcripts, step by step, after DOCUMENTED_DIFFERENCES.
+// Problems (strings) between two transcripts, step by step, after CLOSE_RULE and
+// DOCUMENTED_DIFFERENCES. Both transcripts must have the same steps.
 export function compareTranscripts(reference, candidate, differences = DOCUMENTED_DIFFERENCES) {
   const steps = (t) => {
     const m = new Map();
     for (const e of t) { if (!m.has(e.step)) m.set(e.step, []); m.get(e.step).push(e); }
     return m;
   };
+  const closeRule = (entries) => entries.map((e, i) => {
+    if (e.event !== 'close' || e.data?.code !== 1005) return e;
+    const refusal = entries.slice(0, i).reverse().find((x) => x.client === e.client && x.event === 'frame');
+    const msg = refusal?.data?.payload?.msg;
+    return msg ? { ...e, data: { code: 1008, reason: msg } } : e;
+  });
   const ref = steps(reference);
   const got = steps(candidate);
   const problems = [];
   const names = [...new Set([...ref.keys(), ...got.keys()])];
   for (const name of names) {
     const diff = differences.find((d) => d.step === name);
-    if (diff && !diff.sealed) continue;
-    const want = diff ? diff.sealed : (ref.get(name) ?? []);
+    const want = diff ? diff.sealed.map(([client, event, data]) => ({ step: name, client, event, data }))
+      : closeRule(ref.get(name) ?? []);
     const have = got.get(name) ?? [];
     if (!isDeepStrictEqual(want, have)) {
       problems.push(`step ${name}${diff ? ' (documented difference)' : ''}:\n  expected ${JSON.stringify(want)}\n  got      ${JSON.stringify(have)}`);
     }
   }
+  for (const d of differences) if (!ref.has(d.step) && !got.has(d.step)) problems.push(`documented step ${d.step} never ran`);
   return problems;
 }
 
@@ -511,6 +548,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(0);
   } catch (err) {
     console.error(err.message);
+    if (options.out && err.transcript) writeFileSync(options.out, `${JSON.stringify(err.transcript, null, 2)}\n`);
     process.exit(1);
   }
 }

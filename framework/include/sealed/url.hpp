@@ -4,6 +4,7 @@
 #include <sealed/error.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,5 +28,16 @@ struct listen_address {
     std::uint16_t port = 0;
     static result<listen_address> parse(std::string_view text);
 };
+
+// "%41b" → "Ab"; nullopt for a '%' not followed by two hex digits. '+' stays '+'.
+std::optional<std::string> percent_decode(std::string_view text);
+
+// Escapes everything but RFC 3986's unreserved characters, for a query value.
+std::string percent_encode(std::string_view text);
+
+// The value of query parameter `name` in a request target ("/p?key=k&id=a%20b"), decoded as a
+// browser's URLSearchParams does ('+' is a space, percent-escapes decoded, the last of repeated
+// names wins); nullopt when absent or badly escaped. "?id=" gives an empty string.
+std::optional<std::string> query_param(std::string_view target, std::string_view name);
 
 }  // namespace sealed

@@ -1,5 +1,6 @@
 // redis://[[user]:password@]host[:port][/db] → redis::config.
 #include <sealed/cluster/redis.hpp>
+#include <sealed/url.hpp>
 
 #include <cctype>
 #include <charconv>
@@ -8,31 +9,6 @@
 
 namespace sealed::redis {
 namespace {
-
-std::optional<int> hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return std::nullopt;
-}
-
-// Passwords often hold '@', ':' or '/', which a URL can only carry percent-encoded.
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out.push_back(s[i]);
-            continue;
-        }
-        if (i + 2 >= s.size()) return std::nullopt;
-        auto hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
-        if (!hi || !lo) return std::nullopt;
-        out.push_back(static_cast<char>(*hi * 16 + *lo));
-        i += 2;
-    }
-    return out;
-}
 
 template <class Int>
 std::optional<Int> parse_number(std::string_view s, Int min, Int max) {
