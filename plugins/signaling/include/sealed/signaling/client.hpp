@@ -41,11 +41,10 @@ public:
     }
 
     // Connects and waits for OPEN; a refusal is its error (error::id_taken, invalid_key, …).
+    // A plain function forwarding to the coroutine (ADR-0001: no by-value coroutine parameters
+    // made from temporaries); callers name the options they pass.
     static awaitable<result<basic_client>> connect(net::any_io_executor ex, const client_options& o) {
-        const std::string target = url_for(o);
-        auto channel = co_await sealed::client<Family, scheme>::connect(ex, std::string_view(target), o.config);
-        if (!channel) co_return channel.error();
-        co_return basic_client(std::move(*channel), o.id);
+        return do_connect(std::move(ex), o);
     }
 
     // Sends one frame (src is set by the broker, whatever it says here).
@@ -77,6 +76,12 @@ public:
     channel_type& channel() noexcept { return channel_; }
 
 private:
+    static awaitable<result<basic_client>> do_connect(net::any_io_executor ex, client_options o) {
+        const std::string target = url_for(o);
+        auto channel = co_await sealed::client<Family, scheme>::connect(ex, std::string_view(target), o.config);
+        if (!channel) co_return channel.error();
+        co_return basic_client(std::move(*channel), o.id);
+    }
     basic_client(channel_type channel, std::string id) : channel_(std::move(channel)), id_(std::move(id)) {}
     channel_type channel_;
     std::string id_;
