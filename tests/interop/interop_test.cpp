@@ -100,4 +100,18 @@ TEST(interop, chat_page_in_headless_chromium_two_tabs) {
     EXPECT_EQ(r.exit_code, 0) << r.output();
 }
 
+// The real peerjs client in two Chromium pages, signaling through peer_broker: both register,
+// A opens a DataConnection to B, a message goes each way, and OFFER/ANSWER/CANDIDATE crossed
+// the broker (the script checks the pages' WebSocket frames).
+TEST(interop, peerjs_datachannel_in_headless_chromium_via_peer_broker) {
+    server_process broker({std::string(SEALED_BIN_DIR) + "/peer_broker", "--listen", "127.0.0.1:0", "--path", "/myapp",
+                           "--log-level", "warn"});
+    ASSERT_NE(broker.port, 0);
+    auto r = run_script({source + "/tests/browser/peerjs_datachannel.mjs", "127.0.0.1", std::to_string(broker.port),
+                         "/myapp"},
+                        90000);
+    EXPECT_EQ(r.exit_code, 0) << r.output();
+    EXPECT_NE(r.output().find("\"ok\":true"), std::string::npos) << r.output();
+}
+
 }  // namespace
