@@ -76,6 +76,12 @@ inline void drain(sealed::net::io_context& io, std::chrono::steady_clock::durati
         ADD_FAILURE() << "expected true: " #cond;             \
         co_return;                                            \
     }
+// For a result<T>: on failure the message names the error it holds.
+#define CO_ASSERT_OK(result)                                                   \
+    if (!(result)) {                                                           \
+        ADD_FAILURE() << #result " failed: " << (result).error().message();    \
+        co_return;                                                             \
+    }
 #define CO_ASSERT_FALSE(cond)                                 \
     if (cond) {                                               \
         ADD_FAILURE() << "expected false: " #cond;            \

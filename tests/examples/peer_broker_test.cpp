@@ -1,0 +1,228 @@
+// The peer_broker example as a user runs it, with the `peer` CLI's flags and the C++ signaling
+// client: --path/--key/--concurrent_limit/--expire_timeout shape what clients see; --sslkey and
+// --sslcert serve wss; --sslca asks clients for a certificate (mutual TLS); --api-token guards
+// sockets and HTTP routes; an incomplete TLS flag pair stops with the reference's warning.
+#include <sealed/signaling/client.hpp>
+
+#include <sealed_test/http.hpp>
+#include <sealed_test/process.hpp>
+#include <sealed_test/run.hpp>
+#include <sealed_test/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+using namespace sealed;
+namespace sig = sealed::signaling;
+namespace fs = std::filesystem;
+
+const std::string binary = std::string(SEALED_BIN_DIR) + "/peer_broker";
+
+struct broker_process {
+    sealed_test::server_process server;
+    explicit broker_process(const std::vector<std::string>& extra) : server(argv(extra)) {}
+    static std::vector<std::string> argv(const std::vector<std::string>& extra) {
+        std::vector<std::string> a{binary, "-H", "127.0.0.1", "-p", "0", "--log-level", "warn"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
+    std::uint16_t port() const { return server.port; }
+};
+
+// PEM files for the broker's certificate and for client certificates, made at test time.
+struct pem_files : sealed_test::temp_dir {
+    pem_files() : temp_dir("sealed-peer-broker-test-") { fs::create_directories(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        const auto file = path / name;
+        std::ofstream(file) << text;
+        return file.string();
+    }
+};
+
+sig::client_options options_for(std::uint16_t port, std::string id) {
+    sig::client_options o;
+    o.port = port;
+    o.id = std::move(id);
+    o.token = "token-" + o.id;
+    return o;
+}
+
+// A client TLS context that trusts `server_cert` and, when given, presents `client` as its own.
+std::shared_ptr<net::ssl::context> client_tls(const std::string& server_cert, const tls::self_signed* client) {
+    tls::client_options o;
+    o.ca_pem = server_cert;
+    auto ctx = std::make_shared<net::ssl::context>(tls::make_client_context(o).value());
+    if (client) {
+        ctx->use_certificate_chain(net::buffer(client->cert_pem));
+        ctx->use_private_key(net::buffer(client->key_pem), net::ssl::context::pem);
+    }
+    return ctx;
+}
+
+TEST(peer_broker_example, peer_cli_flags_shape_what_clients_see) {
+    broker_process broker({"--path", "/myapp", "--key", "app-key", "--concurrent_limit", "2",
+                           "--expire_timeout", "300", "--allow_discovery"});
+    ASSERT_NE(broker.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto ex = io.get_executor();
+        auto a_options = options_for(broker.port(), "alice");
+        a_options.path = "/myapp";
+        a_options.key = "app-key";
+        auto alice = co_await sig::client::connect(ex, a_options);
+        CO_ASSERT_OK(alice);
+
+        auto wrong_key = options_for(broker.port(), "bob");
+        wrong_key.path = "/myapp";
+        auto refused = co_await sig::client::connect(ex, wrong_key);  // key "peerjs"
+        CO_ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error(), sig::error::invalid_key);
+
+        auto b_options = options_for(broker.port(), "bob");
+        b_options.path = "/myapp";
+        b_options.key = "app-key";
+        auto bob = co_await sig::client::connect(ex, b_options);
+        CO_ASSERT_OK(bob);
+        auto c_options = b_options;
+        c_options.id = "carol";
+        auto over = co_await sig::client::connect(ex, c_options);
+        CO_ASSERT_FALSE(over);
+        EXPECT_EQ(over.error(), sig::error::concurrent_limit);
+
+        // Relay under the custom path, src forced to the sender's id.
+        const sig::message offer{"OFFER", "mallory", "bob", boost::json::parse(R"({"sdp":"v=0"})")};
+        EXPECT_FALSE(co_await alice->async_send(offer));
+        auto got = co_await bob->async_receive();
+        CO_ASSERT_OK(got);
+        EXPECT_EQ(got->type, "OFFER");
+        EXPECT_EQ(got->src, "alice");
+
+        // --expire_timeout 300: a frame to an id nobody holds comes back as EXPIRE.
+        const sig::message to_nobody{"OFFER", {}, "nobody", boost::json::parse(R"({"sdp":"v=0"})")};
+        EXPECT_FALSE(co_await alice->async_send(to_nobody));
+        auto expired = co_await alice->async_receive();
+        CO_ASSERT_OK(expired);
+        EXPECT_EQ(expired->type, "EXPIRE");
+        EXPECT_EQ(expired->src, "nobody");
+
+        // HTTP routes under --path, with discovery on.
+        auto banner = co_await sealed_test::http_get(broker.port(), "/myapp");
+        EXPECT_EQ(banner.result_int(), 200);
+        EXPECT_NE(banner.body().find("PeerJS"), std::string::npos) << banner.body();
+        auto id = co_await sealed_test::http_get(broker.port(), "/myapp/app-key/id");
+        EXPECT_EQ(id.result_int(), 200);
+        EXPECT_FALSE(id.body().empty());
+        auto peers = co_await sealed_test::http_get(broker.port(), "/myapp/app-key/peers");
+        EXPECT_EQ(peers.result_int(), 200);
+        EXPECT_NE(peers.body().find("\"alice\""), std::string::npos) << peers.body();
+        EXPECT_NE(peers.body().find("\"bob\""), std::string::npos) << peers.body();
+        co_await alice->async_close();
+        co_await bob->async_close();
+    }());
+}
+
+TEST(peer_broker_example, sslkey_and_sslcert_serve_wss) {
+    pem_files files;
+    const auto server_pair = tls::make_self_signed("localhost");
+    broker_process broker({"--sslkey", files.write("key.pem", server_pair.key_pem),
+                           "--sslcert", files.write("cert.pem", server_pair.cert_pem)});
+    ASSERT_NE(broker.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto ex = io.get_executor();
+        auto o = options_for(broker.port(), "alice");
+        o.config.tls_context = client_tls(server_pair.cert_pem, nullptr);
+        auto alice = co_await sig::basic_client<wss>::connect(ex, o);
+        CO_ASSERT_OK(alice);
+        // A plain ws client gets no WebSocket from a wss broker.
+        auto plain_options = options_for(broker.port(), "bob");
+        plain_options.config.handshake_timeout = std::chrono::seconds(2);
+        auto plain = co_await sig::client::connect(ex, plain_options);
+        EXPECT_FALSE(plain);
+        co_await alice->async_close();
+    }());
+}
+
+TEST(peer_broker_example, sslca_admits_only_clients_with_a_certificate_it_signed) {
+    pem_files files;
+    const auto server_pair = tls::make_self_signed("localhost");
+    const auto trusted_client = tls::make_self_signed("trusted-client");
+    const auto other_client = tls::make_self_signed("other-client");
+    broker_process broker({"--sslkey", files.write("key.pem", server_pair.key_pem),
+                           "--sslcert", files.write("cert.pem", server_pair.cert_pem),
+                           "--sslca", files.write("clients.pem", trusted_client.cert_pem)});
+    ASSERT_NE(broker.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto ex = io.get_executor();
+        auto trusted = options_for(broker.port(), "alice");
+        trusted.config.tls_context = client_tls(server_pair.cert_pem, &trusted_client);
+        auto alice = co_await sig::basic_client<wss>::connect(ex, trusted);
+        CO_ASSERT_OK(alice);
+
+        auto no_certificate = options_for(broker.port(), "bob");
+        no_certificate.config.tls_context = client_tls(server_pair.cert_pem, nullptr);
+        EXPECT_FALSE(co_await sig::basic_client<wss>::connect(ex, no_certificate));
+        auto wrong_certificate = options_for(broker.port(), "carol");
+        wrong_certificate.config.tls_context = client_tls(server_pair.cert_pem, &other_client);
+        EXPECT_FALSE(co_await sig::basic_client<wss>::connect(ex, wrong_certificate));
+
+        // The refused clients did not disturb the admitted one.
+        auto again = options_for(broker.port(), "dave");
+        again.config.tls_context = client_tls(server_pair.cert_pem, &trusted_client);
+        auto dave = co_await sig::basic_client<wss>::connect(ex, again);
+        CO_ASSERT_OK(dave);
+        const sig::message hello{"OFFER", {}, "dave", boost::json::parse(R"({"sdp":"v=0"})")};
+        EXPECT_FALSE(co_await alice->async_send(hello));
+        auto got = co_await dave->async_receive();
+        CO_ASSERT_OK(got);
+        EXPECT_EQ(got->src, "alice");
+        co_await alice->async_close();
+        co_await dave->async_close();
+    }());
+}
+
+TEST(peer_broker_example, api_token_guards_sockets_and_http_routes) {
+    broker_process broker({"--api-token", "s3cret"});
+    ASSERT_NE(broker.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto ex = io.get_executor();
+        auto without = options_for(broker.port(), "alice");
+        auto refused = co_await sig::client::connect(ex, without);
+        CO_ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error(), sig::error::invalid_api_token);
+        auto wrong = without;
+        wrong.api_token = "guess";
+        refused = co_await sig::client::connect(ex, wrong);
+        CO_ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error(), sig::error::invalid_api_token);
+        auto right = without;
+        right.api_token = "s3cret";
+        auto alice = co_await sig::client::connect(ex, right);
+        CO_ASSERT_OK(alice);
+
+        auto id_without = co_await sealed_test::http_get(broker.port(), "/peerjs/id");
+        EXPECT_EQ(id_without.result_int(), 401) << id_without.body();
+        auto id_with = co_await sealed_test::http_get(broker.port(), "/peerjs/id?apiToken=s3cret");
+        EXPECT_EQ(id_with.result_int(), 200) << id_with.body();
+        co_await alice->async_close();
+    }());
+}
+
+TEST(peer_broker_example, an_incomplete_tls_pair_stops_with_the_reference_warning) {
+    pem_files files;
+    const auto pair = tls::make_self_signed("localhost");
+    auto r = sealed_test::run_to_end({binary, "-p", "0", "--sslkey", files.write("key.pem", pair.key_pem)}, 10000);
+    EXPECT_EQ(r.exit_code, 1);
+    auto missing_ca = sealed_test::run_to_end(
+        {binary, "-p", "0", "--sslkey", files.write("key.pem", pair.key_pem), "--sslcert",
+         files.write("cert.pem", pair.cert_pem), "--sslca", (files.path / "absent.pem").string()}, 10000);
+    EXPECT_EQ(missing_ca.exit_code, 2);
+}
+
+}  // namespace
