@@ -412,6 +412,34 @@ TEST(signaling_broker, bad_frames_get_an_error_and_disturb_no_one) {
     }());
 }
 
+// The runtime's per-connection token bucket (--rate-limit-*) throttles a flooding peer: what it
+// sends past the burst is dropped and counted, and another peer's frames still go through.
+TEST(signaling_broker, a_flooding_peer_is_rate_limited_and_others_are_not) {
+    server_config cfg;
+    cfg.rate_limit = {10, 1};  // burst 10, one more per second
+    broker_fixture f(broker_fixture::fast(), cfg);
+    sealed_test::run(f.io, [&]() -> awaitable<void> {
+        auto flooder = co_await f.join("flooder");
+        auto quiet = co_await f.join("quiet");
+        auto target = co_await f.join("target");
+        CO_ASSERT_TRUE(flooder && quiet && target);
+        constexpr int sent = 40;
+        for (int i = 0; i < sent; ++i) EXPECT_FALSE(co_await send_offer(*flooder, "target", "flood"));
+        EXPECT_FALSE(co_await send_offer(*quiet, "target", "quiet"));
+        int flood_received = 0;
+        bool quiet_received = false;
+        while (auto got = co_await next(*target, 500ms)) {
+            if (sdp_of(*got) == "flood") ++flood_received;
+            if (sdp_of(*got) == "quiet") quiet_received = true;
+        }
+        EXPECT_TRUE(quiet_received);
+        EXPECT_GE(flood_received, 10);
+        EXPECT_LE(flood_received, 12);  // the burst, plus a token or two refilled meanwhile
+        EXPECT_EQ(flood_received + static_cast<int>(f.srv->stats().dropped_rate_limited.load()), sent);
+        EXPECT_FALSE(flooder->closed);  // throttled, not dropped
+    }());
+}
+
 TEST(signaling_broker, http_routes_answer_as_the_reference_with_cors) {
     sig::broker_options opts = broker_fixture::fast();
     broker_fixture f(opts);
