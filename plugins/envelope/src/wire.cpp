@@ -1,5 +1,7 @@
 #include <sealed/envelope/wire.hpp>
 
+#include "unique_keys.hpp"
+
 #include <sealed/crypto/encoding.hpp>
 
 #include <boost/json/parse.hpp>
@@ -44,7 +46,7 @@ std::optional<bytes> decode_min(const boost::json::string* text, std::size_t min
 result<boost::json::value> parse_json(std::string_view json) {
     boost::system::error_code ec;
     auto value = boost::json::parse(json, ec);
-    if (ec) return make_error_code(error::malformed_envelope);
+    if (ec || detail::has_duplicate_keys(json)) return make_error_code(error::malformed_envelope);
     return value;
 }
 

@@ -125,6 +125,18 @@ TEST_F(vector_fixture, malformed_bodies_are_malformed_envelope) {
     bad.push_back(std::string("{\"v\":1,\"kid\":\"a\xff\"}"));  // invalid UTF-8
     for (const auto& body : bad) EXPECT_EQ(refusal_for(body, ring, at_ts), error::malformed_envelope) << body;
     EXPECT_FALSE(parse_request("{\"v\":1,\"v\":1}"));  // duplicate key
+    // A complete envelope with one field twice: refused whichever copy a parser would keep.
+    ASSERT_TRUE(parse_request(good));
+    for (const char* field : {"kid", "ts", "nonce", "ct"}) {
+        auto o = boost::json::parse(good).as_object();
+        const std::string again = ",\"" + std::string(field) + "\":" + boost::json::serialize(o[field]) + "}";
+        std::string twice = good.substr(0, good.rfind('}')) + again;
+        EXPECT_EQ(refusal_for(twice, ring, at_ts), error::malformed_envelope) << twice;
+    }
+    // An escaped spelling of the same key is the same key; the same key in a nested object is not.
+    std::string escaped = good.substr(0, good.rfind('}')) + ",\"\\u006bid\":\"x\"}";
+    EXPECT_EQ(refusal_for(escaped, ring, at_ts), error::malformed_envelope) << escaped;
+    EXPECT_TRUE(parse_request(good.substr(0, good.rfind('}')) + ",\"extra\":{\"kid\":1}}"));
 }
 
 TEST_F(vector_fixture, semantic_checks_answer_in_order) {
