@@ -147,8 +147,16 @@ TEST(ecdh_gcm_cipher, seals_as_encrypted_events_and_refuses_bad_ones) {
     auto flipped = ct_bytes;
     flipped[0] ^= 0x01;
     EXPECT_EQ(refused(frame(iv, crypto::base64_encode(flipped))), error::decrypt_failed);
+    EXPECT_EQ(refused(frame("not base64!", ct)), error::decrypt_failed);
+    EXPECT_EQ(refused(frame(iv, "not base64!")), error::decrypt_failed);
+    for (const char* bad_data : {R"({"ct":"AAAA"})", R"({"iv":"AAAA"})", R"({"iv":7,"ct":"AAAA"})",
+                                 R"({"iv":"AAAA","ct":[]})", R"("iv")", "null"}) {
+        const std::string f = std::string(R"({"event":"encrypted","data":)") + bad_data + "}";
+        EXPECT_EQ(refused(f), error::decrypt_failed) << f;
+    }
     EXPECT_EQ(refused(R"({"event":"chat","data":{"text":"plaintext"}})"), error::encryption_required);
     EXPECT_EQ(refused("garbage"), error::invalid_message_format);
+    EXPECT_EQ(refused(R"({"data":{"text":"no event"}})"), error::invalid_message_format);  // JSON, no event
     message_buffer beat;
     EXPECT_FALSE(server.open(as_bytes(R"({"event":"heartbeat"})"), beat));  // heartbeats may be clear
 }
