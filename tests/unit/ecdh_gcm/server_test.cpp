@@ -270,6 +270,26 @@ TEST(ecdh_gcm_server, rooms_default_joined_and_left) {
         CO_ASSERT_FALSE(co_await a->write_sealed(R"({"event":"leave","data":{"rooms":["lobby"]}})"));
         CO_ASSERT_TRUE(co_await fixture::echoes(*a, "left"));
         EXPECT_TRUE(f.srv->rooms().members("lobby").empty());
+
+        // IGNIS's room names: non-empty, at most 256 characters.
+        const std::string longest(256, 'r'), too_long(257, 'r');
+        const std::string join_long = R"({"event":"join","data":{"rooms":[")" + longest + R"(",")" + too_long + R"("]}})";
+        CO_ASSERT_FALSE(co_await a->write_sealed(join_long));
+        CO_ASSERT_TRUE(co_await fixture::echoes(*a, "joined long"));
+        EXPECT_EQ(f.srv->rooms().members(longest).size(), 1u);
+        EXPECT_TRUE(f.srv->rooms().members(too_long).empty());
+        EXPECT_TRUE(f.srv->rooms().members("").empty());
+
+        // max_rooms (64 by default) bounds what one connection can make the server hold.
+        std::string many = R"({"event":"join","data":{"rooms":[)";
+        for (int i = 0; i < 100; ++i) many += (i ? ",\"r" : "\"r") + std::to_string(i) + "\"";
+        many += "]}}";
+        CO_ASSERT_FALSE(co_await a->write_sealed(many));
+        CO_ASSERT_TRUE(co_await fixture::echoes(*a, "joined many"));
+        EXPECT_EQ(conn_a->rooms().size(), server_config{}.max_rooms);
+        // The connection is still served.
+        EXPECT_EQ(f.srv->send_to_room("ws-default", as_bytes(news), message_kind::text), 2u);
+        EXPECT_EQ(co_await a->read_opened(), news);
     });
 }
 
