@@ -322,6 +322,24 @@ TEST(hmac_x25519_smsg, frames_that_are_not_smsg_or_are_cut_short_are_refused) {
     }
 }
 
+// A frame that opens but whose inner JSON has an empty body (Go's transport never sends one)
+// is invalid_payload, and the session closes with 1002.
+TEST(hmac_x25519_smsg, an_empty_body_is_an_invalid_payload) {
+    auto sender = smsg::codec::create(bytes(32, 0x42)).value();
+    auto receiver = smsg::codec::create(bytes(32, 0x42)).value();
+    message_buffer frame;
+    ASSERT_FALSE(sender.seal("", frame));
+    std::string body = "left over";
+    EXPECT_EQ(receiver.open(frame.bytes(), body), error::invalid_payload);
+    EXPECT_TRUE(body.empty());
+    message_buffer real;
+    ASSERT_FALSE(sender.seal("x", real));
+    EXPECT_FALSE(receiver.open(real.bytes(), body));  // the same key opens a real body
+    EXPECT_EQ(body, "x");
+    keyed_pair p;
+    EXPECT_EQ(p.receiver.on_open_failure(error::invalid_payload).close->code, close_code::protocol_error);
+}
+
 TEST(hmac_x25519_smsg, any_flipped_bit_after_the_header_fails_the_tag) {
     keyed_pair p;
     const auto start = smsg::prefix_size + smsg::header.size();
