@@ -2,8 +2,8 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
-#include <algorithm>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace sealed::envelope::detail {
@@ -13,13 +13,15 @@ using boost::json::string_view;
 using boost::system::error_code;
 
 // A SAX handler that keeps the keys seen in each open object and stops at the first repeat.
+// Hashed, not a list: a body of 64 KiB holds ~7 000 keys, and a linear search per key made
+// that 300 ms of CPU per request.
 struct key_tracker {
     static constexpr std::size_t max_object_size = std::size_t(-1);
     static constexpr std::size_t max_array_size = std::size_t(-1);
     static constexpr std::size_t max_key_size = std::size_t(-1);
     static constexpr std::size_t max_string_size = std::size_t(-1);
 
-    std::vector<std::vector<std::string>> open_objects;
+    std::vector<std::unordered_set<std::string>> open_objects;
     std::string key;  // the key being read, which may arrive in parts
     bool duplicate = false;
 
@@ -41,15 +43,13 @@ struct key_tracker {
     }
     bool on_key(string_view part, std::size_t, error_code& ec) {
         key.append(part.data(), part.size());
-        auto& seen = open_objects.back();
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        const bool first = open_objects.back().insert(std::move(key)).second;
+        key.clear();
+        if (!first) {
             duplicate = true;
             ec = boost::json::error::syntax;  // stops the parse
-            return false;
         }
-        seen.push_back(std::move(key));
-        key.clear();
-        return true;
+        return first;
     }
     bool on_string_part(string_view, std::size_t, error_code&) { return true; }
     bool on_string(string_view, std::size_t, error_code&) { return true; }
