@@ -8,6 +8,7 @@
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
 #include <sealed_test/temp_dir.hpp>
+#include <sealed_test/tls.hpp>
 
 #include <gtest/gtest.h>
 
@@ -43,19 +44,20 @@ struct pem_files : sealed_test::temp_dir {
     }
 };
 
-sig::client_options options_for(std::uint16_t port, std::string id) {
+sig::client_options options_for(std::uint16_t port, std::string id, std::string path = sig::client_options{}.path,
+                               std::string key = sig::client_options{}.key) {
     sig::client_options o;
     o.port = port;
+    o.path = std::move(path);
+    o.key = std::move(key);
     o.id = std::move(id);
     o.token = "token-" + o.id;
     return o;
 }
 
-// A client TLS context that trusts `server_cert` and, when given, presents `client` as its own.
-std::shared_ptr<net::ssl::context> client_tls(const std::string& server_cert, const tls::self_signed* client) {
-    tls::client_options o;
-    o.ca_pem = server_cert;
-    auto ctx = std::make_shared<net::ssl::context>(tls::make_client_context(o).value());
+// A client TLS context that trusts `server`'s certificate and, when given, presents `client`.
+std::shared_ptr<net::ssl::context> client_tls(const sealed_test::test_tls& server, const tls::self_signed* client) {
+    auto ctx = server.client();
     if (client) {
         ctx->use_certificate_chain(net::buffer(client->cert_pem));
         ctx->use_private_key(net::buffer(client->key_pem), net::ssl::context::pem);
@@ -70,21 +72,16 @@ TEST(peer_broker_example, peer_cli_flags_shape_what_clients_see) {
     net::io_context io;
     sealed_test::run(io, [&]() -> awaitable<void> {
         auto ex = io.get_executor();
-        auto a_options = options_for(broker.port(), "alice");
-        a_options.path = "/myapp";
-        a_options.key = "app-key";
+        const auto a_options = options_for(broker.port(), "alice", "/myapp", "app-key");
         auto alice = co_await sig::client::connect(ex, a_options);
         CO_ASSERT_OK(alice);
 
-        auto wrong_key = options_for(broker.port(), "bob");
-        wrong_key.path = "/myapp";
-        auto refused = co_await sig::client::connect(ex, wrong_key);  // key "peerjs"
+        const auto wrong_key = options_for(broker.port(), "bob", "/myapp");  // key "peerjs"
+        auto refused = co_await sig::client::connect(ex, wrong_key);
         CO_ASSERT_FALSE(refused);
         EXPECT_EQ(refused.error(), sig::error::invalid_key);
 
-        auto b_options = options_for(broker.port(), "bob");
-        b_options.path = "/myapp";
-        b_options.key = "app-key";
+        const auto b_options = options_for(broker.port(), "bob", "/myapp", "app-key");
         auto bob = co_await sig::client::connect(ex, b_options);
         CO_ASSERT_OK(bob);
         auto c_options = b_options;
@@ -127,7 +124,8 @@ TEST(peer_broker_example, peer_cli_flags_shape_what_clients_see) {
 
 TEST(peer_broker_example, sslkey_and_sslcert_serve_wss) {
     pem_files files;
-    const auto server_pair = tls::make_self_signed("localhost");
+    const sealed_test::test_tls server_tls;
+    const auto& server_pair = server_tls.pair;
     broker_process broker({"--sslkey", files.write("key.pem", server_pair.key_pem),
                            "--sslcert", files.write("cert.pem", server_pair.cert_pem)});
     ASSERT_NE(broker.port(), 0);
@@ -135,7 +133,7 @@ TEST(peer_broker_example, sslkey_and_sslcert_serve_wss) {
     sealed_test::run(io, [&]() -> awaitable<void> {
         auto ex = io.get_executor();
         auto o = options_for(broker.port(), "alice");
-        o.config.tls_context = client_tls(server_pair.cert_pem, nullptr);
+        o.config.tls_context = client_tls(server_tls, nullptr);
         auto alice = co_await sig::basic_client<wss>::connect(ex, o);
         CO_ASSERT_OK(alice);
         // A plain ws client gets no WebSocket from a wss broker.
@@ -149,7 +147,8 @@ TEST(peer_broker_example, sslkey_and_sslcert_serve_wss) {
 
 TEST(peer_broker_example, sslca_admits_only_clients_with_a_certificate_it_signed) {
     pem_files files;
-    const auto server_pair = tls::make_self_signed("localhost");
+    const sealed_test::test_tls server_tls;
+    const auto& server_pair = server_tls.pair;
     const auto trusted_client = tls::make_self_signed("trusted-client");
     const auto other_client = tls::make_self_signed("other-client");
     broker_process broker({"--sslkey", files.write("key.pem", server_pair.key_pem),
@@ -160,20 +159,20 @@ TEST(peer_broker_example, sslca_admits_only_clients_with_a_certificate_it_signed
     sealed_test::run(io, [&]() -> awaitable<void> {
         auto ex = io.get_executor();
         auto trusted = options_for(broker.port(), "alice");
-        trusted.config.tls_context = client_tls(server_pair.cert_pem, &trusted_client);
+        trusted.config.tls_context = client_tls(server_tls, &trusted_client);
         auto alice = co_await sig::basic_client<wss>::connect(ex, trusted);
         CO_ASSERT_OK(alice);
 
         auto no_certificate = options_for(broker.port(), "bob");
-        no_certificate.config.tls_context = client_tls(server_pair.cert_pem, nullptr);
+        no_certificate.config.tls_context = client_tls(server_tls, nullptr);
         EXPECT_FALSE(co_await sig::basic_client<wss>::connect(ex, no_certificate));
         auto wrong_certificate = options_for(broker.port(), "carol");
-        wrong_certificate.config.tls_context = client_tls(server_pair.cert_pem, &other_client);
+        wrong_certificate.config.tls_context = client_tls(server_tls, &other_client);
         EXPECT_FALSE(co_await sig::basic_client<wss>::connect(ex, wrong_certificate));
 
         // The refused clients did not disturb the admitted one.
         auto again = options_for(broker.port(), "dave");
-        again.config.tls_context = client_tls(server_pair.cert_pem, &trusted_client);
+        again.config.tls_context = client_tls(server_tls, &trusted_client);
         auto dave = co_await sig::basic_client<wss>::connect(ex, again);
         CO_ASSERT_OK(dave);
         const sig::message hello{"OFFER", {}, "dave", boost::json::parse(R"({"sdp":"v=0"})")};
