@@ -127,16 +127,17 @@ TEST_F(vector_fixture, malformed_bodies_are_malformed_envelope) {
     EXPECT_FALSE(parse_request("{\"v\":1,\"v\":1}"));  // duplicate key
     // A complete envelope with one field twice: refused whichever copy a parser would keep.
     ASSERT_TRUE(parse_request(good));
+    const std::string unclosed = good.substr(0, good.rfind('}'));  // more members go here
     for (const char* field : {"kid", "ts", "nonce", "ct"}) {
         auto o = boost::json::parse(good).as_object();
         const std::string again = ",\"" + std::string(field) + "\":" + boost::json::serialize(o[field]) + "}";
-        std::string twice = good.substr(0, good.rfind('}')) + again;
+        const std::string twice = unclosed + again;
         EXPECT_EQ(refusal_for(twice, ring, at_ts), error::malformed_envelope) << twice;
     }
     // An escaped spelling of the same key is the same key; the same key in a nested object is not.
-    std::string escaped = good.substr(0, good.rfind('}')) + ",\"\\u006bid\":\"x\"}";
+    const std::string escaped = unclosed + ",\"\\u006bid\":\"x\"}";
     EXPECT_EQ(refusal_for(escaped, ring, at_ts), error::malformed_envelope) << escaped;
-    EXPECT_TRUE(parse_request(good.substr(0, good.rfind('}')) + ",\"extra\":{\"kid\":1}}"));
+    EXPECT_TRUE(parse_request(unclosed + ",\"extra\":{\"kid\":1}}"));
 }
 
 TEST_F(vector_fixture, semantic_checks_answer_in_order) {
