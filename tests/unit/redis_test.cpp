@@ -300,7 +300,6 @@ TEST_F(redis_client, connection_loss_fails_requests_in_flight) {
     }, 10s);
 }
 
-// Fails as of 2026-12-02 (the request timeout / pub-sub restore path is unfinished): issue 10.
 TEST_F(redis_client, unanswered_request_times_out_and_the_connection_is_renewed) {
     auto cfg = fast_config(server->port());
     cfg.request_timeout = 200ms;
@@ -368,7 +367,6 @@ TEST_F(redis_client, stop_fails_requests_and_later_ones) {
     sealed_test::drain(io, 200ms);
 }
 
-// Fails as of 2026-12-02 (the request timeout / pub-sub restore path is unfinished): issue 10.
 TEST_F(redis_client, pub_sub_delivers_and_is_restored_after_a_restart) {
     started_client subscriber(io, fast_config(server->port()));
     started_client publisher(io, fast_config(server->port()));
@@ -420,6 +418,64 @@ TEST_F(redis_client, pub_sub_delivers_and_is_restored_after_a_restart) {
     }, 15s);
     EXPECT_EQ(subscriber->stats().received, 2u);
     EXPECT_EQ(publisher->stats().published, 4u);
+}
+
+// IGNIS's servers listen on ws:room:* and friends; the handler learns the channel it came on.
+TEST_F(redis_client, pattern_subscriptions_deliver_with_the_channel_and_are_restored) {
+    started_client subscriber(io, fast_config(server->port()));
+    started_client publisher(io, fast_config(server->port()));
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::string>> got;
+    subscriber->psubscribe("ws:room:*", [&](std::string_view channel, std::string_view message) {
+        std::lock_guard lock(mutex);
+        got.emplace_back(channel, message);
+    });
+    subscriber->subscribe("ws:broadcast", [&](std::string_view channel, std::string_view message) {
+        std::lock_guard lock(mutex);
+        got.emplace_back(channel, message);
+    });
+    auto got_count = [&] {
+        std::lock_guard lock(mutex);
+        return got.size();
+    };
+    run(io, [&]() -> awaitable<void> {
+        auto subscribed = [&] { return subscriber->stats().subscriptions == 2; };
+        CO_ASSERT_TRUE(co_await eventually(subscribed, 2s));
+        CO_ASSERT_FALSE(co_await publisher->async_wait_connected(2s));
+        auto to_lobby = co_await publisher->async_publish("ws:room:lobby", "a");
+        CO_ASSERT_TRUE(to_lobby);
+        EXPECT_EQ(*to_lobby, 1);
+        auto to_other = co_await publisher->async_publish("ws:client:x", "not matched");
+        CO_ASSERT_TRUE(to_other);
+        EXPECT_EQ(*to_other, 0);
+        auto to_all = co_await publisher->async_publish("ws:broadcast", "b");
+        CO_ASSERT_TRUE(to_all);
+        auto two = [&] { return got_count() == 2; };
+        CO_ASSERT_TRUE(co_await eventually(two, 2s));
+        EXPECT_EQ(got[0], (std::pair<std::string, std::string>{"ws:room:lobby", "a"}));
+        EXPECT_EQ(got[1], (std::pair<std::string, std::string>{"ws:broadcast", "b"}));
+
+        CO_ASSERT_TRUE(server->restart());
+        auto restored = [&] {
+            return subscriber->stats().subscriber_reconnects == 1 && subscriber->stats().subscriptions == 2 &&
+                   publisher->state() == redis::connection_state::connected;
+        };
+        CO_ASSERT_TRUE(co_await eventually(restored, 3s));
+        auto again = co_await publisher->async_publish("ws:room:kitchen", "c");
+        CO_ASSERT_TRUE(again);
+        EXPECT_EQ(*again, 1);
+        auto three = [&] { return got_count() == 3; };
+        CO_ASSERT_TRUE(co_await eventually(three, 2s));
+        EXPECT_EQ(got[2], (std::pair<std::string, std::string>{"ws:room:kitchen", "c"}));
+
+        subscriber->punsubscribe("ws:room:*");
+        auto one_left = [&] { return subscriber->stats().subscriptions == 1; };
+        CO_ASSERT_TRUE(co_await eventually(one_left, 2s));
+        auto nobody = co_await publisher->async_publish("ws:room:lobby", "unheard");
+        CO_ASSERT_TRUE(nobody);
+        EXPECT_EQ(*nobody, 0);
+    }, 15s);
+    EXPECT_EQ(subscriber->stats().received, 3u);
 }
 
 TEST_F(redis_client, prometheus_text_has_state_and_counters) {

@@ -80,8 +80,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
     detail::link command, subscriber;
     std::deque<std::shared_ptr<pending_request>> inflight;  // in the order the commands were sent
     std::vector<std::shared_ptr<net::steady_timer>> connect_waiters;
-    std::map<std::string, message_handler, std::less<>> handlers;
-    std::set<std::string, std::less<>> confirmed;  // channels Redis said we are subscribed to
+    std::map<std::string, message_handler, std::less<>> handlers, pattern_handlers;
+    // What Redis said we are subscribed to: "c:" + channel, "p:" + pattern.
+    std::set<std::string, std::less<>> confirmed;
     bool subscriber_running = false;
     net::cancellation_signal stop_command, stop_subscriber;
 
@@ -107,7 +108,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     }
 
     void ensure_subscriber() {
-        if (subscriber_running || !started || stopping || handlers.empty()) return;
+        if (subscriber_running || !started || stopping || (handlers.empty() && pattern_handlers.empty())) return;
         subscriber_running = true;
         spawn(subscriber, stop_subscriber, false);
     }
@@ -147,27 +148,58 @@ struct client::impl : std::enable_shared_from_this<impl> {
         const auto& kind = r.elements[0].str;
         const auto& channel = r.elements[1].str;
         if (kind == "message") {
-            auto it = handlers.find(channel);
-            if (it == handlers.end()) return {};  // unsubscribed while the message was on its way
-            ++received;
-            try {
-                it->second(channel, r.elements[2].str);
-            } catch (const std::exception& e) {
-                log->error("redis pub/sub: handler for a message threw: {}", e.what());
-            }
+            deliver(handlers, channel, channel, r.elements[2].str);
+        } else if (kind == "pmessage" && r.elements.size() >= 4) {
+            deliver(pattern_handlers, channel, r.elements[2].str, r.elements[3].str);
         } else if (kind == "subscribe") {
-            confirmed.insert(channel);
+            confirmed.insert("c:" + channel);
         } else if (kind == "unsubscribe") {
-            confirmed.erase(channel);
+            confirmed.erase("c:" + channel);
+        } else if (kind == "psubscribe") {
+            confirmed.insert("p:" + channel);
+        } else if (kind == "punsubscribe") {
+            confirmed.erase("p:" + channel);
         }
         confirmed_count = confirmed.size();
         return {};
     }
 
+    void deliver(const std::map<std::string, message_handler, std::less<>>& table, std::string_view key,
+                 std::string_view channel, std::string_view message) {
+        auto it = table.find(key);
+        if (it == table.end()) return;  // unsubscribed while the message was on its way
+        ++received;
+        try {
+            it->second(channel, message);
+        } catch (const std::exception& e) {
+            log->error("redis pub/sub: handler for a message on {} threw: {}", channel, e.what());
+        }
+    }
+
     void resubscribe_all() {
-        if (handlers.empty()) return;
-        std::vector<std::string_view> args{"SUBSCRIBE"};
-        for (const auto& [channel, handler] : handlers) args.push_back(channel);
+        for (auto [command, table] : {std::pair{"SUBSCRIBE", &handlers}, std::pair{"PSUBSCRIBE", &pattern_handlers}}) {
+            if (table->empty()) continue;
+            std::vector<std::string_view> args{command};
+            for (const auto& [name, handler] : *table) args.push_back(name);
+            subscriber.send(detail::format_command(args));
+        }
+    }
+
+    // subscribe()/psubscribe() on the strand.
+    void add_handler(bool pattern, std::string name, message_handler handler) {
+        auto& table = pattern ? pattern_handlers : handlers;
+        const bool is_new = !table.contains(name);
+        table[name] = std::move(handler);
+        if (is_new && subscriber.up()) {
+            const std::array<std::string_view, 2> args{pattern ? "PSUBSCRIBE" : "SUBSCRIBE", name};
+            subscriber.send(detail::format_command(args));
+        }
+        ensure_subscriber();
+    }
+    void remove_handler(bool pattern, const std::string& name) {
+        auto& table = pattern ? pattern_handlers : handlers;
+        if (table.erase(name) == 0 || !subscriber.up()) return;
+        const std::array<std::string_view, 2> args{pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", name};
         subscriber.send(detail::format_command(args));
     }
 
@@ -361,23 +393,25 @@ awaitable<result<long long>> client::async_publish(std::string_view channel, std
 
 void client::subscribe(std::string channel, message_handler handler) {
     net::post(impl_->strand, [self = impl_, channel = std::move(channel), handler = std::move(handler)]() mutable {
-        const bool is_new = !self->handlers.contains(channel);
-        self->handlers[channel] = std::move(handler);
-        if (is_new && self->subscriber.up()) {
-            const std::array<std::string_view, 2> args{"SUBSCRIBE", channel};
-            self->subscriber.send(detail::format_command(args));
-        }
-        self->ensure_subscriber();
+        self->add_handler(false, std::move(channel), std::move(handler));
     });
 }
 
 void client::unsubscribe(std::string channel) {
-    net::post(impl_->strand, [self = impl_, channel = std::move(channel)] {
-        if (self->handlers.erase(channel) == 0 || !self->subscriber.up()) return;
-        const std::array<std::string_view, 2> args{"UNSUBSCRIBE", channel};
-        self->subscriber.send(detail::format_command(args));
+    net::post(impl_->strand, [self = impl_, channel = std::move(channel)] { self->remove_handler(false, channel); });
+}
+
+void client::psubscribe(std::string pattern, message_handler handler) {
+    net::post(impl_->strand, [self = impl_, pattern = std::move(pattern), handler = std::move(handler)]() mutable {
+        self->add_handler(true, std::move(pattern), std::move(handler));
     });
 }
+
+void client::punsubscribe(std::string pattern) {
+    net::post(impl_->strand, [self = impl_, pattern = std::move(pattern)] { self->remove_handler(true, pattern); });
+}
+
+net::any_io_executor client::get_executor() const noexcept { return impl_->strand; }
 
 client_stats client::stats() const {
     client_stats out;
@@ -410,7 +444,7 @@ std::string client::prometheus_text(std::string_view prefix) const {
     metric("_command_errors_total", "counter", "Commands that failed or got an error reply.", st.command_errors);
     metric("_published_total", "counter", "Messages published.", st.published);
     metric("_received_total", "counter", "Pub/sub messages received.", st.received);
-    metric("_subscriptions", "gauge", "Channels subscribed on the pub/sub connection.", st.subscriptions);
+    metric("_subscriptions", "gauge", "Channels and patterns subscribed on the pub/sub connection.", st.subscriptions);
     return out.str();
 }
 

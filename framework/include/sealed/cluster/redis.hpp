@@ -73,7 +73,7 @@ struct client_stats {
     std::uint64_t command_errors = 0;  // requests that failed or got an error reply
     std::uint64_t published = 0;       // PUBLISHes that Redis acknowledged
     std::uint64_t received = 0;        // pub/sub messages handed to handlers
-    std::uint64_t subscriptions = 0;   // channels Redis confirmed on the pub/sub connection
+    std::uint64_t subscriptions = 0;   // channels and patterns Redis confirmed on the pub/sub connection
     connection_state state = connection_state::stopped;
 };
 
@@ -92,6 +92,9 @@ public:
     void start();
     // Closes both connections and fails every request in flight with redis_unavailable.
     void stop();
+
+    // The client's strand (its handlers run there).
+    net::any_io_executor get_executor() const noexcept;
 
     // Thread-safe. `stopped` before start() too.
     connection_state state() const noexcept;
@@ -128,6 +131,10 @@ public:
     // is at-most-once).
     void subscribe(std::string channel, message_handler handler);
     void unsubscribe(std::string channel);
+    // The same for a glob pattern (PSUBSCRIBE, e.g. "ws:room:*"); the handler gets the channel
+    // each message was published to. A message matching a channel and a pattern reaches both.
+    void psubscribe(std::string pattern, message_handler handler);
+    void punsubscribe(std::string pattern);
     // PUBLISH through the command connection: the number of subscribers that received it. An
     // error reply is errc::redis_error here.
     awaitable<result<long long>> async_publish(std::string_view channel, std::string_view message);
