@@ -148,16 +148,18 @@ public:
         std::size_t n = 0;
         for (auto id : state_->rooms.members(room)) {
             if (id == except) continue;
-            std::shared_ptr<connection_type> c;
-            {
-                std::lock_guard lock(state_->registry_mutex);
-                if (auto it = state_->registry.find(id); it != state_->registry.end()) c = it->second.lock();
-            }
+            auto c = get_connection(id);
             if (!c) continue;
             c->send(bytes(message.begin(), message.end()), kind);
             ++n;
         }
         return n;
+    }
+    // The established connection with this connection id (rooms().members() lists them).
+    std::shared_ptr<connection_type> get_connection(std::uint64_t id) const {
+        std::lock_guard lock(state_->registry_mutex);
+        auto it = state_->registry.find(id);
+        return it == state_->registry.end() ? nullptr : it->second.lock();
     }
     // The connection whose session id (the scheme's name for it, e.g. IGNIS's client id) is `id`.
     std::shared_ptr<connection_type> get_session(std::string_view id) const {

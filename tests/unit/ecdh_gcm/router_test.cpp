@@ -1,0 +1,120 @@
+// cluster::router over the in-process bus: two ECDH-GCM servers in one process act as one
+// service. Events for a room, a user, a client or everyone reach the intended connections on
+// either server, each sealed with that connection's own key, and no one else.
+#include <sealed/cluster/router.hpp>
+#include <sealed/ecdh_gcm/client.hpp>
+#include <sealed/ecdh_gcm/scheme.hpp>
+#include <sealed/server.hpp>
+
+#include <sealed_test/run.hpp>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace sealed;
+using namespace std::chrono_literals;
+using sealed_test::run;
+using stream_server = server<ws, ecdh_gcm::scheme>;
+using stream_client = ecdh_gcm::stream_client<ws>;
+using stream_router = cluster::router<stream_server>;
+namespace json = boost::json;
+
+struct node {
+    std::unique_ptr<stream_server> srv;
+    std::unique_ptr<stream_router> router;
+    std::uint16_t port = 0;
+
+    node(net::io_context& io, const std::shared_ptr<cluster::memory_broker>& broker, std::string id) {
+        server_config cfg;
+        cfg.listen = "127.0.0.1:0";
+        cfg.ws_path = "/stream";
+        srv = std::make_unique<stream_server>(io, cfg);
+        // The app echoes what a client sends, so a client can mark the end of what it was sent.
+        srv->on_session([](stream_server::connection_type& c) { return sealed_test::echo(c, message_kind::text); });
+        router = std::make_unique<stream_router>(*srv, cluster::make_memory_bus(broker, std::move(id)),
+                                                 ecdh_gcm::wire::make_frame);
+        port = srv->start().value().port();
+    }
+    std::string url() const { return "ws://127.0.0.1:" + std::to_string(port) + "/stream"; }
+};
+
+// A view, not a std::string: no temporary in the caller's co_await (ADR-0001).
+awaitable<result<stream_client>> connect_as(const node& n, std::string_view user) {
+    const client_config cfg;
+    ecdh_gcm::options opts;
+    opts.token = std::string(user);
+    const auto target = n.url();
+    co_return co_await stream_client::connect(co_await net::this_coro::executor, target, cfg, opts);
+}
+
+// The events a client was sent before the echo of `mark`, in order.
+awaitable<std::vector<std::string>> events_until_mark(stream_client& c) {
+    std::vector<std::string> got;
+    const json::value mark = "mark";
+    if (co_await c.emit("mark", mark)) co_return got;
+    for (;;) {
+        auto e = co_await c.next();
+        if (!e || e->event == "mark") break;
+        got.push_back(e->event + ":" + json::serialize(e->data));
+    }
+    co_return got;
+}
+
+TEST(router, events_reach_the_intended_connections_on_every_server_and_no_others) {
+    net::io_context io;
+    auto broker = cluster::make_memory_broker();
+    node a(io, broker, "a"), b(io, broker, "b");
+    run(io, [&]() -> awaitable<void> {
+        auto alice = co_await connect_as(a, "alice");
+        auto bob = co_await connect_as(b, "bob");
+        auto carol = co_await connect_as(b, "carol");
+        auto alice_again = co_await connect_as(b, "alice");  // the same user on the other server
+        CO_ASSERT_TRUE(alice && bob && carol && alice_again);
+        const std::vector<std::string> lobby{"lobby"};
+        CO_ASSERT_FALSE(co_await alice->join(lobby));
+        CO_ASSERT_FALSE(co_await bob->join(lobby));
+        auto joined = [&] { return a.srv->rooms().members("lobby").size() == 1 && b.srv->rooms().members("lobby").size() == 1; };
+        for (int i = 0; i < 200 && !joined(); ++i) co_await sealed_test::sleep_for(10ms);
+        CO_ASSERT_TRUE(joined());
+
+        const json::value one = 1, two = 2, three = 3, four = 4;
+        EXPECT_EQ(a.router->to_room("lobby", "room", one, {alice->id()}), 0u) << "alice is excluded";
+        EXPECT_EQ(b.router->to_user("alice", "user", two), 1u);
+        EXPECT_EQ(a.router->to_client(carol->id(), "client", three), 0u) << "carol is on b";
+        EXPECT_EQ(b.router->broadcast("all", four, {bob->id()}), 2u);
+        EXPECT_EQ(a.router->to_client("nobody-has-this-id", "client", three), 0u);
+        EXPECT_EQ(b.router->to_client(carol->id(), "client", three) + b.router->to_client(carol->id(), "x", three), 2u)
+            << "a local client: delivered here, not published";
+
+        using list = std::vector<std::string>;
+        {
+            auto got = co_await events_until_mark(*alice);
+            EXPECT_EQ(got, (list{"user:2", "all:4"}));
+        }
+        {
+            auto got = co_await events_until_mark(*bob);
+            EXPECT_EQ(got, (list{"room:1"}));
+        }
+        {
+            auto got = co_await events_until_mark(*carol);
+            EXPECT_EQ(got, (list{"client:3", "all:4", "client:3", "x:3"}));
+        }
+        {
+            auto got = co_await events_until_mark(*alice_again);
+            EXPECT_EQ(got, (list{"user:2", "all:4"}));
+        }
+        for (auto* c : {&*alice, &*bob, &*carol, &*alice_again}) co_await c->close();
+    }(), 15s);
+    // a: the room and the two client ids it does not hold; b: the user and the broadcast.
+    EXPECT_EQ(a.router->message_bus().stats().published, 3u);
+    EXPECT_EQ(b.router->message_bus().stats().received, 3u);
+    EXPECT_EQ(b.router->message_bus().stats().published, 2u);
+    EXPECT_EQ(a.router->message_bus().stats().received, 2u);
+    a.srv->stop();
+    b.srv->stop();
+    sealed_test::drain(io);
+}
+
+}  // namespace
