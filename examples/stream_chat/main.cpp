@@ -3,9 +3,14 @@
 // sealed with each member's own session key.
 //   stream_chat --listen 127.0.0.1:9091            # open http://127.0.0.1:9091/
 //   stream_chat --listen 0.0.0.0:9443 --tls-self-signed
+//   stream_chat --listen 127.0.0.1:9091 --redis redis://127.0.0.1:6379   # one of N processes
+// With --redis, processes sharing that Redis are one chat (docs/cluster.md): rooms span them,
+// and IGNIS's WebSocketEmitter can publish events to any client (ws:room:<r>, ws:client:<id>,
+// ws:user:<id>, ws:broadcast).
 // Events (inside `encrypted`): join/leave {"rooms":[…]} → joined {"rooms":[…]};
 // chat {"room","name","text"} → chat {…, "from", "time"} to the others; echo → echo back.
 #include <sealed/app.hpp>
+#include <sealed/cluster/router.hpp>
 #include <sealed/ecdh_gcm/scheme.hpp>
 #include <sealed/server.hpp>
 
@@ -23,7 +28,7 @@ class chat {
 public:
     using connection = typename Server::connection_type;
 
-    explicit chat(Server& server) : server_(server) {}
+    chat(Server& server, sealed::cluster::router<Server>& router) : server_(server), router_(router) {}
 
     sealed::awaitable<void> serve(connection& c) {
         sealed::message_buffer in;
@@ -66,8 +71,9 @@ private:
         json::object out = *fields;
         out["from"] = c.session_id();
         out["time"] = sealed::ecdh_gcm::wire::iso8601_now();
-        const auto frame = sealed::ecdh_gcm::wire::make_frame("chat", out);
-        server_.send_to_room(room_name, sealed::as_bytes(frame), sealed::message_kind::text, c.id());
+        // To the room's members on every process but the sender (IGNIS's exclude).
+        std::vector<std::string> exclude{c.session_id()};
+        router_.to_room(room_name, "chat", out, std::move(exclude));
     }
 
     static json::object error_data(std::string_view message, std::string_view code) {
@@ -80,6 +86,7 @@ private:
     }
 
     Server& server_;
+    sealed::cluster::router<Server>& router_;
 };
 
 std::optional<sealed::http_response> serve_page(const sealed::http_request& req) {
@@ -95,11 +102,33 @@ std::optional<sealed::http_response> serve_page(const sealed::http_request& req)
     return std::nullopt;
 }
 
+struct cluster_options {
+    std::string redis_url;  // empty: one process (the in-process bus)
+    std::string server_id;  // empty: a random UUID
+};
+
 template <class Family>
-int serve(sealed::server_config cfg, scheme::options opts) {
+int serve(sealed::server_config cfg, scheme::options opts, const cluster_options& cluster) {
+    using server_type = sealed::server<Family, scheme>;
     sealed::net::io_context io(static_cast<int>(cfg.threads));
-    sealed::server<Family, scheme> server(io, cfg, opts);
-    chat app(server);
+    std::shared_ptr<sealed::cluster::bus> bus;
+    if (cluster.redis_url.empty()) {
+        bus = sealed::cluster::make_memory_bus(nullptr, cluster.server_id);
+    } else {
+        std::string why;
+        auto redis_cfg = sealed::redis::parse_url(cluster.redis_url, &why);
+        if (!redis_cfg) {
+            std::cerr << "--redis: " << why << "\n";
+            return 2;
+        }
+        auto redis = sealed::redis::make_client(io.get_executor(), *redis_cfg);
+        redis->start();  // in the background: the server serves its own clients meanwhile
+        bus = sealed::cluster::make_redis_bus(redis, {cluster.server_id});
+    }
+    server_type server(io, cfg, opts);
+    sealed::cluster::router<server_type> router(server, bus, sealed::ecdh_gcm::wire::make_frame);
+    chat app(server, router);
+    server.on_metrics([bus] { return bus->prometheus_text(); });
     server.on_session([&app](auto& c) { return app.serve(c); });
     server.on_join([&app](auto& c, std::vector<std::string> rooms) { return app.on_join(c, std::move(rooms)); });
     server.on_http(serve_page);
@@ -120,10 +149,14 @@ int main(int argc, char** argv) {
     cli.add_option("--hkdf-info", opts.hkdf_info, "HKDF info string")->capture_default_str();
     bool allow_plaintext = false;
     cli.add_flag("--allow-plaintext", allow_plaintext, "requireEncryption off: clients may skip the key exchange");
+    cluster_options cluster;
+    cli.add_option("--redis", cluster.redis_url,
+                   "redis://[[user]:password@]host[:port][/db]: share rooms and events with the other processes");
+    cli.add_option("--server-id", cluster.server_id, "this process's serverId on the bus (default: a random UUID)");
     CLI11_PARSE(cli, argc, argv);
     if (!sealed::app::apply_common_options(cfg, common)) return 2;
     opts.require_encryption = !allow_plaintext;
 
-    if (sealed::app::wants_tls(cfg)) return serve<sealed::wss>(cfg, opts);
-    return serve<sealed::ws>(cfg, opts);
+    if (sealed::app::wants_tls(cfg)) return serve<sealed::wss>(cfg, opts, cluster);
+    return serve<sealed::ws>(cfg, opts, cluster);
 }

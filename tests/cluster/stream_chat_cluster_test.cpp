@@ -1,0 +1,129 @@
+// Three stream_chat processes behind HAProxy, one Redis between them (issue 10): clients that
+// HAProxy put on different processes chat in one room; a process is killed, its client
+// reconnects through HAProxy to another, derives a new key and goes on; nothing arrives twice.
+#include <sealed_test/chat_events.hpp>
+#include <sealed_test/cluster.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace {
+
+using namespace sealed;
+using namespace std::chrono_literals;
+using sealed_test::chat_client;
+using sealed_test::events_after;
+namespace json = boost::json;
+using list = std::vector<std::string>;
+const std::string binary = std::string(SEALED_BIN_DIR) + "/stream_chat";
+
+awaitable<error_code> say(chat_client& c, std::string_view text) {
+    const json::value message = {{"room", "lobby"}, {"text", text}};
+    co_return co_await c.emit("chat", message);
+}
+
+// stream_chat relays {room, text} with "from" and "time" added; this keeps the texts, sorted:
+// messages from senders on different processes take different paths, so only each sender's
+// own order is kept, not the order between senders.
+list texts(const list& events) {
+    list out;
+    for (const auto& e : events) {
+        if (e.rfind("chat:", 0) != 0) {
+            out.push_back("unexpected " + e);
+            continue;
+        }
+        out.emplace_back(json::parse(e.substr(5)).at("text").as_string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Which node the newest client is on: the one whose handshake count went up (HAProxy's
+// health checks and these /metrics requests are connections too, but not handshakes).
+awaitable<int> node_that_grew(const sealed_test::chat_cluster& cluster, std::vector<long>& counts) {
+    int grew = -1;
+    for (std::size_t i = 0; i < cluster.size(); ++i) {
+        const long now = co_await sealed_test::node_metric(cluster.node_port(i), "sealed_handshakes_ok_total");
+        if (now > counts[i]) grew = static_cast<int>(i);
+        counts[i] = now;
+    }
+    co_return grew;
+}
+
+TEST(stream_chat_cluster, rooms_span_processes_and_survive_a_process_dying) {
+    std::string why;
+    if (!sealed_test::chat_cluster::available(&why)) GTEST_SKIP() << why;
+    sealed_test::chat_cluster cluster(binary, 3);
+    ASSERT_TRUE(cluster.ready()) << "redis, three stream_chat and haproxy did not all start";
+    const std::vector<unsigned short> ports{cluster.node_port(0), cluster.node_port(1), cluster.node_port(2)};
+    const std::string url = cluster.url();
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(ports));
+        std::vector<long> counts(cluster.size(), 0);
+        std::vector<chat_client> clients;
+        std::vector<int> node_of;
+        for (std::string_view name : {"alice", "bob", "carol"}) {
+            auto c = co_await sealed_test::connect_chat(url, name);
+            CO_ASSERT_OK(c);
+            EXPECT_TRUE(c->encrypted());
+            clients.push_back(std::move(*c));
+            node_of.push_back(co_await node_that_grew(cluster, counts));
+        }
+        // HAProxy's round robin put each on a node of its own.
+        std::vector<int> sorted = node_of;
+        std::sort(sorted.begin(), sorted.end());
+        CO_ASSERT_TRUE((sorted == std::vector<int>{0, 1, 2}));
+        auto& alice = clients[0];
+        auto& bob = clients[1];
+        auto& carol = clients[2];
+        for (auto* c : {&alice, &bob, &carol}) CO_ASSERT_TRUE(co_await sealed_test::join_room(*c, "lobby"));
+
+        CO_ASSERT_FALSE(co_await say(alice, "one"));
+        CO_ASSERT_FALSE(co_await say(bob, "two"));
+        {
+            auto got = co_await events_after(carol, 2);
+            EXPECT_EQ(texts(got), (list{"one", "two"}));
+        }
+        {
+            auto got = co_await events_after(bob, 1);
+            EXPECT_EQ(texts(got), (list{"one"}));
+        }
+        {
+            auto got = co_await events_after(alice, 1);
+            EXPECT_EQ(texts(got), (list{"two"}));
+        }
+
+        // carol's node dies; she reconnects through HAProxy, which sends her to a live node.
+        const std::string old_id = carol.id();
+        cluster.kill_node(static_cast<std::size_t>(node_of[2]));
+        auto lost = co_await carol.next();
+        CO_ASSERT_FALSE(lost);
+        auto again = co_await sealed_test::connect_chat(url, "carol");
+        CO_ASSERT_OK(again);
+        EXPECT_TRUE(again->encrypted());
+        EXPECT_NE(again->id(), old_id) << "a new connection: a new client id and a new key";
+        CO_ASSERT_TRUE(co_await sealed_test::join_room(*again, "lobby"));
+
+        CO_ASSERT_FALSE(co_await say(bob, "three"));
+        CO_ASSERT_FALSE(co_await say(*again, "four"));
+        {
+            auto got = co_await events_after(*again, 1);
+            EXPECT_EQ(texts(got), (list{"three"}));
+        }
+        {
+            auto got = co_await events_after(alice, 2);
+            EXPECT_EQ(texts(got), (list{"four", "three"}));
+        }
+        {
+            auto got = co_await events_after(bob, 1);
+            EXPECT_EQ(texts(got), (list{"four"}));
+        }
+        co_await alice.close();
+        co_await bob.close();
+        co_await again->close();
+    }(), 60s);
+}
+
+}  // namespace
