@@ -1,5 +1,6 @@
 // The conformance suite for ECDH-GCM over the in-memory pipe, ws and wss.
 #include "conformance.hpp"
+#include "fault_injection.hpp"
 
 #include <sealed/ecdh_gcm/scheme.hpp>
 
@@ -29,5 +30,7 @@ struct ecdh_gcm_case {
 
 using ecdh_gcm_cases = ::testing::Types<ecdh_gcm_case<memory>, ecdh_gcm_case<sealed::ws>, ecdh_gcm_case<sealed::wss>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(ecdh_gcm, conformance, ecdh_gcm_cases);
+using ecdh_gcm_fault_cases = ::testing::Types<ecdh_gcm_case<memory>, ecdh_gcm_case<sealed::ws>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(ecdh_gcm, fault_injection, ecdh_gcm_fault_cases);
 
 }  // namespace sealed_test

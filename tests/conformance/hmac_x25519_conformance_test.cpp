@@ -1,5 +1,6 @@
 // The conformance suite for HMAC-X25519 over the in-memory pipe, ws and wss.
 #include "conformance.hpp"
+#include "fault_injection.hpp"
 
 #include <sealed/hmac_x25519/scheme.hpp>
 
@@ -38,5 +39,7 @@ struct hmac_x25519_case {
 using hmac_x25519_cases =
     ::testing::Types<hmac_x25519_case<memory>, hmac_x25519_case<sealed::ws>, hmac_x25519_case<sealed::wss>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(hmac_x25519, conformance, hmac_x25519_cases);
+using hmac_x25519_fault_cases = ::testing::Types<hmac_x25519_case<memory>, hmac_x25519_case<sealed::ws>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(hmac_x25519, fault_injection, hmac_x25519_fault_cases);
 
 }  // namespace sealed_test

@@ -119,9 +119,11 @@ public:
         if constexpr (Family::uses_tls) client_cfg_.tls_context = shared_tls().client();
     }
 
+    std::string url() const { return std::string(Family::url_scheme) + "://127.0.0.1:" + std::to_string(port_) + "/ws"; }
+
     sealed::awaitable<sealed::result<client_channel>> connect(bool server_closes_first = false) {
         reset(server_closes_first);
-        auto target = std::string(Family::url_scheme) + "://127.0.0.1:" + std::to_string(port_) + "/ws";
+        auto target = url();
         co_return co_await sealed::client<Family, scheme>::connect(io_.get_executor(), target, client_cfg_,
                                                                    Case::client_options());
     }

@@ -1,6 +1,7 @@
 // The conformance suite for PSK-pnet over the in-memory pipe, ws, wss and raw framed TCP.
 // (pnet has no MAC: the tamper test is skipped, as for plaintext; the layer above must check.)
 #include "conformance.hpp"
+#include "fault_injection.hpp"
 
 #include <sealed/pnet/scheme.hpp>
 
@@ -21,5 +22,7 @@ struct pnet_case {
 using pnet_cases = ::testing::Types<pnet_case<memory>, pnet_case<sealed::ws>, pnet_case<sealed::wss>,
                                     pnet_case<sealed::tcp>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(pnet, conformance, pnet_cases);
+using pnet_fault_cases = ::testing::Types<pnet_case<memory>, pnet_case<sealed::ws>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(pnet, fault_injection, pnet_fault_cases);
 
 }  // namespace sealed_test
