@@ -145,8 +145,8 @@ int main(int argc, char** argv) {
     log::set_level("error");
     state st{s};
     st.received_by.assign(s.receivers, 0);
+    net::io_context io;  // before the clients: they are destroyed first
     std::vector<std::optional<stream_client>> clients(s.receivers + 1);
-    net::io_context io;
     net::co_spawn(io, run(st, clients, io), net::detached);
     io.run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s.duration + 60)));
     const double seconds = std::chrono::duration<double>(std::min(clock_type::now(), st.until) - st.start).count();
