@@ -77,12 +77,12 @@ private:
         std::ofstream out(config);
         out << "global\n  maxconn 512\n"
             << "defaults\n  mode http\n  timeout connect 1s\n  timeout client 60s\n  timeout server 60s\n"
-            << "  timeout tunnel 60s\n  retries 2\n  option redispatch\n"
+            << "  timeout tunnel 60s\n  timeout check 1s\n  retries 2\n  option redispatch\n"
             << "frontend chat\n  bind 127.0.0.1:" << port << "\n  default_backend nodes\n"
             << "backend nodes\n  balance roundrobin\n  cookie SEALEDNODE insert indirect nocache\n"
             << "  option httpchk GET /\n";
         for (std::size_t i = 0; i < nodes_.size(); ++i)
-            out << "  server n" << i + 1 << " 127.0.0.1:" << nodes_[i]->port << " check inter 200ms fall 1 rise 1"
+            out << "  server n" << i + 1 << " 127.0.0.1:" << nodes_[i]->port << " check inter 200ms fall 2 rise 1"
                 << " cookie n" << i + 1 << "\n";
         out.close();
         std::string haproxy = find_executable("haproxy");
