@@ -367,19 +367,29 @@ TEST_F(redis_client, stop_fails_requests_and_later_ones) {
     sealed_test::drain(io, 200ms);
 }
 
+// What a subscriber's handlers received, (channel, message), safe from the client's strand.
+struct message_log {
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::string>> got;
+    redis::client::message_handler handler() {
+        return [this](std::string_view channel, std::string_view message) {
+            std::lock_guard lock(mutex);
+            got.emplace_back(channel, message);
+        };
+    }
+    std::size_t size() {
+        std::lock_guard lock(mutex);
+        return got.size();
+    }
+};
+
 TEST_F(redis_client, pub_sub_delivers_and_is_restored_after_a_restart) {
     started_client subscriber(io, fast_config(server->port()));
     started_client publisher(io, fast_config(server->port()));
-    std::mutex mutex;
-    std::vector<std::pair<std::string, std::string>> got;
-    subscriber->subscribe("news", [&](std::string_view channel, std::string_view message) {
-        std::lock_guard lock(mutex);
-        got.emplace_back(channel, message);
-    });
-    auto got_count = [&] {
-        std::lock_guard lock(mutex);
-        return got.size();
-    };
+    message_log log;
+    auto& got = log.got;
+    subscriber->subscribe("news", log.handler());
+    auto got_count = [&] { return log.size(); };
     run(io, [&]() -> awaitable<void> {
         auto subscribed = [&] { return subscriber->stats().subscriptions == 1; };
         CO_ASSERT_TRUE(co_await eventually(subscribed, 2s));
@@ -424,20 +434,11 @@ TEST_F(redis_client, pub_sub_delivers_and_is_restored_after_a_restart) {
 TEST_F(redis_client, pattern_subscriptions_deliver_with_the_channel_and_are_restored) {
     started_client subscriber(io, fast_config(server->port()));
     started_client publisher(io, fast_config(server->port()));
-    std::mutex mutex;
-    std::vector<std::pair<std::string, std::string>> got;
-    subscriber->psubscribe("ws:room:*", [&](std::string_view channel, std::string_view message) {
-        std::lock_guard lock(mutex);
-        got.emplace_back(channel, message);
-    });
-    subscriber->subscribe("ws:broadcast", [&](std::string_view channel, std::string_view message) {
-        std::lock_guard lock(mutex);
-        got.emplace_back(channel, message);
-    });
-    auto got_count = [&] {
-        std::lock_guard lock(mutex);
-        return got.size();
-    };
+    message_log log;
+    auto& got = log.got;
+    subscriber->psubscribe("ws:room:*", log.handler());
+    subscriber->subscribe("ws:broadcast", log.handler());
+    auto got_count = [&] { return log.size(); };
     run(io, [&]() -> awaitable<void> {
         auto subscribed = [&] { return subscriber->stats().subscriptions == 2; };
         CO_ASSERT_TRUE(co_await eventually(subscribed, 2s));

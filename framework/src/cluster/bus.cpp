@@ -98,6 +98,25 @@ std::string random_server_id() {
     return out;
 }
 
+void bus::on_message(handler h) {
+    std::lock_guard lock(handler_mutex_);
+    handler_ = std::make_shared<handler>(std::move(h));
+}
+
+void bus::hand_over(const bus_message& m) {
+    if (m.server_id == server_id()) {
+        ++ignored_own_;
+        return;
+    }
+    std::shared_ptr<handler> h;
+    {
+        std::lock_guard lock(handler_mutex_);
+        h = handler_;
+    }
+    ++received_;
+    if (h && *h) (*h)(m);
+}
+
 std::string bus::prometheus_text() const {
     const auto st = stats();
     std::ostringstream out;
@@ -152,10 +171,6 @@ public:
         // Every bus sees it, ours too, as with Redis: ours recognises its serverId and skips it.
         for (auto& b : broker_->live()) b->deliver(m);
     }
-    void on_message(handler h) override {
-        std::lock_guard lock(mutex_);
-        handler_ = std::make_shared<handler>(std::move(h));
-    }
     bus_stats stats() const override {
         bus_stats s;
         s.published = published_;
@@ -164,26 +179,12 @@ public:
         return s;
     }
 
-    void deliver(const bus_message& m) {
-        if (m.server_id == server_id_) {
-            ++ignored_own_;
-            return;
-        }
-        std::shared_ptr<handler> h;
-        {
-            std::lock_guard lock(mutex_);
-            h = handler_;
-        }
-        ++received_;
-        if (h && *h) (*h)(m);  // outside the lock: the handler may publish
-    }
+    void deliver(const bus_message& m) { hand_over(m); }
 
 private:
     std::shared_ptr<memory_broker> broker_;
     const std::string server_id_;
-    std::mutex mutex_;
-    std::shared_ptr<handler> handler_;
-    std::atomic<std::uint64_t> published_{0}, received_{0}, ignored_own_{0};
+    std::atomic<std::uint64_t> published_{0};
 };
 
 std::shared_ptr<memory_broker> make_memory_broker() { return std::make_shared<memory_broker>(); }

@@ -52,11 +52,6 @@ public:
         });
     }
 
-    void on_message(handler h) override {
-        std::lock_guard lock(mutex_);
-        handler_ = std::make_shared<handler>(std::move(h));
-    }
-
     bus_stats stats() const override {
         bus_stats s;
         s.published = published_;
@@ -137,17 +132,7 @@ private:
             log_->warn("bus: ignored a message on {}: {}", channel, m.error().message());
             return;
         }
-        if (m->server_id == opts_.server_id) {
-            ++ignored_own_;
-            return;
-        }
-        std::shared_ptr<handler> h;
-        {
-            std::lock_guard lock(mutex_);
-            h = handler_;
-        }
-        ++received_;
-        if (h && *h) (*h)(*m);
+        hand_over(*m);
     }
 
     std::shared_ptr<redis::client> client_;
@@ -159,10 +144,7 @@ private:
     net::steady_timer waiting_;
     bool dropping_ = false;
     std::shared_ptr<spdlog::logger> log_;
-    std::mutex mutex_;
-    std::shared_ptr<handler> handler_;
-    std::atomic<std::uint64_t> published_{0}, received_{0}, ignored_own_{0}, invalid_{0}, dropped_full_{0},
-        publish_failed_{0}, buffered_{0};
+    std::atomic<std::uint64_t> published_{0}, invalid_{0}, dropped_full_{0}, publish_failed_{0}, buffered_{0};
 };
 
 }  // namespace

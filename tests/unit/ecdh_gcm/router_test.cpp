@@ -6,6 +6,7 @@
 #include <sealed/ecdh_gcm/scheme.hpp>
 #include <sealed/server.hpp>
 
+#include <sealed_test/chat_events.hpp>
 #include <sealed_test/run.hpp>
 
 #include <boost/json.hpp>
@@ -17,7 +18,6 @@ using namespace sealed;
 using namespace std::chrono_literals;
 using sealed_test::run;
 using stream_server = server<ws, ecdh_gcm::scheme>;
-using stream_client = ecdh_gcm::stream_client<ws>;
 using stream_router = cluster::router<stream_server>;
 namespace json = boost::json;
 
@@ -40,37 +40,16 @@ struct node {
     std::string url() const { return "ws://127.0.0.1:" + std::to_string(port) + "/stream"; }
 };
 
-// A view, not a std::string: no temporary in the caller's co_await (ADR-0001).
-awaitable<result<stream_client>> connect_as(const node& n, std::string_view user) {
-    const client_config cfg;
-    ecdh_gcm::options opts;
-    opts.token = std::string(user);
-    const auto target = n.url();
-    co_return co_await stream_client::connect(co_await net::this_coro::executor, target, cfg, opts);
-}
-
-// The events a client was sent before the echo of `mark`, in order.
-awaitable<std::vector<std::string>> events_until_mark(stream_client& c) {
-    std::vector<std::string> got;
-    const json::value mark = "mark";
-    if (co_await c.emit("mark", mark)) co_return got;
-    for (;;) {
-        auto e = co_await c.next();
-        if (!e || e->event == "mark") break;
-        got.push_back(e->event + ":" + json::serialize(e->data));
-    }
-    co_return got;
-}
-
 TEST(router, events_reach_the_intended_connections_on_every_server_and_no_others) {
     net::io_context io;
     auto broker = cluster::make_memory_broker();
     node a(io, broker, "a"), b(io, broker, "b");
     run(io, [&]() -> awaitable<void> {
-        auto alice = co_await connect_as(a, "alice");
-        auto bob = co_await connect_as(b, "bob");
-        auto carol = co_await connect_as(b, "carol");
-        auto alice_again = co_await connect_as(b, "alice");  // the same user on the other server
+        const std::string at_a = a.url(), at_b = b.url();
+        auto alice = co_await sealed_test::connect_chat(at_a, "alice");
+        auto bob = co_await sealed_test::connect_chat(at_b, "bob");
+        auto carol = co_await sealed_test::connect_chat(at_b, "carol");
+        auto alice_again = co_await sealed_test::connect_chat(at_b, "alice");  // the same user on the other server
         CO_ASSERT_TRUE(alice && bob && carol && alice_again);
         const std::vector<std::string> lobby{"lobby"};
         CO_ASSERT_FALSE(co_await alice->join(lobby));
@@ -90,19 +69,19 @@ TEST(router, events_reach_the_intended_connections_on_every_server_and_no_others
 
         using list = std::vector<std::string>;
         {
-            auto got = co_await events_until_mark(*alice);
+            auto got = co_await sealed_test::events_until_echo(*alice);
             EXPECT_EQ(got, (list{"user:2", "all:4"}));
         }
         {
-            auto got = co_await events_until_mark(*bob);
+            auto got = co_await sealed_test::events_until_echo(*bob);
             EXPECT_EQ(got, (list{"room:1"}));
         }
         {
-            auto got = co_await events_until_mark(*carol);
+            auto got = co_await sealed_test::events_until_echo(*carol);
             EXPECT_EQ(got, (list{"client:3", "all:4", "client:3", "x:3"}));
         }
         {
-            auto got = co_await events_until_mark(*alice_again);
+            auto got = co_await sealed_test::events_until_echo(*alice_again);
             EXPECT_EQ(got, (list{"user:2", "all:4"}));
         }
         for (auto* c : {&*alice, &*bob, &*carol, &*alice_again}) co_await c->close();

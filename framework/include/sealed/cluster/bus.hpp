@@ -73,10 +73,20 @@ public:
     virtual void publish(bus_message m) = 0;
     // Where messages from other processes go; may run on any thread, must not block. An empty
     // handler detaches (do so before what it refers to is destroyed).
-    virtual void on_message(handler h) = 0;
+    void on_message(handler h);
     virtual bus_stats stats() const = 0;
     // Prometheus text of stats(), and of the Redis client for redis_bus.
     virtual std::string prometheus_text() const;
+
+protected:
+    // What every bus does with a message that reached it: skip (and count) our own, else give
+    // it to the handler (outside the lock: the handler may publish).
+    void hand_over(const bus_message& m);
+    std::atomic<std::uint64_t> received_{0}, ignored_own_{0};
+
+private:
+    std::mutex handler_mutex_;
+    std::shared_ptr<handler> handler_;
 };
 
 // A random version-4 UUID, as IGNIS's servers use for serverId.
