@@ -207,3 +207,29 @@ TEST(hmac_x25519_node, a_replayed_message_id_is_dropped_by_dedup) {
 }
 
 }  // namespace
+
+namespace {
+
+// A connection that never says hello is closed at the scheme's handshake_timeout with 1008,
+// and a node that joins meanwhile is served.
+TEST(hmac_x25519_node, a_silent_connection_is_closed_at_the_handshake_timeout) {
+    fixture f;
+    f.opts.handshake_timeout = 300ms;
+    f.start();
+    const options good = node("good");
+    run(f.io, [&]() -> awaitable<void> {
+        auto silent = co_await f.open();
+        CO_ASSERT_TRUE(silent);
+        const auto opened = std::chrono::steady_clock::now();
+        auto peer = co_await f.joined(good);
+        CO_ASSERT_TRUE(peer);
+        CO_ASSERT_TRUE(co_await fixture::echoes(*peer, good, "still served"));
+        EXPECT_EQ(co_await silent->close_code(3s), 1008);
+        const auto waited = std::chrono::steady_clock::now() - opened;
+        EXPECT_GE(waited, 250ms);
+        EXPECT_LT(waited, 2s);
+        CO_ASSERT_TRUE(co_await fixture::echoes(*peer, good, "and after"));
+    }());
+}
+
+}  // namespace
