@@ -1,28 +1,22 @@
 #include <sealed/metrics.hpp>
 
+#include "prometheus_text.hpp"
+
 #include <sstream>
 
 namespace sealed {
-namespace {
-
-void metric(std::ostringstream& out, const std::string& name, const char* type, const char* help,
-            std::uint64_t value, const std::string& labels = "") {
-    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
-        << name << labels << ' ' << value << '\n';
-}
-
-}  // namespace
 
 std::string runtime_stats::render(const std::string& p) const {
     std::ostringstream out;
-    metric(out, p + "_connections_open", "gauge", "Connections open now, handshakes included.", connections_open);
-    metric(out, p + "_connections_total", "counter", "Connections accepted.", connections_total);
+    detail::write_metric(out, p + "_connections_open", "gauge", "Connections open now, handshakes included.",
+                         connections_open);
+    detail::write_metric(out, p + "_connections_total", "counter", "Connections accepted.", connections_total);
     out << "# HELP " << p << "_connections_refused_total Connections refused before the upgrade.\n"
         << "# TYPE " << p << "_connections_refused_total counter\n"
         << p << "_connections_refused_total{reason=\"max_connections\"} " << refused_max_connections << '\n'
         << p << "_connections_refused_total{reason=\"origin\"} " << refused_origin << '\n'
         << p << "_connections_refused_total{reason=\"admission\"} " << refused_admission << '\n';
-    metric(out, p + "_handshakes_ok_total", "counter", "Handshakes completed.", handshakes_ok);
+    detail::write_metric(out, p + "_handshakes_ok_total", "counter", "Handshakes completed.", handshakes_ok);
     out << "# HELP " << p << "_handshakes_failed_total Handshakes failed, by error.\n"
         << "# TYPE " << p << "_handshakes_failed_total counter\n";
     {
@@ -37,10 +31,10 @@ std::string runtime_stats::render(const std::string& p) const {
             << p << "_handshake_seconds_sum " << latency_sum_ << '\n'
             << p << "_handshake_seconds_count " << latency_count_ << '\n';
     }
-    metric(out, p + "_messages_in_total", "counter", "Messages received and opened.", messages_in);
-    metric(out, p + "_messages_out_total", "counter", "Messages sealed and written.", messages_out);
-    metric(out, p + "_bytes_in_total", "counter", "Plaintext bytes received.", bytes_in);
-    metric(out, p + "_bytes_out_total", "counter", "Plaintext bytes sent.", bytes_out);
+    detail::write_metric(out, p + "_messages_in_total", "counter", "Messages received and opened.", messages_in);
+    detail::write_metric(out, p + "_messages_out_total", "counter", "Messages sealed and written.", messages_out);
+    detail::write_metric(out, p + "_bytes_in_total", "counter", "Plaintext bytes received.", bytes_in);
+    detail::write_metric(out, p + "_bytes_out_total", "counter", "Plaintext bytes sent.", bytes_out);
     out << "# HELP " << p << "_dropped_total Messages dropped or connections closed by a policy.\n"
         << "# TYPE " << p << "_dropped_total counter\n"
         << p << "_dropped_total{reason=\"rate_limit\"} " << dropped_rate_limited << '\n'

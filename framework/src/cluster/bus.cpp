@@ -2,6 +2,8 @@
 #include <sealed/cluster/bus.hpp>
 #include <sealed/crypto/random.hpp>
 
+#include "../prometheus_text.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -121,8 +123,7 @@ std::string bus::prometheus_text() const {
     const auto st = stats();
     std::ostringstream out;
     auto metric = [&](const char* name, const char* type, const char* help, std::uint64_t value) {
-        out << "# HELP sealed_bus_" << name << ' ' << help << "\n# TYPE sealed_bus_" << name << ' ' << type
-            << "\nsealed_bus_" << name << ' ' << value << '\n';
+        sealed::detail::write_metric(out, std::string("sealed_bus_") + name, type, help, value);
     };
     metric("published_total", "counter", "Messages handed to the other processes.", st.published);
     metric("received_total", "counter", "Messages from other processes delivered here.", st.received);

@@ -5,6 +5,7 @@
 #include <sealed/log.hpp>
 
 #include "redis_link.hpp"
+#include "../prometheus_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -436,8 +437,7 @@ std::string client::prometheus_text(std::string_view prefix) const {
                    connection_state::stopped})
         out << p << "_state{state=\"" << to_string(s) << "\"} " << (s == st.state ? 1 : 0) << '\n';
     auto metric = [&](const char* name, const char* type, const char* help, std::uint64_t value) {
-        out << "# HELP " << p << name << ' ' << help << "\n# TYPE " << p << name << ' ' << type << '\n'
-            << p << name << ' ' << value << '\n';
+        sealed::detail::write_metric(out, p + name, type, help, value);
     };
     metric("_reconnects_total", "counter", "Command connection re-established after a loss.", st.reconnects);
     metric("_commands_total", "counter", "Commands sent.", st.commands);
