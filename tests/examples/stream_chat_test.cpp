@@ -2,6 +2,7 @@
 // sockets, the page over HTTP.
 #include <sealed/ecdh_gcm/client.hpp>
 
+#include <sealed_test/chat_events.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
 #include <sealed_test/stream_events.hpp>
@@ -15,7 +16,6 @@ namespace {
 
 using namespace sealed;
 using namespace std::chrono_literals;
-using stream_client = ecdh_gcm::stream_client<ws>;
 namespace json = boost::json;
 using sealed_test::next_named;
 const std::string binary = std::string(SEALED_BIN_DIR) + "/stream_chat";
@@ -48,14 +48,6 @@ std::pair<unsigned, std::string> http_get(unsigned short port, const std::string
     return {res.result_int(), res.body()};
 }
 
-awaitable<result<stream_client>> connect_as(const chat_server& s, std::string name) {
-    const client_config cfg;
-    ecdh_gcm::options opts;
-    opts.token = std::move(name);
-    const auto target = s.url();
-    co_return co_await stream_client::connect(co_await net::this_coro::executor, target, cfg, opts);
-}
-
 TEST(stream_chat, serves_the_page_and_the_client_module) {
     chat_server s;
     ASSERT_NE(s.port, 0);
@@ -76,9 +68,10 @@ TEST(stream_chat, chat_reaches_the_other_members_of_the_room_only) {
     ASSERT_NE(s.port, 0);
     net::io_context io;
     sealed_test::run(io, [&]() -> awaitable<void> {
-        auto alice = co_await connect_as(s, "alice");
-        auto bob = co_await connect_as(s, "bob");
-        auto carol = co_await connect_as(s, "carol");
+        const std::string url = s.url();
+        auto alice = co_await sealed_test::connect_chat(url, "alice");
+        auto bob = co_await sealed_test::connect_chat(url, "bob");
+        auto carol = co_await sealed_test::connect_chat(url, "carol");
         CO_ASSERT_TRUE(alice && bob && carol);
         EXPECT_TRUE(alice->encrypted());
         const std::vector<std::string> lobby{"lobby"}, other{"other"};
