@@ -10,7 +10,7 @@
 // secret is never logged; connections are logged with their PSK's fingerprint instead.
 #include <sealed/app.hpp>
 #include <sealed/pnet/scheme.hpp>
-#include <sealed/pnet/swarm.hpp>
+#include <sealed/pnet/serve.hpp>
 #include <sealed/server.hpp>
 
 #include <cstdlib>
@@ -21,42 +21,6 @@
 namespace {
 
 using namespace sealed;
-
-// One connection's life in the swarm: greet, negotiate within the time limit, then ping or
-// broadcast. A stream that is not multistream-select (a wrong PSK) is closed with a log line.
-template <class Server>
-awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, std::string fingerprint,
-                            std::chrono::milliseconds negotiate_timeout) {
-    auto self = c.shared_from_this();
-    auto log = log::get("swarm");
-    const std::string tenant = c.peer_id().empty() ? std::string("(tcp)") : c.peer_id();
-    const std::string room = "broadcast:" + tenant;
-    pnet::swarm_session swarm;
-    net::steady_timer deadline(c.strand(), negotiate_timeout);
-    deadline.async_wait([self, log, tenant](const error_code& ec) {
-        if (ec) return;
-        log->warn("tenant {} from {}: no multistream-select within the time limit, closing", tenant,
-                  self->remote_endpoint());
-        self->close({close_code::policy_violation, "protocol negotiation timeout"});
-    });
-    const auto greeting = pnet::swarm_session::greeting();
-    if (co_await c.async_send(greeting)) co_return;
-    message_buffer in;
-    while (!co_await c.async_receive(in)) {
-        auto out = swarm.on_bytes(in.bytes());
-        if (swarm.current() != pnet::swarm_session::mode::negotiating) deadline.cancel();
-        if (!out.reply.empty() && co_await c.async_send(out.reply)) break;
-        if (out.joined_broadcast) c.join(room);
-        for (const auto& message : out.broadcasts) srv.send_to_room(room, message, message_kind::binary, c.id());
-        if (out.error) {
-            log->warn("tenant {} from {} (PSK fingerprint {}): the stream is not multistream-select — wrong PSK? "
-                      "closing", tenant, c.remote_endpoint(), fingerprint);
-            c.close({close_code::policy_violation, "protocol negotiation failed"});
-            break;
-        }
-    }
-    deadline.cancel();
-}
 
 std::optional<std::string> read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -124,7 +88,7 @@ int main(int argc, char** argv) {
         const auto fingerprint = pnet::fingerprint(tcp_opts.key);
         tcp_server = std::make_unique<server<tcp_raw, pnet::scheme>>(io, tcp_cfg, tcp_opts);
         tcp_server->on_session([&srv = *tcp_server, fingerprint, negotiate_timeout](auto& c) {
-            return serve_swarm(srv, c, fingerprint, negotiate_timeout);
+            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout);
         });
         auto bound = tcp_server->start();
         if (!bound) {
@@ -142,7 +106,7 @@ int main(int argc, char** argv) {
     auto run = [&](auto& srv) {
         srv.on_session([&srv, &opts, negotiate_timeout](auto& c) {
             const auto fingerprint = pnet::fingerprint(pnet::tenant_psk(*opts.master_secret, c.peer_id()));
-            return serve_swarm(srv, c, fingerprint, negotiate_timeout);
+            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout);
         });
         const int status = app::run(io, srv, cfg.threads);
         if (tcp_server) tcp_server->stop();

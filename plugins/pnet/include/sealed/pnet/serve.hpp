@@ -1,0 +1,52 @@
+// The swarm as a session (server.on_session), as signaling::serve and envelope::serve_websocket
+// are for theirs: greet, negotiate multistream-select within the time limit, then ping or
+// broadcast to the tenant's room. A stream that is not multistream-select — what a wrong PSK
+// looks like, since pnet has no MAC — is closed with 1008 and a log line naming the key's
+// fingerprint (never the key).
+#pragma once
+
+#include <sealed/log.hpp>
+#include <sealed/pnet/swarm.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace sealed::pnet {
+
+template <class Server>
+awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, std::string fingerprint,
+                            std::chrono::milliseconds negotiate_timeout) {
+    auto self = c.shared_from_this();
+    auto log = log::get("swarm");
+    const std::string tenant = c.peer_id().empty() ? std::string("(tcp)") : c.peer_id();
+    const std::string room = "broadcast:" + tenant;
+    swarm_session swarm;
+    net::steady_timer deadline(c.strand(), negotiate_timeout);
+    deadline.async_wait([self, log, tenant](const error_code& ec) {
+        if (ec) return;
+        log->warn("tenant {} from {}: no multistream-select within the time limit, closing", tenant,
+                  self->remote_endpoint());
+        self->close({close_code::policy_violation, "protocol negotiation timeout"});
+    });
+    const auto greeting = swarm_session::greeting();
+    if (co_await c.async_send(greeting)) co_return;
+    message_buffer in;
+    while (!co_await c.async_receive(in)) {
+        auto out = swarm.on_bytes(in.bytes());
+        if (swarm.current() != swarm_session::mode::negotiating) deadline.cancel();
+        if (!out.reply.empty() && co_await c.async_send(out.reply)) break;
+        if (out.joined_broadcast) c.join(room);
+        for (const auto& message : out.broadcasts) srv.send_to_room(room, message, message_kind::binary, c.id());
+        if (out.error) {
+            log->warn("tenant {} from {} (PSK fingerprint {}): the stream is not multistream-select — wrong PSK? "
+                      "closing", tenant, c.remote_endpoint(), fingerprint);
+            c.close({close_code::policy_violation, "protocol negotiation failed"});
+            break;
+        }
+    }
+    deadline.cancel();
+}
+
+}  // namespace sealed::pnet
