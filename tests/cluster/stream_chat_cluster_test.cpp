@@ -1,6 +1,8 @@
 // Three stream_chat processes behind HAProxy, one Redis between them (issue 10): clients that
 // HAProxy put on different processes chat in one room; a process is killed, its client
 // reconnects through HAProxy to another, derives a new key and goes on; nothing arrives twice.
+// HAProxy restarting drops every connection through it; clients reconnect once it is back,
+// with new keys, and the processes behind it did not notice.
 #include <sealed_test/chat_events.hpp>
 #include <sealed_test/cluster.hpp>
 
@@ -54,6 +56,13 @@ awaitable<int> node_that_grew(const sealed_test::chat_cluster& cluster, std::vec
         co_await sealed_test::sleep_for(10ms);
     }
     co_return -1;
+}
+
+// Handshakes completed on all these nodes together.
+awaitable<long> handshakes_on(const std::vector<unsigned short>& ports) {
+    long sum = 0;
+    for (auto port : ports) sum += co_await sealed_test::node_metric(port, "sealed_handshakes_ok_total");
+    co_return sum;
 }
 
 TEST(stream_chat_cluster, rooms_span_processes_and_survive_a_process_dying) {
@@ -140,6 +149,66 @@ TEST(stream_chat_cluster, rooms_span_processes_and_survive_a_process_dying) {
         co_await alice.close();
         co_await bob.close();
         co_await again->close();
+    }(), 60s);
+}
+
+// docs/cluster.md's failure table: "HAProxy restarts — connections through it drop; clients
+// reconnect when it is back". The nodes keep running: nothing lives in HAProxy but the cookie.
+TEST(stream_chat_cluster, a_haproxy_restart_drops_its_connections_and_clients_reconnect) {
+    std::string why;
+    if (!sealed_test::chat_cluster::available(&why)) GTEST_SKIP() << why;
+    sealed_test::chat_cluster cluster(binary, 2);
+    ASSERT_TRUE(cluster.ready()) << "redis, two stream_chat and haproxy did not all start";
+    const std::vector<unsigned short> ports{cluster.node_port(0), cluster.node_port(1)};
+    const std::string url = cluster.url();
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(ports));
+        auto alice = co_await sealed_test::connect_chat(url, "alice");
+        auto bob = co_await sealed_test::connect_chat(url, "bob");
+        CO_ASSERT_OK(alice);
+        CO_ASSERT_OK(bob);
+        CO_ASSERT_TRUE(co_await sealed_test::join_room(*alice, "lobby"));
+        CO_ASSERT_TRUE(co_await sealed_test::join_room(*bob, "lobby"));
+        CO_ASSERT_FALSE(co_await say(*alice, "before"));
+        {
+            auto got = co_await events_after(*bob, 1);
+            EXPECT_EQ(texts(got), (list{"before"}));
+        }
+        const long handshakes_before = co_await handshakes_on(ports);
+        EXPECT_EQ(handshakes_before, 2);
+
+        CO_ASSERT_TRUE(cluster.restart_haproxy());
+        auto lost_alice = co_await alice->next();
+        auto lost_bob = co_await bob->next();
+        EXPECT_FALSE(lost_alice) << "alice's connection through the old HAProxy should be gone";
+        EXPECT_FALSE(lost_bob) << "bob's connection through the old HAProxy should be gone";
+
+        const std::string alice_before = alice->id(), bob_before = bob->id();
+        auto alice_again = co_await sealed_test::connect_chat(url, "alice");
+        auto bob_again = co_await sealed_test::connect_chat(url, "bob");
+        CO_ASSERT_OK(alice_again);
+        CO_ASSERT_OK(bob_again);
+        EXPECT_TRUE(alice_again->encrypted() && bob_again->encrypted());
+        EXPECT_NE(alice_again->id(), alice_before) << "a new connection: a new client id and a new key";
+        EXPECT_NE(bob_again->id(), bob_before);
+        CO_ASSERT_TRUE(co_await sealed_test::join_room(*alice_again, "lobby"));
+        CO_ASSERT_TRUE(co_await sealed_test::join_room(*bob_again, "lobby"));
+        CO_ASSERT_FALSE(co_await say(*alice_again, "after"));
+        CO_ASSERT_FALSE(co_await say(*bob_again, "reply"));
+        {
+            auto got = co_await events_after(*bob_again, 1);
+            EXPECT_EQ(texts(got), (list{"after"})) << "nothing from before the restart, nothing twice";
+        }
+        {
+            auto got = co_await events_after(*alice_again, 1);
+            EXPECT_EQ(texts(got), (list{"reply"}));
+        }
+        // The same processes served before and after: their counters went on from 2, not from 0.
+        const long handshakes_after = co_await handshakes_on(ports);
+        EXPECT_EQ(handshakes_after, 4);
+        co_await alice_again->close();
+        co_await bob_again->close();
     }(), 60s);
 }
 

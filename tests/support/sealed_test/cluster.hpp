@@ -69,11 +69,23 @@ public:
         nodes_[i]->process.wait(5000);
     }
 
+    // HAProxy stops (SIGTERM: every connection through it drops) and starts again on the same
+    // port with the same config. True once it accepts connections again.
+    bool restart_haproxy() {
+        const auto port = haproxy_port_;
+        haproxy_->signal(SIGTERM);
+        haproxy_->wait(5000);
+        haproxy_.reset();
+        haproxy_port_ = 0;
+        start_haproxy(port);
+        return haproxy_port_ == port;
+    }
+
 private:
-    void start_haproxy() {
+    void start_haproxy(unsigned short port = 0) {
         std::filesystem::create_directories(dir_.path);
         const auto config = dir_.path / "haproxy.cfg";
-        const auto port = free_loopback_port();
+        if (port == 0) port = free_loopback_port();
         std::ofstream out(config);
         out << "global\n  maxconn 512\n"
             << "defaults\n  mode http\n  timeout connect 1s\n  timeout client 60s\n  timeout server 60s\n"
