@@ -2,9 +2,10 @@
 
 find_program(SEALED_CCACHE ccache)
 if(SEALED_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
-  set(CMAKE_CXX_COMPILER_LAUNCHER ${SEALED_CCACHE})
-  # PCH and ccache get along only when ccache ignores the PCH's timestamps.
-  set(ENV{CCACHE_SLOPPINESS} "pch_defines,time_macros,include_file_mtime,include_file_ctime")
+  # PCH and ccache get along only when ccache ignores the PCH's timestamps. The setting goes in
+  # the launcher: an ENV{} set here reaches configure only, not the compiles ninja runs later.
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env
+      CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime ${SEALED_CCACHE})
 endif()
 
 include(CheckLinkerFlag)
