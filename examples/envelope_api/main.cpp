@@ -168,14 +168,8 @@ int main(int argc, char** argv) {
     std::shared_ptr<redis::client> redis_client;
     std::shared_ptr<cluster::replay_store> replay;
     if (!redis_url.empty()) {
-        std::string why;
-        auto rcfg = redis::parse_url(redis_url, &why);
-        if (!rcfg) {
-            std::cerr << "--redis " << redis_url << ": " << why << "\n";
-            return 2;
-        }
-        redis_client = redis::make_client(io.get_executor(), *rcfg);
-        redis_client->start();
+        redis_client = app::start_redis(io, redis_url);
+        if (!redis_client) return 2;
         replay = cluster::make_redis_replay_store(redis_client);
     } else {
         replay = cluster::make_memory_replay_store();

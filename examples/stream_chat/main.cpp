@@ -115,14 +115,8 @@ int serve(sealed::server_config cfg, scheme::options opts, const cluster_options
     if (cluster.redis_url.empty()) {
         bus = sealed::cluster::make_memory_bus(nullptr, cluster.server_id);
     } else {
-        std::string why;
-        auto redis_cfg = sealed::redis::parse_url(cluster.redis_url, &why);
-        if (!redis_cfg) {
-            std::cerr << "--redis: " << why << "\n";
-            return 2;
-        }
-        auto redis = sealed::redis::make_client(io.get_executor(), *redis_cfg);
-        redis->start();  // in the background: the server serves its own clients meanwhile
+        auto redis = sealed::app::start_redis(io, cluster.redis_url);
+        if (!redis) return 2;
         bus = sealed::cluster::make_redis_bus(redis, {cluster.server_id});
     }
     server_type server(io, cfg, opts);

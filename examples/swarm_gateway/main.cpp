@@ -5,10 +5,12 @@
 //   swarm_gateway --listen 127.0.0.1:9443 --tls-cert cert.pem --tls-key key.pem --master-secret-file secret.hex
 //   SEALED_MASTER_SECRET=<hex> swarm_gateway --listen 127.0.0.1:9091
 //   ... --tcp-listen 127.0.0.1:4001 --psk-file swarm.key    # also raw TCP, one network, as libp2p
+//   ... --redis redis://127.0.0.1:6379    # gateways sharing a Redis are one swarm per tenant
 // stdout: `listening on HOST:PORT` (WebSocket), then `tcp listening on HOST:PORT` with
 // --tcp-listen. A path that is not /swarm/<DID> gets HTTP 400 before any upgrade. The master
 // secret is never logged; connections are logged with their PSK's fingerprint instead.
 #include <sealed/app.hpp>
+#include <sealed/cluster/router.hpp>
 #include <sealed/pnet/scheme.hpp>
 #include <sealed/pnet/serve.hpp>
 #include <sealed/server.hpp>
@@ -44,6 +46,11 @@ int main(int argc, char** argv) {
     cli.add_option("--psk-file", psk_file, "the PSK file of the raw TCP network (libp2p format)");
     cli.add_option("--negotiate-timeout", negotiate_seconds, "seconds for a connection to speak multistream-select")
         ->capture_default_str();
+    std::string redis_url, server_id;
+    cli.add_option("--redis", redis_url,
+                   "redis://[[user]:password@]host[:port][/db]: a tenant's broadcasts reach its nodes on every "
+                   "gateway sharing it (WebSocket tenants; the raw TCP network stays local)");
+    cli.add_option("--server-id", server_id, "this gateway's serverId on the bus (default: a random UUID)");
     CLI11_PARSE(cli, argc, argv);
     if (!app::apply_common_options(cfg, common)) return 2;
 
@@ -72,6 +79,12 @@ int main(int argc, char** argv) {
     const std::chrono::milliseconds negotiate_timeout = std::chrono::seconds(std::max(1u, negotiate_seconds));
 
     net::io_context io(static_cast<int>(cfg.threads));
+    std::shared_ptr<cluster::bus> bus;
+    if (!redis_url.empty()) {
+        auto redis = app::start_redis(io, redis_url);
+        if (!redis) return 2;
+        bus = cluster::make_redis_bus(redis, {server_id});
+    }
     std::unique_ptr<server<tcp_raw, pnet::scheme>> tcp_server;
     if (!tcp_listen.empty()) {
         auto file = read_text(psk_file);
@@ -104,9 +117,15 @@ int main(int argc, char** argv) {
                                 transport::to_string(*bound));
     }
     auto run = [&](auto& srv) {
-        srv.on_session([&srv, &opts, negotiate_timeout](auto& c) {
+        // Other gateways' broadcasts to this gateway's members; destroyed before srv, once io has stopped.
+        std::optional<cluster::router<std::remove_reference_t<decltype(srv)>>> from_others;
+        if (bus) {
+            from_others.emplace(srv, bus, pnet::swarm_bus_frame, message_kind::binary);
+            srv.on_metrics([bus] { return bus->prometheus_text(); });
+        }
+        srv.on_session([&srv, &opts, negotiate_timeout, to_others = bus.get()](auto& c) {
             const auto fingerprint = pnet::fingerprint(pnet::tenant_psk(*opts.master_secret, c.peer_id()));
-            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout);
+            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout, to_others);
         });
         const int status = app::run(io, srv, cfg.threads);
         if (tcp_server) tcp_server->stop();

@@ -1,10 +1,13 @@
 // The swarm_gateway example as a user runs it: the real binary over loopback. Tenants ping
 // through one listener and one swarm, a tenant's broadcast never reaches another tenant, a wrong
-// key is closed (1008) while the others go on, 1 000 tenants are served at once (with the memory
-// each costs), and SIGTERM stops it with exit code 0.
+// key is closed (1008) while the others go on, a tenant that never negotiates is closed at the
+// time limit, two gateways sharing Redis are one swarm per tenant, 1 000 tenants are served at
+// once (with the memory each costs), and SIGTERM stops it with exit code 0.
 #include <sealed/crypto/encoding.hpp>
 
+#include <sealed_test/http.hpp>
 #include <sealed_test/process.hpp>
+#include <sealed_test/redis_server.hpp>
 #include <sealed_test/run.hpp>
 #include <sealed_test/swarm_client.hpp>
 
@@ -113,6 +116,74 @@ TEST(swarm_gateway_example, a_wrong_key_is_closed_and_other_tenants_go_on) {
             EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
             EXPECT_FALSE(co_await good->ping());
         }
+    }());
+}
+
+// A connection that completes the pnet handshake and then never speaks multistream-select is
+// closed at --negotiate-timeout with 1008; one that selected in time stays past that deadline.
+TEST(swarm_gateway_example, a_silent_tenant_is_closed_at_the_negotiation_timeout) {
+    gateway g({"--negotiate-timeout", "1"});
+    ASSERT_NE(g.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const auto ex = io.get_executor();
+        const auto alice = gateway::key_of("did:example:alice");
+        auto talker = co_await client_t::connect(ex, g.url("did:example:alice"), alice);
+        CO_ASSERT_TRUE(talker);
+        CO_ASSERT_FALSE(co_await talker->select(pnet::ping_protocol));
+        const auto started = std::chrono::steady_clock::now();
+        auto silent = co_await client_t::connect(ex, g.url("did:example:alice"), alice);
+        CO_ASSERT_TRUE(silent);
+        message_buffer greeting;
+        while (!co_await silent->channel().async_receive(greeting)) {}  // the greeting, then the close
+        const auto waited = std::chrono::steady_clock::now() - started;
+        const auto reason = silent->channel().transport().peer_close_reason();
+        CO_ASSERT_TRUE(reason);
+        EXPECT_EQ(reason->code, close_code::policy_violation);
+        EXPECT_EQ(reason->reason, "protocol negotiation timeout");
+        EXPECT_GE(waited, std::chrono::milliseconds(900));
+        EXPECT_LT(waited, std::chrono::seconds(5));
+        EXPECT_FALSE(co_await talker->ping()) << "the tenant that selected in time is still served";
+    }());
+}
+
+// Two gateways sharing one redis-server are one swarm: a tenant's broadcast on one reaches its
+// nodes on the other (each under its own connection's key), once, and no other tenant's nodes.
+TEST(swarm_gateway_example, gateways_sharing_redis_are_one_swarm_per_tenant) {
+    sealed_test::redis_server redis;
+    if (!redis.running()) GTEST_SKIP() << "redis-server is not installed";
+    gateway a({"--redis", redis.url()});
+    gateway b({"--redis", redis.url()});
+    ASSERT_NE(a.port, 0);
+    ASSERT_NE(b.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const std::vector<unsigned short> ports{a.port, b.port};  // named: ADR-0001
+        CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(ports));
+        const auto ex = io.get_executor();
+        const std::string alice = "did:example:alice", bob = "did:web:bob.example";
+        auto alice_a = co_await client_t::connect(ex, a.url(alice), gateway::key_of(alice));
+        auto alice_b = co_await client_t::connect(ex, b.url(alice), gateway::key_of(alice));
+        auto bob_a = co_await client_t::connect(ex, a.url(bob), gateway::key_of(bob));
+        auto bob_b = co_await client_t::connect(ex, b.url(bob), gateway::key_of(bob));
+        CO_ASSERT_TRUE(alice_a && alice_b && bob_a && bob_b);
+        for (auto* c : {&*alice_a, &*alice_b, &*bob_a, &*bob_b}) CO_ASSERT_FALSE(co_await c->select(pnet::broadcast_protocol));
+
+        CO_ASSERT_FALSE(co_await alice_a->say("alice on a"));
+        auto on_b = co_await alice_b->hear();
+        CO_ASSERT_TRUE(on_b);
+        EXPECT_EQ(*on_b, "alice on a");
+        // Each gateway publishes in order: had alice's messages reached bob, or alice's own come
+        // back to her, the first message each hears next would be that one.
+        CO_ASSERT_FALSE(co_await alice_b->say("alice on b"));
+        CO_ASSERT_FALSE(co_await bob_b->say("bob on b"));
+        auto to_bob_a = co_await bob_a->hear();
+        CO_ASSERT_TRUE(to_bob_a);
+        EXPECT_EQ(*to_bob_a, "bob on b");
+        auto to_alice_a = co_await alice_a->hear();
+        CO_ASSERT_TRUE(to_alice_a);
+        EXPECT_EQ(*to_alice_a, "alice on b");
+        EXPECT_GE(co_await sealed_test::node_metric(a.port, "sealed_bus_received_total"), 2);
     }());
 }
 

@@ -3,6 +3,7 @@
 // stopping gracefully on SIGINT/SIGTERM with exit code 0.
 #pragma once
 
+#include <sealed/cluster/redis.hpp>
 #include <sealed/config.hpp>
 #include <sealed/log.hpp>
 #include <sealed/tls.hpp>
@@ -62,6 +63,21 @@ inline bool apply_common_options(server_config& cfg, const common_options& commo
         return false;
     }
     return true;
+}
+
+// --redis URL: a client that connects in the background (the server serves its own clients
+// meanwhile, and Redis's state shows in /metrics), or nullptr after printing why the URL is
+// unusable (the caller exits 2).
+inline std::shared_ptr<redis::client> start_redis(net::io_context& io, const std::string& url) {
+    std::string why;
+    auto redis_cfg = redis::parse_url(url, &why);
+    if (!redis_cfg) {
+        std::cerr << "--redis " << url << ": " << why << "\n";
+        return nullptr;
+    }
+    auto client = redis::make_client(io.get_executor(), *redis_cfg);
+    client->start();
+    return client;
 }
 
 inline bool wants_tls(const server_config& cfg) { return cfg.tls_context || !cfg.tls_cert.empty(); }

@@ -1,6 +1,6 @@
 // Helpers for tests that drive stream_chat processes with the ECDH-GCM C++ client: connect,
 // join, and collect what a client was sent up to a marker (stream_chat's echo, which its node
-// sends after everything it had queued for that client), plus a gauge from a node's /metrics.
+// sends after everything it had queued for that client).
 #pragma once
 
 #include <sealed/ecdh_gcm/client.hpp>
@@ -11,7 +11,6 @@
 
 #include <boost/json.hpp>
 
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -61,26 +60,6 @@ inline sealed::awaitable<std::vector<std::string>> events_after(chat_client& c, 
     auto late = co_await events_until_echo(c);
     got.insert(got.end(), late.begin(), late.end());
     co_return got;
-}
-
-// A metric's value from a node's /metrics (-1 when absent). `name` is matched at a line start.
-inline sealed::awaitable<long> node_metric(unsigned short port, std::string_view name) {
-    auto res = co_await http_get(port, "/metrics");
-    const std::string body = "\n" + res.body();
-    const std::regex line("\\n" + std::string(name) + " ([0-9]+)");
-    std::smatch m;
-    co_return std::regex_search(body, m, line) ? std::stol(m[1]) : -1;
-}
-
-// Polls until every node's pub/sub connection holds the bus's four subscriptions.
-inline sealed::awaitable<bool> all_subscribed(const std::vector<unsigned short>& ports) {
-    for (int round = 0; round < 200; ++round) {
-        bool all = true;
-        for (auto port : ports) all = all && co_await node_metric(port, "sealed_redis_subscriptions") == 4;
-        if (all) co_return true;
-        co_await sleep_for(std::chrono::milliseconds(20));
-    }
-    co_return false;
 }
 
 }  // namespace sealed_test

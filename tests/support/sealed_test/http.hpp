@@ -1,10 +1,17 @@
-// One HTTP request over a fresh loopback connection, for tests of HTTP routes.
+// One HTTP request over a fresh loopback connection, for tests of HTTP routes; a gauge from a
+// node's /metrics; waiting for a node's bus subscriptions.
 #pragma once
 
 #include <sealed/net.hpp>
 #include <sealed/transport/websocket.hpp>
 
+#include <sealed_test/run.hpp>
+
 #include <boost/asio/this_coro.hpp>
+
+#include <regex>
+#include <string>
+#include <vector>
 
 namespace sealed_test {
 
@@ -37,6 +44,26 @@ inline sealed::awaitable<sealed::http_response> http_exchange(std::uint16_t port
 inline sealed::awaitable<sealed::http_response> http_get(std::uint16_t port, std::string_view target) {
     const sealed::http_request req{sealed::http::verb::get, target, 11};
     co_return co_await http_exchange(port, req);
+}
+
+// A metric's value from a node's /metrics (-1 when absent). `name` is matched at a line start.
+inline sealed::awaitable<long> node_metric(unsigned short port, std::string_view name) {
+    auto res = co_await http_get(port, "/metrics");
+    const std::string body = "\n" + res.body();
+    const std::regex line("\\n" + std::string(name) + " ([0-9]+)");
+    std::smatch m;
+    co_return std::regex_search(body, m, line) ? std::stol(m[1]) : -1;
+}
+
+// Polls until every node's pub/sub connection holds the bus's four subscriptions.
+inline sealed::awaitable<bool> all_subscribed(const std::vector<unsigned short>& ports) {
+    for (int round = 0; round < 200; ++round) {
+        bool all = true;
+        for (auto port : ports) all = all && co_await node_metric(port, "sealed_redis_subscriptions") == 4;
+        if (all) co_return true;
+        co_await sleep_for(std::chrono::milliseconds(20));
+    }
+    co_return false;
 }
 
 }  // namespace sealed_test

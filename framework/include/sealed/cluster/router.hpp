@@ -29,7 +29,8 @@ template <class Server>
 class router {
 public:
     using connection_type = typename Server::connection_type;
-    // Turns an event into the scheme's frame (for ECDH-GCM: wire::make_frame).
+    // Turns an event into the scheme's frame (for ECDH-GCM: wire::make_frame). An empty frame
+    // means the event is not one this server's connections can take: nobody gets it.
     using frame_maker = std::function<std::string(std::string_view event, const boost::json::value& data)>;
 
     router(Server& server, std::shared_ptr<bus> b, frame_maker make_frame, message_kind kind = message_kind::text)
@@ -69,6 +70,7 @@ private:
 
     std::size_t deliver_local(const bus_message& m) {
         const auto frame = make_frame_(m.event, m.data);
+        if (frame.empty()) return 0;
         auto excluded = [&](const connection_type& c) {
             return std::find(m.exclude.begin(), m.exclude.end(), c.session_id()) != m.exclude.end();
         };

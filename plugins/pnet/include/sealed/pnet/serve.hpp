@@ -3,21 +3,39 @@
 // broadcast to the tenant's room. A stream that is not multistream-select — what a wrong PSK
 // looks like, since pnet has no MAC — is closed with 1008 and a log line naming the key's
 // fingerprint (never the key).
+//
+// Gateways that share a bus (cluster::make_redis_bus) are one swarm: pass the bus, and a
+// tenant's broadcast is also published to its room as event "swarm" with the bytes in base64;
+// each other gateway's cluster::router, made with swarm_bus_frame and message_kind::binary,
+// hands them to its members of that room.
 #pragma once
 
+#include <sealed/cluster/bus.hpp>
+#include <sealed/crypto/encoding.hpp>
 #include <sealed/log.hpp>
 #include <sealed/pnet/swarm.hpp>
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/string.hpp>
+#include <boost/json/value.hpp>
 
 #include <chrono>
 #include <string>
 
 namespace sealed::pnet {
 
+// A bus message of another gateway's broadcast, back to the bytes for this gateway's members;
+// anything else (not ours: not a base64 string) gives nothing, which a member never sees.
+inline std::string swarm_bus_frame(std::string_view event, const boost::json::value& data) {
+    if (event != "swarm" || !data.is_string()) return {};
+    auto decoded = crypto::base64_decode(std::string_view(data.get_string()));
+    if (!decoded) return {};
+    return std::string(decoded->begin(), decoded->end());
+}
+
 template <class Server>
 awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, std::string fingerprint,
-                            std::chrono::milliseconds negotiate_timeout) {
+                            std::chrono::milliseconds negotiate_timeout, cluster::bus* bus = nullptr) {
     auto self = c.shared_from_this();
     auto log = log::get("swarm");
     const std::string tenant = c.peer_id().empty() ? std::string("(tcp)") : c.peer_id();
@@ -38,7 +56,12 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, st
         if (swarm.current() != swarm_session::mode::negotiating) deadline.cancel();
         if (!out.reply.empty() && co_await c.async_send(out.reply)) break;
         if (out.joined_broadcast) c.join(room);
-        for (const auto& message : out.broadcasts) srv.send_to_room(room, message, message_kind::binary, c.id());
+        for (const auto& message : out.broadcasts) {
+            srv.send_to_room(room, message, message_kind::binary, c.id());
+            if (!bus) continue;
+            const boost::json::string data(crypto::base64_encode(message));
+            bus->publish({{}, cluster::target_kind::room, room, "swarm", data, {}});
+        }
         if (out.error) {
             log->warn("tenant {} from {} (PSK fingerprint {}): the stream is not multistream-select — wrong PSK? "
                       "closing", tenant, c.remote_endpoint(), fingerprint);
