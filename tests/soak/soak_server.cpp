@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
     net::io_context io(static_cast<int>(threads));
 
     ecdh_gcm::options ecdh_options;
-    // 32 KiB: the soak's largest message is 16 KiB; over it, see the oversized_frame kind in
-    // session_drivers.hpp and docs/reliability.md, "Known gap".
+    // 32 KiB: the soak's largest message is 16 KiB (it sends nothing over the limit; see
+    // docs/reliability.md, "Known gap").
     auto ecdh_config = loopback("/stream");
     ecdh_config.max_message_size = 32 * 1024;
     server<ws, ecdh_gcm::scheme> ecdh_server(io, ecdh_config, ecdh_options);
