@@ -87,7 +87,10 @@ void break_memory_handshake_at_every_step(sealed::role broken) {
     for (std::size_t n = 0; n < max_fault_steps && !completed; ++n) {
         sealed::net::io_context io;
         run(io, [&]() -> sealed::awaitable<void> {
-            auto [client_end, server_end] = sealed::transport::memory_stream::make_pair(io.get_executor());
+            // Not a structured binding: clang 14 cannot capture one in a lambda.
+            auto ends = sealed::transport::memory_stream::make_pair(io.get_executor());
+            auto& client_end = ends.first;
+            auto& server_end = ends.second;
             (broken == sealed::role::client ? client_end : server_end).fail_after(n);
             std::optional<sealed::error_code> server_error;
             bool server_done = false;
