@@ -5,10 +5,10 @@
 //   with its writes cut at random boundaries; a wrong master secret and a bad DID are refused;
 // - our C++ dialer against that Node peer's own gateway.
 #include <sealed/crypto/encoding.hpp>
+#include <sealed/pnet/swarm_client.hpp>
 
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
-#include <sealed_test/swarm_client.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -97,7 +97,7 @@ TEST(interop_pnet, our_dialer_against_the_node_gateway) {
     ASSERT_NE(peer.port, 0) << "the Node peer did not start";
     net::io_context io;
     sealed_test::run(io, [&]() -> awaitable<void> {
-        using client_t = sealed_test::swarm_client<ws>;
+        using client_t = sealed::pnet::swarm_client<ws>;
         const auto url = "ws://127.0.0.1:" + std::to_string(peer.port) + "/swarm/did:example:alice";
         const auto key = pnet::tenant_psk(keys.secret, "did:example:alice");
         auto pinger = co_await client_t::connect(io.get_executor(), url, key);

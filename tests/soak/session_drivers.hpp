@@ -13,9 +13,9 @@
 #include <sealed/hmac_x25519/scheme.hpp>
 #include <sealed/pnet/scheme.hpp>
 #include <sealed/pnet/swarm.hpp>
+#include <sealed/pnet/swarm_client.hpp>
 
 #include <sealed_test/raw_client.hpp>
-#include <sealed_test/swarm_client.hpp>
 
 #include <boost/json.hpp>
 
@@ -314,7 +314,7 @@ struct pnet_driver {
         const auto did = tenant();
         const auto target = ctx.ws_url(name, "/swarm/" + did);
         auto key = sealed::pnet::tenant_psk(master, did);
-        auto swarm = co_await sealed_test::swarm_client<sealed::ws>::connect(ctx.ex, target, key);
+        auto swarm = co_await sealed::pnet::swarm_client<sealed::ws>::connect(ctx.ex, target, key);
         if (!swarm) co_return ctx.counts.failure(name, "session", "connect: " + swarm.error().message());
         ctx.counts.handshakes[std::string(name)]++;
         if (auto ec = co_await swarm->select(sealed::pnet::ping_protocol))
