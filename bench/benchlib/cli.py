@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .diagnostics import WARNINGS, Fatal, RunError, log, warn
 from .environment import build, check_prerequisites, machine_facts, raise_fd_limit
-from .matrix import cell_label, matrix, summarize
+from .matrix import cell_label, for_scheme, matrix, summarize
 from .micro import run_micro
 from .plots import plots
 from .processes import kill_all_children
@@ -116,7 +116,7 @@ def run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note,
                    "servers": {n: [str(a) for a in server_command(n, bin_dir, scheme)[0]] for n in SERVERS}},
         "machine": machine_facts(build_dir, pin_note, nofile),
         "micro": micro,
-        "cells": [dict(cell, servers={n: {"runs": []} for n in SERVERS}) for cell in cells],
+        "cells": [dict(cell, servers={n: {"runs": []} for n in SERVERS}) for cell in for_scheme(cells, spec)],
     }
     if doc["machine"]["cmake_build_type"] != "Release":
         warn(f"`{build_dir}` is not a Release build (CMAKE_BUILD_TYPE: "
@@ -128,7 +128,7 @@ def run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note,
 
     stem = results_stem(date, scheme)
     checkpoint = out_dir / f"{stem}.json.tmp"
-    total = args.repeat * len(cells) * len(SERVERS)
+    total = args.repeat * len(doc["cells"]) * len(SERVERS)
     done = 0
     for r in range(args.repeat):
         for cell in doc["cells"]:

@@ -21,6 +21,20 @@ def matrix(quick):
     return cells
 
 
+def for_scheme(cells, spec):
+    """The cells as `spec` runs them: its own echo sizes where it has them (pnet: a 32-byte ping)."""
+    sizes = spec.get("echo_sizes")
+    if not sizes:
+        return cells
+    echo = [c for c in cells if c["mode"] == "echo"]
+    connections = list(dict.fromkeys(c["connections"] for c in echo))
+    own = [{"mode": "echo", "size": size, "connections": conns, "duration_s": echo[0]["duration_s"]}
+           for size in sizes for conns in connections]
+    for cell in own:
+        cell["id"] = cell_id(cell)
+    return own + [c for c in cells if c["mode"] != "echo"]
+
+
 def cell_id(cell):
     if cell["mode"] == "echo":
         return f"echo-{cell['size']}B-c{cell['connections']}"

@@ -171,10 +171,12 @@ class Tables:
             return out + [f"Failed: {bench['error']}", ""]
         rows = []
         for b in bench.get("benchmarks", []):
-            if b.get("run_type", "iteration") != "iteration" or not b["name"].startswith(("handshake/", "seal_open/")):
+            if b.get("run_type", "iteration") != "iteration" or not b["name"].startswith(("handshake/", "request/", "seal_open/")):
                 continue
             scale = {"ns": 1e-3, "us": 1, "ms": 1e3, "s": 1e6}.get(b.get("time_unit", "ns"), 1e-3)
-            if "bytes_per_second" in b:
+            if "items_per_second" in b and not b["name"].startswith("seal_open/"):
+                rate = f"{b['items_per_second']:,.0f} /s"
+            elif "bytes_per_second" in b:
                 rate = f"{b['bytes_per_second'] / 1e6:,.1f} MB/s"
             elif "items_per_second" in b:
                 rate = f"{b['items_per_second']:,.0f} /s"
@@ -184,7 +186,8 @@ class Tables:
         if not rows:
             return out + ["No handshake or seal_open results.", ""]
         out.append(self.table(["benchmark", "µs per op", "throughput"], rows))
-        out += ["", "`seal_open/<scheme>/<bytes>`: one message sealed and opened. "
+        out += ["", "`seal_open/<scheme>/<bytes>`: one message sealed and opened. `request/envelope/<bytes>`: one "
+                "envelope request sealed, opened, answered and the answer opened (the envelope has no handshake). "
                 "All Google Benchmark output (with `sealed_bench_crypto`) is in the JSON.", ""]
         return out
 

@@ -54,7 +54,7 @@ def server_command(name, bin_dir, scheme):
         return ([binary, "--listen", f"{HOST}:0", "--log-level", "warn", "--threads", "1",
                  "--max-connections", "20000", *spec["flags"], *rate_limit_flags(binary)], spec["path"], scheme)
     if name == "peer":
-        return (["node", spec["peer"], "--listen", f"{HOST}:0"], spec["path"], scheme)
+        return (["node", spec["peer"], "--listen", f"{HOST}:0", *spec.get("peer_flags", [])], spec["path"], scheme)
     binary = bin_dir / "echo_server"
     return ([binary, "--listen", f"{HOST}:0", "--log-level", "warn", "--threads", "1",
              "--max-connections", "20000", *rate_limit_flags(binary)], "/ws", "plaintext")
@@ -176,7 +176,8 @@ class Runner:
         try:
             cmd = [*self.loadgen_pin, self.bin_dir / "sealed_loadgen", "--scheme", scheme, "--url", url,
                    "--mode", cell["mode"], "--connections", cell["connections"], "--size", cell["size"],
-                   "--duration", cell["duration_s"], "--server-pid", server.pid]
+                   "--duration", cell["duration_s"], "--server-pid", server.pid,
+                   *SCHEMES.get(scheme, {}).get("loadgen_flags", [])]
             timeout = loadgen_timeout(cell)
             remaining = self.remaining()
             if remaining is not None:

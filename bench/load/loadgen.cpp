@@ -6,11 +6,14 @@
 // Modes: echo (round trips of --size bytes per connection), handshake (each of --connections
 // workers connects, handshakes and closes in a loop), idle (opens --connections sessions and
 // holds them; the server's RSS before and during tells the memory per connection).
+// pnet (--master-secret-file, the URL's last segment a DID): a session is the pnet handshake plus
+// multistream-select of /ipfs/ping/1.0.0, and a round trip is one 32-byte ping (--size is 32).
 #include <sealed/client.hpp>
 #include <sealed/log.hpp>
 #include <sealed/ecdh_gcm/scheme.hpp>
 #include <sealed/hmac_x25519/scheme.hpp>
 #include <sealed/plaintext/scheme.hpp>
+#include <sealed/pnet/swarm_client.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json.hpp>
@@ -21,8 +24,10 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 
 namespace {
 
@@ -30,7 +35,7 @@ using namespace sealed;
 using clock_type = std::chrono::steady_clock;
 
 struct settings {
-    std::string scheme = "ecdh_gcm", url, mode = "echo";
+    std::string scheme = "ecdh_gcm", url, mode = "echo", master_secret_file;
     std::size_t connections = 1, size = 1024;
     double duration = 5;
     int server_pid = 0;
@@ -93,9 +98,23 @@ bytes request_of(std::size_t size) {
     }
 }
 
+// The tenant's PSK for pnet: SHA-256(master secret ‖ the DID that ends the URL), as the gateways
+// derive it.
+pnet::psk pnet_key(const settings& s) {
+    std::ifstream in(s.master_secret_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto secret = pnet::parse_master_secret(text);
+    if (!secret) throw std::runtime_error("--master-secret-file " + s.master_secret_file + ": " + secret.error().message());
+    return pnet::tenant_psk(*secret, s.url.substr(s.url.rfind('/') + 1));
+}
+
 template <class S>
-typename S::options options_for() {
+typename S::options options_for([[maybe_unused]] const settings& s) {
     typename S::options o{};
+    if constexpr (std::is_same_v<S, pnet::scheme>) {
+        static const auto key = pnet_key(s);
+        o.key = key;
+    }
     if constexpr (std::is_same_v<S, ecdh_gcm::scheme>) o.token = "loadgen";
     if constexpr (std::is_same_v<S, hmac_x25519::scheme>) {
         // One node identity for the whole run, as a real node has.
@@ -120,15 +139,30 @@ template <class S>
 class driver {
 public:
     using client_type = client<ws, S>;
-    using channel_type = typename client_type::channel_type;
+    static constexpr bool is_pnet = std::is_same_v<S, pnet::scheme>;
+    // What a worker holds: the channel, or for pnet the swarm dialer around it.
+    using channel_type = std::conditional_t<is_pnet, pnet::swarm_client<ws>, typename client_type::channel_type>;
 
     driver(net::io_context& io, const settings& s) : io_(io), settings_(s), request_(request_of<S>(s.size)) {
         cfg_.ping_interval = std::chrono::hours(1);  // no keepalive traffic in the measurement
     }
 
     awaitable<result<channel_type>> connect() {
-        const auto options = options_for<S>();
-        co_return co_await client_type::connect(io_.get_executor(), std::string_view(settings_.url), cfg_, options);
+        const auto options = options_for<S>(settings_);
+        auto channel = co_await client_type::connect(io_.get_executor(), std::string_view(settings_.url), cfg_, options);
+        if constexpr (is_pnet) {
+            if (!channel) co_return channel.error();
+            pnet::swarm_client<ws> swarm(std::move(*channel));
+            if (auto ec = co_await swarm.select(pnet::ping_protocol)) co_return ec;
+            co_return std::move(swarm);
+        } else {
+            co_return std::move(channel);
+        }
+    }
+
+    static auto& transport_of(channel_type& c) {
+        if constexpr (is_pnet) return c.channel();
+        else return c;
     }
 
     // Round trips until `until`; a reply that never comes is cut off shortly after it.
@@ -146,14 +180,18 @@ public:
         message_buffer reply;
         while (clock_type::now() < until) {
             const auto sent = clock_type::now();
-            renew_id<S>(request_, ++sequence_);
-            if (auto ec = co_await channel.async_send(request_, message_kind::text)) co_return totals_.error(ec);
-            if (auto ec = co_await channel.async_receive(reply)) co_return totals_.error(ec);
+            if constexpr (is_pnet) {
+                if (auto ec = co_await channel.ping()) co_return totals_.error(ec);
+            } else {
+                renew_id<S>(request_, ++sequence_);
+                if (auto ec = co_await channel.async_send(request_, message_kind::text)) co_return totals_.error(ec);
+                if (auto ec = co_await channel.async_receive(reply)) co_return totals_.error(ec);
+            }
             record(sent);
             totals_.messages++;
         }
         const close_reason bye{close_code::normal, "done"};
-        co_await channel.async_close(bye);
+        co_await transport_of(channel).async_close(bye);
     }
 
     awaitable<void> handshake_worker(clock_type::time_point until) {
@@ -167,7 +205,7 @@ public:
             record(started);
             totals_.handshakes++;
             const close_reason bye{close_code::normal, "done"};
-            co_await channel->async_close(bye);
+            co_await transport_of(*channel).async_close(bye);
         }
     }
 
@@ -196,7 +234,7 @@ public:
         co_await timer.async_wait(net::as_tuple(net::use_awaitable));
         during = read_usage(settings_.server_pid);
         const close_reason bye{close_code::normal, "done"};
-        for (auto& channel : open) co_await channel.async_close(bye);  // ends their keepalive timers too
+        for (auto& channel : open) co_await transport_of(channel).async_close(bye);  // ends their keepalive timers too
     }
 
     totals& measured() { return totals_; }
@@ -279,18 +317,20 @@ void raise_fd_limit() {
 int main(int argc, char** argv) {
     CLI::App cli{"sealed load generator: drives a scheme's server over loopback, prints JSON"};
     settings s;
-    cli.add_option("--scheme", s.scheme)->check(CLI::IsMember({"ecdh_gcm", "hmac_x25519", "plaintext"}))->capture_default_str();
+    cli.add_option("--scheme", s.scheme)->check(CLI::IsMember({"ecdh_gcm", "hmac_x25519", "pnet", "plaintext"}))->capture_default_str();
     cli.add_option("--url", s.url, "ws://HOST:PORT/PATH")->required();
     cli.add_option("--mode", s.mode)->check(CLI::IsMember({"echo", "handshake", "idle"}))->capture_default_str();
     cli.add_option("--connections", s.connections)->check(CLI::Range(1, 100000))->capture_default_str();
     cli.add_option("--size", s.size, "bytes per message")->check(CLI::Range(1, 16 * 1024 * 1024))->capture_default_str();
     cli.add_option("--duration", s.duration, "seconds")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
     cli.add_option("--server-pid", s.server_pid, "read the server's CPU and RSS from /proc");
+    cli.add_option("--master-secret-file", s.master_secret_file, "pnet: the gateways' master secret (hex)");
     CLI11_PARSE(cli, argc, argv);
     raise_fd_limit();
     sealed::log::set_level(spdlog::level::err);
     auto out = s.scheme == "ecdh_gcm"      ? run<ecdh_gcm::scheme>(s)
                : s.scheme == "hmac_x25519" ? run<hmac_x25519::scheme>(s)
+               : s.scheme == "pnet"        ? run<pnet::scheme>(s)
                                            : run<plaintext::scheme>(s);
     std::cout << boost::json::serialize(out) << std::endl;
     return 0;

@@ -1,9 +1,13 @@
 // Each scheme's handshake as pure CPU: both sides' sans-I/O state machines in one process, no
 // sockets — what a handshake costs before any I/O, i.e. the bound on handshakes per core.
-// Plus each scheme's per-message seal+open. Run: build/bin/sealed_bench_handshakes
+// Plus each scheme's per-message seal+open. The envelope has no handshake: its figure is one
+// whole request (seal, open, seal the response, open it), which is what each request costs.
+// Run: build/bin/sealed_bench_handshakes
 #include <sealed/ecdh_gcm/scheme.hpp>
+#include <sealed/envelope/seal.hpp>
 #include <sealed/hmac_x25519/scheme.hpp>
 #include <sealed/plaintext/scheme.hpp>
+#include <sealed/pnet/scheme.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -13,23 +17,33 @@ namespace {
 
 using namespace sealed;
 
-// Drives client and server to completion; both ciphers.
+// Drives client and server to completion; both ciphers. Each round hands every message either
+// side wrote to the other, so schemes where both speak at once (pnet's nonces) complete too.
 template <class Scheme>
 std::pair<cipher_of<Scheme>, cipher_of<Scheme>> handshake_once(const typename Scheme::options& client_opts,
                                                                const typename Scheme::options& server_opts) {
     auto client = Scheme::make_handshake(role::client, client_opts);
     auto server = Scheme::make_handshake(role::server, server_opts);
-    auto to_server = client.start();
-    auto to_client = server.start();
-    using state = typename decltype(to_server)::state;
+    auto at_client = client.start();
+    auto at_server = server.start();
+    using state = typename decltype(at_client)::state;
+    auto to_server = std::move(at_client.out);
+    auto to_client = std::move(at_server.out);
     for (int round = 0; round < 8; ++round) {
-        for (auto& m : to_server.out) to_client = server.resume(m.data);
-        to_server.out.clear();
-        for (auto& m : to_client.out) to_server = client.resume(m.data);
-        to_client.out.clear();
-        if (to_server.then == state::done && to_client.then == state::done)
-            return {std::move(to_server.session->cipher), std::move(to_client.session->cipher)};
-        if (to_server.then == state::fail || to_client.then == state::fail) break;
+        if (at_client.then == state::done && at_server.then == state::done)
+            return {std::move(at_client.session->cipher), std::move(at_server.session->cipher)};
+        if (at_client.then == state::fail || at_server.then == state::fail) break;
+        decltype(to_server) next_to_server, next_to_client;
+        for (auto& m : to_server) {
+            at_server = server.resume(m.data);
+            for (auto& reply : at_server.out) next_to_client.push_back(std::move(reply));
+        }
+        for (auto& m : to_client) {
+            at_client = client.resume(m.data);
+            for (auto& reply : at_client.out) next_to_server.push_back(std::move(reply));
+        }
+        to_server = std::move(next_to_server);
+        to_client = std::move(next_to_client);
     }
     throw std::runtime_error("handshake did not complete");
 }
@@ -87,6 +101,34 @@ bytes envelope_of_size(std::size_t n) {
     return bytes(text.begin(), text.end());
 }
 
+// pnet: one network PSK on both sides (the gateway derives it per tenant; that is one SHA-256).
+pnet::options pnet_side() {
+    pnet::options o;
+    o.key = pnet::tenant_psk(bytes(32, 0x5a), "did:example:bench");
+    return o;
+}
+
+// The envelope's per-request cost: the client seals to the server's key, the server opens it
+// (P-256 agreement with the request's ephemeral key, HKDF, AES-256-GCM) and seals a response,
+// the client opens that.
+void envelope_request(benchmark::State& state, std::size_t size) {
+    const auto key = envelope::make_server_key(crypto::p256_private_key::generate());
+    const envelope::keyring keys(key);
+    const envelope::server_public_key published{key->kid, key->key.public_key()};
+    const bytes message(size, 'x');
+    for (auto _ : state) {
+        auto request = envelope::seal_request(published, message);
+        if (!request) return state.SkipWithError("seal_request failed");
+        auto opened = envelope::open_request(request->body(), keys, envelope::wall_clock::now());
+        if (!opened) return state.SkipWithError("open_request failed");
+        auto reply = request->open_response(opened->seal_response(opened->plaintext()));
+        if (!reply) return state.SkipWithError("open_response failed");
+        benchmark::DoNotOptimize(reply);
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size));
+}
+
 void register_all() {
     using hmac_x25519::ephemeral_mode;
     benchmark::RegisterBenchmark("handshake/hmac_x25519", handshake<hmac_x25519::scheme>,
@@ -96,6 +138,8 @@ void register_all() {
     benchmark::RegisterBenchmark("handshake/plaintext", handshake<plaintext::scheme>, plaintext::scheme::options{},
                                  plaintext::scheme::options{});
     benchmark::RegisterBenchmark("handshake/ecdh_gcm", handshake<ecdh_gcm::scheme>, ecdh_client(), ecdh_server());
+    benchmark::RegisterBenchmark("handshake/pnet", handshake<pnet::scheme>, pnet_side(), pnet_side());
+    benchmark::RegisterBenchmark("request/envelope/1024", envelope_request, 1024);
     for (std::size_t size : {64u, 1024u, 16u * 1024u, 1024u * 1024u}) {
         const auto label = std::to_string(size);
         benchmark::RegisterBenchmark(("seal_open/ecdh_gcm/" + label).c_str(), seal_open<ecdh_gcm::scheme>,
@@ -103,6 +147,8 @@ void register_all() {
         benchmark::RegisterBenchmark(("seal_open/hmac_x25519/" + label).c_str(), seal_open<hmac_x25519::scheme>,
                                      hmac_node("a", ephemeral_mode::off), hmac_node("b", ephemeral_mode::off),
                                      envelope_of_size(size));
+        benchmark::RegisterBenchmark(("seal_open/pnet/" + label).c_str(), seal_open<pnet::scheme>, pnet_side(),
+                                     pnet_side(), bytes(size, 'x'));
         benchmark::RegisterBenchmark(("seal_open/plaintext/" + label).c_str(), seal_open<plaintext::scheme>,
                                      plaintext::scheme::options{}, plaintext::scheme::options{}, bytes(size, 'x'));
     }

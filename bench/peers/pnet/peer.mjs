@@ -65,6 +65,13 @@ function pnetLayer(key, write, onPlain) {
       }
       onPlain(Buffer.from(incoming.update(chunk)));
     },
+    // The package's WASM heap is fixed: a stream that is never finalized keeps its slot, and
+    // after some 5 000 connections new ones fail with "offset is out of bounds".
+    close() {
+      out.finalize();
+      incoming?.finalize();
+      incoming = null;
+    },
   };
 }
 
@@ -130,7 +137,10 @@ function serveSwarm(tenant, tenants, socketWrite, close) {
     pingPending = pingPending.subarray(whole);
   }
   layer.send(frame(MULTISTREAM));
-  return { receive: (chunk) => layer.receive(chunk), leave: () => tenants.get(tenant.did)?.delete(member) };
+  return {
+    receive: (chunk) => layer.receive(chunk),
+    leave: () => { tenants.get(tenant.did)?.delete(member); layer.close(); },
+  };
 }
 
 function listen(args) {
