@@ -27,6 +27,8 @@ def for_scheme(cells, spec):
     if not sizes:
         return cells
     echo = [c for c in cells if c["mode"] == "echo"]
+    if not echo:
+        return cells
     connections = list(dict.fromkeys(c["connections"] for c in echo))
     own = [{"mode": "echo", "size": size, "connections": conns, "duration_s": echo[0]["duration_s"]}
            for size in sizes for conns in connections]

@@ -27,7 +27,6 @@
 #include <iterator>
 #include <memory>
 #include <sstream>
-#include <stdexcept>
 
 namespace {
 
@@ -36,6 +35,7 @@ using clock_type = std::chrono::steady_clock;
 
 struct settings {
     std::string scheme = "ecdh_gcm", url, mode = "echo", master_secret_file;
+    pnet::psk pnet_key;  // from master_secret_file and the URL's DID, checked in main
     std::size_t connections = 1, size = 1024;
     double duration = 5;
     int server_pid = 0;
@@ -100,21 +100,18 @@ bytes request_of(std::size_t size) {
 
 // The tenant's PSK for pnet: SHA-256(master secret ‖ the DID that ends the URL), as the gateways
 // derive it.
-pnet::psk pnet_key(const settings& s) {
+result<pnet::psk> pnet_key_of(const settings& s) {
     std::ifstream in(s.master_secret_file);
     const std::string text((std::istreambuf_iterator<char>(in)), {});
     auto secret = pnet::parse_master_secret(text);
-    if (!secret) throw std::runtime_error("--master-secret-file " + s.master_secret_file + ": " + secret.error().message());
+    if (!secret) return secret.error();
     return pnet::tenant_psk(*secret, s.url.substr(s.url.rfind('/') + 1));
 }
 
 template <class S>
 typename S::options options_for([[maybe_unused]] const settings& s) {
     typename S::options o{};
-    if constexpr (std::is_same_v<S, pnet::scheme>) {
-        static const auto key = pnet_key(s);
-        o.key = key;
-    }
+    if constexpr (std::is_same_v<S, pnet::scheme>) o.key = s.pnet_key;
     if constexpr (std::is_same_v<S, ecdh_gcm::scheme>) o.token = "loadgen";
     if constexpr (std::is_same_v<S, hmac_x25519::scheme>) {
         // One node identity for the whole run, as a real node has.
@@ -326,6 +323,15 @@ int main(int argc, char** argv) {
     cli.add_option("--server-pid", s.server_pid, "read the server's CPU and RSS from /proc");
     cli.add_option("--master-secret-file", s.master_secret_file, "pnet: the gateways' master secret (hex)");
     CLI11_PARSE(cli, argc, argv);
+    if (s.scheme == "pnet") {
+        auto key = pnet_key_of(s);
+        if (!key) {
+            std::cerr << "--master-secret-file '" << s.master_secret_file << "': " << key.error().message() << "\n";
+            return 2;
+        }
+        s.pnet_key = std::move(*key);
+        s.size = pnet::ping_size;  // what a round trip carries, whatever --size said
+    }
     raise_fd_limit();
     sealed::log::set_level(spdlog::level::err);
     auto out = s.scheme == "ecdh_gcm"      ? run<ecdh_gcm::scheme>(s)

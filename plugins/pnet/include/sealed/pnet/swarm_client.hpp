@@ -23,15 +23,12 @@ public:
     // A channel already through the pnet handshake (connect() makes one).
     explicit swarm_client(channel_type channel) : channel_(std::move(channel)) {}
 
-    // By reference, copied before the first suspension: by-value coroutine parameters from
-    // temporaries are destroyed twice by GCC 12 (ADR-0001).
+    // A plain function that copies what it is given into the coroutine it returns, as
+    // client::connect does (ADR-0001: GCC 12 and temporaries in coroutine calls).
     static awaitable<result<swarm_client>> connect(net::any_io_executor ex, std::string_view url, const psk& key) {
         options opts;
         opts.key = key;
-        const client_config cfg;
-        auto channel = co_await client<Family, scheme>::connect(ex, url, cfg, opts);
-        if (!channel) co_return channel.error();
-        co_return swarm_client(std::move(*channel));
+        return do_connect(std::move(ex), std::string(url), std::move(opts));
     }
 
     // Header and proposal; errc::protocol_violation unless the swarm answers both in kind.
@@ -73,6 +70,13 @@ public:
     channel_type& channel() noexcept { return channel_; }
 
 private:
+    static awaitable<result<swarm_client>> do_connect(net::any_io_executor ex, std::string url, options opts) {
+        const client_config cfg;
+        auto channel = co_await client<Family, scheme>::connect(ex, std::string_view(url), cfg, opts);
+        if (!channel) co_return channel.error();
+        co_return swarm_client(std::move(*channel));
+    }
+
     awaitable<result<std::string>> next_message() {
         for (;;) {
             auto message = reader_.next();
