@@ -54,8 +54,10 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, st
     while (!co_await c.async_receive(in)) {
         auto out = swarm.on_bytes(in.bytes());
         if (swarm.current() != swarm_session::mode::negotiating) deadline.cancel();
-        if (!out.reply.empty() && co_await c.async_send(out.reply)) break;
+        // Join before the reply goes out: a node that has read its select's answer may say
+        // something to the tenant at once, and its peers must already be members to hear it.
         if (out.joined_broadcast) c.join(room);
+        if (!out.reply.empty() && co_await c.async_send(out.reply)) break;
         for (const auto& message : out.broadcasts) {
             srv.send_to_room(room, message, message_kind::binary, c.id());
             if (!bus) continue;
