@@ -57,6 +57,15 @@ long gateway::rss_kb() const {
     return 0;
 }
 
+// Dials `did`'s path on `g` with that tenant's key. The url, key and executor are named before
+// they are awaited with (ADR-0001).
+awaitable<result<client_t>> dial(const gateway& g, std::string_view did) {
+    const auto url = g.url(did);
+    const auto key = gateway::key_of(did);
+    const auto ex = co_await net::this_coro::executor;
+    co_return co_await client_t::connect(ex, url, key);
+}
+
 // The next broadcast a node hears, or the error's message in brackets.
 awaitable<std::string> next_heard(client_t& node) {
     auto heard = co_await node.hear();
@@ -68,15 +77,14 @@ TEST(swarm_gateway_example, tenants_ping_and_broadcasts_stay_inside_a_tenant) {
     ASSERT_NE(g.port, 0);
     net::io_context io;
     sealed_test::run(io, [&]() -> awaitable<void> {
-        const auto ex = io.get_executor();
-        auto pinger = co_await client_t::connect(ex, g.url("did:example:carol"), gateway::key_of("did:example:carol"));
+        auto pinger = co_await dial(g, "did:example:carol");
         CO_ASSERT_TRUE(pinger);
         CO_ASSERT_FALSE(co_await pinger->select(pnet::ping_protocol));
         for (int i = 0; i < 3; ++i) EXPECT_FALSE(co_await pinger->ping());
 
-        auto a1 = co_await client_t::connect(ex, g.url("did:example:alice"), gateway::key_of("did:example:alice"));
-        auto a2 = co_await client_t::connect(ex, g.url("did:example:alice"), gateway::key_of("did:example:alice"));
-        auto b1 = co_await client_t::connect(ex, g.url("did:web:bob.example"), gateway::key_of("did:web:bob.example"));
+        auto a1 = co_await dial(g, "did:example:alice");
+        auto a2 = co_await dial(g, "did:example:alice");
+        auto b1 = co_await dial(g, "did:web:bob.example");
         CO_ASSERT_TRUE(a1 && a2 && b1);
         for (auto* c : {&*a1, &*a2, &*b1}) CO_ASSERT_FALSE(co_await c->select(pnet::broadcast_protocol));
         CO_ASSERT_FALSE(co_await a1->say("for alice's nodes only"));
@@ -85,7 +93,7 @@ TEST(swarm_gateway_example, tenants_ping_and_broadcasts_stay_inside_a_tenant) {
         EXPECT_EQ(heard, "for alice's nodes only");
         // b1's first message is its own tenant's next one (a2 heard nothing of bob's), and bob
         // hears nothing of alice's: a second bob node gets bob's next message first.
-        auto b2 = co_await client_t::connect(ex, g.url("did:web:bob.example"), gateway::key_of("did:web:bob.example"));
+        auto b2 = co_await dial(g, "did:web:bob.example");
         CO_ASSERT_TRUE(b2);
         CO_ASSERT_FALSE(co_await b2->select(pnet::broadcast_protocol));
         CO_ASSERT_FALSE(co_await a1->say("alice again"));
@@ -103,13 +111,14 @@ TEST(swarm_gateway_example, a_wrong_key_is_closed_and_other_tenants_go_on) {
     net::io_context io;
     sealed_test::run(io, [&]() -> awaitable<void> {
         const auto ex = io.get_executor();
-        auto good = co_await client_t::connect(ex, g.url("did:example:alice"), gateway::key_of("did:example:alice"));
+        auto good = co_await dial(g, "did:example:alice");
         CO_ASSERT_TRUE(good);
         CO_ASSERT_FALSE(co_await good->select(pnet::ping_protocol));
         // Bob's key on Alice's path, and a key from another master secret.
         for (auto key : {gateway::key_of("did:example:bob"), pnet::tenant_psk(bytes(32, 1), "did:example:alice")}) {
             const auto started = std::chrono::steady_clock::now();
-            auto wrong = co_await client_t::connect(ex, g.url("did:example:alice"), key);
+            const auto alice_url = g.url("did:example:alice");
+            auto wrong = co_await client_t::connect(ex, alice_url, key);
             CO_ASSERT_TRUE(wrong);  // pnet itself has nothing to refuse with
             EXPECT_TRUE(co_await wrong->select(pnet::ping_protocol));
             message_buffer rest;
@@ -131,11 +140,12 @@ TEST(swarm_gateway_example, a_silent_tenant_is_closed_at_the_negotiation_timeout
     sealed_test::run(io, [&]() -> awaitable<void> {
         const auto ex = io.get_executor();
         const auto alice = gateway::key_of("did:example:alice");
-        auto talker = co_await client_t::connect(ex, g.url("did:example:alice"), alice);
+        const auto alice_url = g.url("did:example:alice");
+        auto talker = co_await client_t::connect(ex, alice_url, alice);
         CO_ASSERT_TRUE(talker);
         CO_ASSERT_FALSE(co_await talker->select(pnet::ping_protocol));
         const auto started = std::chrono::steady_clock::now();
-        auto silent = co_await client_t::connect(ex, g.url("did:example:alice"), alice);
+        auto silent = co_await client_t::connect(ex, alice_url, alice);
         CO_ASSERT_TRUE(silent);
         message_buffer greeting;
         while (!co_await silent->channel().async_receive(greeting)) {}  // the greeting, then the close
@@ -163,12 +173,11 @@ TEST(swarm_gateway_example, gateways_sharing_redis_are_one_swarm_per_tenant) {
     sealed_test::run(io, [&]() -> awaitable<void> {
         const std::vector<unsigned short> ports{a.port, b.port};  // named: ADR-0001
         CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(ports));
-        const auto ex = io.get_executor();
         const std::string alice = "did:example:alice", bob = "did:web:bob.example";
-        auto alice_a = co_await client_t::connect(ex, a.url(alice), gateway::key_of(alice));
-        auto alice_b = co_await client_t::connect(ex, b.url(alice), gateway::key_of(alice));
-        auto bob_a = co_await client_t::connect(ex, a.url(bob), gateway::key_of(bob));
-        auto bob_b = co_await client_t::connect(ex, b.url(bob), gateway::key_of(bob));
+        auto alice_a = co_await dial(a, alice);
+        auto alice_b = co_await dial(b, alice);
+        auto bob_a = co_await dial(a, bob);
+        auto bob_b = co_await dial(b, bob);
         CO_ASSERT_TRUE(alice_a && alice_b && bob_a && bob_b);
         for (auto* c : {&*alice_a, &*alice_b, &*bob_a, &*bob_b}) CO_ASSERT_FALSE(co_await c->select(pnet::broadcast_protocol));
 
@@ -202,7 +211,7 @@ TEST(swarm_gateway_example, a_thousand_tenants_at_once_through_one_listener) {
     sealed_test::run(io, [&]() -> awaitable<void> {
         for (int i = 0; i < tenants; ++i) {
             const auto did = "did:example:tenant-" + std::to_string(i);
-            auto c = co_await client_t::connect(io.get_executor(), g.url(did), gateway::key_of(did));
+            auto c = co_await dial(g, did);
             if (!c) co_return ADD_FAILURE() << "tenant " << i << ": " << c.error().message();
             if (co_await c->select(pnet::ping_protocol) || co_await c->ping()) co_return ADD_FAILURE() << "tenant " << i;
             open.push_back(std::move(*c));
