@@ -174,9 +174,9 @@ class Tables:
             if b.get("run_type", "iteration") != "iteration" or not b["name"].startswith(("handshake/", "request/", "seal_open/")):
                 continue
             scale = {"ns": 1e-3, "us": 1, "ms": 1e3, "s": 1e6}.get(b.get("time_unit", "ns"), 1e-3)
-            if "items_per_second" in b and not b["name"].startswith("seal_open/"):
-                rate = f"{b['items_per_second']:,.0f} /s"
-            elif "bytes_per_second" in b:
+            # seal_open rows are throughput; handshakes and requests are a rate even with bytes set.
+            per_byte = b["name"].startswith("seal_open/") or "items_per_second" not in b
+            if per_byte and "bytes_per_second" in b:
                 rate = f"{b['bytes_per_second'] / 1e6:,.1f} MB/s"
             elif "items_per_second" in b:
                 rate = f"{b['items_per_second']:,.0f} /s"

@@ -29,10 +29,7 @@ std::pair<cipher_of<Scheme>, cipher_of<Scheme>> handshake_once(const typename Sc
     using state = typename decltype(at_client)::state;
     auto to_server = std::move(at_client.out);
     auto to_client = std::move(at_server.out);
-    for (int round = 0; round <= 8; ++round) {
-        if (at_client.then == state::done && at_server.then == state::done)
-            return {std::move(at_client.session->cipher), std::move(at_server.session->cipher)};
-        if (at_client.then == state::fail || at_server.then == state::fail || round == 8) break;
+    for (int round = 0; round < 8; ++round) {
         decltype(to_server) next_to_server, next_to_client;
         for (auto& m : to_server) {
             at_server = server.resume(m.data);
@@ -44,6 +41,9 @@ std::pair<cipher_of<Scheme>, cipher_of<Scheme>> handshake_once(const typename Sc
         }
         to_server = std::move(next_to_server);
         to_client = std::move(next_to_client);
+        if (at_client.then == state::done && at_server.then == state::done)
+            return {std::move(at_client.session->cipher), std::move(at_server.session->cipher)};
+        if (at_client.then == state::fail || at_server.then == state::fail) break;
     }
     throw std::runtime_error("handshake did not complete");
 }
