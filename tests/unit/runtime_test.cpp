@@ -43,8 +43,10 @@ struct fixture {
         port = srv->start().value().port();
     }
     std::string url() const { return "ws://127.0.0.1:" + std::to_string(port) + "/ws"; }
-    awaitable<result<test_client::channel_type>> connect(std::string name) {
-        const client_config ccfg;
+    const client_config default_client;
+    // ccfg must outlive the connect (ADR-0001: no defaulted non-trivial coroutine parameters).
+    awaitable<result<test_client::channel_type>> connect(std::string name) { return connect(std::move(name), default_client); }
+    awaitable<result<test_client::channel_type>> connect(std::string name, const client_config& ccfg) {
         const scheme::options opts{std::move(name)};
         co_return co_await test_client::connect(io.get_executor(), url(), ccfg, opts);
     }
@@ -81,6 +83,36 @@ TEST(runtime, oversized_message_closes_with_1009_and_others_are_unaffected) {
         auto hi = as_bytes("hi");
         EXPECT_FALSE(co_await good->async_send(hi));
         EXPECT_EQ(co_await receive_within(*good, 2000ms), "hi");
+        // Counted once the refused connection is torn down, after the peer answered the close.
+        for (int i = 0; i < 200 && f.srv->stats().closed_oversize.load() == 0; ++i) co_await sleep_for(5ms);
+        EXPECT_EQ(f.srv->stats().closed_oversize.load(), 1u);
+    }());
+}
+
+// A peer still writing when the server refuses its frame: the server reads and discards the rest
+// before closing, so the peer's write completes and the 1009 close frame reaches it (closing
+// with the bytes unread would reset the connection and lose the close frame).
+TEST(runtime, a_peer_still_writing_an_oversized_message_gets_1009_not_a_reset) {
+    fixture f;
+    f.cfg.max_message_size = 1024;
+    f.start();
+    run(f.io, [&]() -> awaitable<void> {
+        client_config big_sender;
+        big_sender.max_message_size = 16 * 1024 * 1024;  // the client's own limit lets it through
+        auto big = co_await f.connect("big", big_sender);
+        auto good = co_await f.connect("good");
+        CO_ASSERT_TRUE(big && good);
+        auto huge = bytes(8 * 1024 * 1024, 'x');  // far past the kernel's socket buffers
+        EXPECT_FALSE(co_await big->async_send(huge)) << "the write was cut off by a reset";
+        message_buffer in;
+        EXPECT_TRUE(co_await big->async_receive(in));
+        CO_ASSERT_TRUE(big->transport().peer_close_reason());  // else no close frame reached the peer
+        EXPECT_EQ(big->transport().peer_close_reason()->code, close_code::too_big);
+        auto hi = as_bytes("hi");
+        EXPECT_FALSE(co_await good->async_send(hi));
+        EXPECT_EQ(co_await receive_within(*good, 2000ms), "hi");
+        // Counted once the refused connection is torn down, after the peer answered the close.
+        for (int i = 0; i < 200 && f.srv->stats().closed_oversize.load() == 0; ++i) co_await sleep_for(5ms);
         EXPECT_EQ(f.srv->stats().closed_oversize.load(), 1u);
     }());
 }

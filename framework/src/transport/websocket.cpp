@@ -137,7 +137,7 @@ std::optional<close_reason> websocket_stream<NextLayer>::peer_close_reason() con
     return close_reason{static_cast<std::uint16_t>(r.code), std::string(r.reason.c_str())};
 }
 
-template class websocket_stream<beast::tcp_stream>;
+template class websocket_stream<draining_tcp_stream>;
 template class websocket_stream<beast::ssl_stream<beast::tcp_stream>>;
 
 namespace {
@@ -157,7 +157,7 @@ awaitable<result<websocket_stream<Next>>> accept_upgrade(Next stream, const http
 
 awaitable<result<ws_stream>> async_accept_upgrade(beast::tcp_stream stream, const http_request& req,
                                                   const websocket_options& opts) {
-    return accept_upgrade(std::move(stream), req, opts);
+    return accept_upgrade(draining_tcp_stream(std::move(stream)), req, opts);
 }
 
 awaitable<result<wss_stream>> async_accept_upgrade(beast::ssl_stream<beast::tcp_stream> stream,
@@ -189,7 +189,7 @@ awaitable<result<ws_stream>> async_connect_ws(net::any_io_executor ex, const url
     auto tcp = co_await async_connect_tcp(ex, target.host, target.port, opts.upgrade_timeout);
     if (!tcp) co_return tcp.error();
     auto remote = remote_of(*tcp);
-    websocket::stream<beast::tcp_stream> ws(std::move(*tcp));
+    websocket::stream<draining_tcp_stream> ws(draining_tcp_stream(std::move(*tcp)));
     configure(ws, opts, beast::role_type::client);
     auto [ec] = co_await ws.async_handshake(target.host_header(), target.target, use_nothrow);
     if (ec) co_return ec;

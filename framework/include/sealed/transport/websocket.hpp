@@ -1,11 +1,13 @@
 // WebSocket over TCP (ws) and over TLS (wss), Beast's layering:
-//   websocket::stream<ssl_stream<tcp_stream>>.
+//   websocket::stream<ssl_stream<tcp_stream>>; ws:// runs over draining_tcp_stream, a
+//   tcp_stream whose close reads what the peer still sends (see draining_tcp_stream.hpp).
 // The heavy templates are instantiated once, in src/transport/websocket.cpp.
 #pragma once
 
 #include <sealed/bytes.hpp>
 #include <sealed/error.hpp>
 #include <sealed/net.hpp>
+#include <sealed/transport/draining_tcp_stream.hpp>
 #include <sealed/url.hpp>
 
 #include <boost/asio/ssl/context.hpp>
@@ -66,9 +68,9 @@ private:
     std::string remote_;
 };
 
-using ws_stream = websocket_stream<beast::tcp_stream>;
+using ws_stream = websocket_stream<draining_tcp_stream>;
 using wss_stream = websocket_stream<beast::ssl_stream<beast::tcp_stream>>;
-extern template class websocket_stream<beast::tcp_stream>;
+extern template class websocket_stream<draining_tcp_stream>;
 extern template class websocket_stream<beast::ssl_stream<beast::tcp_stream>>;
 
 // Server side: completes the upgrade of an HTTP request that has already been read (and
