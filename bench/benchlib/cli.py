@@ -17,7 +17,7 @@ from .plots import plots
 from .processes import kill_all_children
 from .report import Tables, write_atomic
 from .servers import Runner, pinning, server_command
-from .settings import HOST, IDLE_HOLD_S, ROOT, SCHEMES, SERVERS
+from .settings import HOST, IDLE_HOLD_S, ROOT, SCHEMES, servers_of
 
 
 def parse_args():
@@ -81,12 +81,14 @@ def main():
             gitignore.write_text("# bench/run --quick output: smoke runs, never committed.\n*\n!.gitignore\n")
 
     runner = Runner(bin_dir, server_pin, loadgen_pin, args.quick)
+    run_wide = len(WARNINGS)  # warnings so far concern every scheme; later ones their own scheme
     micro = None
     failed = False
     try:
         micro = run_micro(bin_dir, args.quick, loadgen_pin)
         for scheme in args.scheme:
-            failed |= run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note, nofile, out_dir, date)
+            failed |= run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note, nofile, out_dir, date,
+                                 run_wide)
     finally:
         kill_all_children()
         shutil.rmtree(runner.workdir, ignore_errors=True)
@@ -100,39 +102,46 @@ def results_stem(date, scheme):
     return date if scheme == "ecdh_gcm" else f"{date}-{scheme}"
 
 
-def run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note, nofile, out_dir, date):
+def run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note, nofile, out_dir, date, run_wide):
     """The load matrix for one scheme (sealed vs its peer vs the ceiling); writes its results.
     True if some run failed."""
     started = time.monotonic()
+    own_warnings = len(WARNINGS)
     spec = SCHEMES[scheme]
+    servers = servers_of(spec)
     doc = {
         "date": date,
         "scheme": scheme,
         "scheme_title": spec["title"],
         "peer_title": spec["peer_title"],
+        "about": spec.get("about", ""),
+        "handshake_title": spec.get("handshake_title", "Handshakes (connect + key exchange + close)"),
         "started": datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds"),
         "config": {"quick": args.quick, "repeat": args.repeat, "build_dir": str(build_dir),
                    "built": not args.no_build, "host": HOST, "idle_hold_s": IDLE_HOLD_S,
-                   "servers": {n: [str(a) for a in server_command(n, bin_dir, scheme)[0]] for n in SERVERS}},
+                   "servers": {n: [str(a) for a in server_command(n, bin_dir, scheme)[0]] for n in servers}},
         "machine": machine_facts(build_dir, pin_note, nofile),
         "micro": micro,
-        "cells": [dict(cell, servers={n: {"runs": []} for n in SERVERS}) for cell in for_scheme(cells, spec)],
+        "cells": [dict(cell, servers={n: {"runs": []} for n in servers}) for cell in for_scheme(cells, spec)],
     }
+    about_scheme = []  # warnings about this scheme's run, whether or not another scheme said them already
     if doc["machine"]["cmake_build_type"] != "Release":
-        warn(f"`{build_dir}` is not a Release build (CMAKE_BUILD_TYPE: "
-             f"{doc['machine']['cmake_build_type'] or 'unknown'}): numbers are not representative")
+        about_scheme.append(f"`{build_dir}` is not a Release build (CMAKE_BUILD_TYPE: "
+                            f"{doc['machine']['cmake_build_type'] or 'unknown'}): numbers are not representative")
     load = doc["machine"]["loadavg_start"][0]
     if load > 0.5:
-        warn(f"the machine was busy at the start (1-minute load average {load:.2f}): absolute numbers are low "
-             "and noisy; the ratios pair runs made back to back")
+        about_scheme.append(f"the machine was busy at the start (1-minute load average {load:.2f}): absolute "
+                            "numbers are low and noisy; the ratios pair runs made back to back")
+    for text in about_scheme:
+        warn(text)
 
     stem = results_stem(date, scheme)
     checkpoint = out_dir / f"{stem}.json.tmp"
-    total = args.repeat * len(doc["cells"]) * len(SERVERS)
+    total = args.repeat * len(doc["cells"]) * len(servers)
     done = 0
     for r in range(args.repeat):
         for cell in doc["cells"]:
-            for name in SERVERS:
+            for name in servers:
                 done += 1
                 t0 = time.monotonic()
                 try:
@@ -152,7 +161,7 @@ def run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note,
         summarize(cell, args.repeat)
     doc["machine"]["loadavg_end"] = list(os.getloadavg())
     doc["wall_s"] = round(time.monotonic() - started, 1)
-    doc["warnings"] = list(WARNINGS)
+    doc["warnings"] = list(dict.fromkeys(WARNINGS[:run_wide] + about_scheme + WARNINGS[own_warnings:]))
     markdown = Tables(doc).render()
     write_atomic(out_dir / f"{stem}.json", json.dumps(doc, indent=1, default=str) + "\n")
     write_atomic(out_dir / f"{stem}.md", markdown)
@@ -161,7 +170,7 @@ def run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note,
     log("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in
                             [out_dir / f"{stem}.json", out_dir / f"{stem}.md", *pngs]))
     print(markdown, end="")
-    return any(not run.get("ok") for c in doc["cells"] for n in SERVERS for run in c["servers"][n]["runs"])
+    return any(not run.get("ok") for c in doc["cells"] for entry in c["servers"].values() for run in entry["runs"])
 
 
 def on_sigterm(signum, frame):

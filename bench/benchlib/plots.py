@@ -24,7 +24,8 @@ def plots(doc, out_dir, stem):
         ("msgs", "echo", "messages_per_s", "messages/s",
          f"Echo round trips, {doc.get('scheme_title', 'ECDH-GCM')} — messages/s ({median_of}){suffix}", "size x connections"),
         ("handshakes", "handshake", "handshakes_per_s", "handshakes/s",
-         f"{doc.get('scheme_title', 'ECDH-GCM')} handshakes (connect + key exchange + close) per second ({median_of}){suffix}", "concurrent workers"),
+         f"{doc.get('scheme_title', 'ECDH-GCM')}: {doc.get('handshake_title', 'handshakes (connect + key exchange + close)').lower()} "
+         f"per second ({median_of}){suffix}", "concurrent workers"),
         ("idle-memory", "idle", "rss_per_conn_kib", "KiB per connection",
          f"{doc.get('scheme_title', 'ECDH-GCM')}: server memory per idle connection ({median_of}){suffix}", "idle connections"),
     ]
@@ -37,7 +38,7 @@ def plots(doc, out_dir, stem):
             data = Path(tmp) / f"{slug}.dat"
             rows = []
             for c in cells:
-                values = [c["servers"][n]["median"].get(metric) if c["servers"][n]["ok_runs"] else None
+                values = [c["servers"][n]["median"].get(metric) if c["servers"].get(n, {}).get("ok_runs") else None
                           for n in SERVERS]
                 ratio = c["ratios"].get(f"sealed/peer:{metric}")
                 label = f"sealed/peer {ratio['median']:.2f}" if ratio else "sealed/peer n/a"

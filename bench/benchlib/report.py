@@ -3,7 +3,7 @@
 import os
 
 from .matrix import cell_label, size_label
-from .settings import IDLE_HOLD_S, SERVERS
+from .settings import IDLE_HOLD_S
 
 
 def write_atomic(path, text):
@@ -34,7 +34,9 @@ class Tables:
         self.notes = []
 
     def value(self, cell, name, metric, digits=None):
-        entry = cell["servers"][name]
+        entry = cell["servers"].get(name)
+        if entry is None:
+            return "—"
         if entry["ok_runs"] == 0:
             return "fail"
         text = fmt(entry["median"].get(metric), digits)
@@ -89,9 +91,12 @@ class Tables:
             ["peer", f"Node {machine.get('node_version')}, ws {machine.get('ws_version')} "
                      f"({doc.get('peer_title', 'ws + node:crypto')})"],
             ["pinning", machine.get("pinning")],
-            ["repeats", f"{self.repeat}; per cell sealed → peer → ceiling back to back, fresh server each; medians"],
+            ["repeats", f"{self.repeat}; per cell {' → '.join(self.cells[0]['servers']) if self.cells else ''} back to "
+                        "back, fresh server each; medians"],
             ["wall time", f"{doc['wall_s']:.0f} s"],
         ], left=2), ""]
+        if doc.get("about"):
+            out += [doc["about"], ""]
         if doc.get("warnings"):
             out += ["**Warnings:**", "", *(f"- {w}" for w in doc["warnings"]), ""]
         out += ["Ratios are sealed ÷ peer (or ÷ ceiling) of two runs from the same repeat, median over repeats, "
@@ -125,7 +130,7 @@ class Tables:
             out.append("")
         handshake = [c for c in self.cells if c["mode"] == "handshake"]
         if handshake:
-            out += ["## Handshakes (connect + key exchange + close)", "",
+            out += [f"## {self.doc.get('handshake_title', 'Handshakes (connect + key exchange + close)')}", "",
                     "Workers connect, complete the handshake and close, repeatedly. Higher is better.", ""]
             out.append(self.table(
                 ["workers", "sealed hs/s", "peer hs/s", "sealed/peer", "ceiling hs/s", "sealed p50 / p99 µs",
@@ -194,8 +199,8 @@ class Tables:
     def problems(self):
         lines = []
         for cell in self.cells:
-            for name in SERVERS:
-                for run in cell["servers"][name]["runs"]:
+            for name, entry in cell["servers"].items():
+                for run in entry["runs"]:
                     where = f"{cell['mode']} {cell_label(cell)}, {name}, repeat {run['repeat'] + 1}"
                     if not run.get("ok"):
                         lines.append(f"- **failed** {where}: {run.get('error')}")

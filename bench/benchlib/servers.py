@@ -46,18 +46,24 @@ def rate_limit_flags(binary):
     return _rate_limit_flags[binary]
 
 
-def server_command(name, bin_dir, scheme):
+def server_command(name, bin_dir, scheme, workdir="{workdir}"):
     """(argv, url path, loadgen scheme)."""
     spec = SCHEMES[scheme]
+
+    def expand(flags):
+        return [str(flag).replace("{workdir}", str(workdir)) for flag in flags]
+
     if name == "sealed":
         binary = bin_dir / spec["binary"]
         return ([binary, "--listen", f"{HOST}:0", "--log-level", "warn", "--threads", "1",
-                 "--max-connections", "20000", *spec["flags"], *rate_limit_flags(binary)], spec["path"], scheme)
+                 "--max-connections", "20000", *expand(spec["flags"]), *rate_limit_flags(binary)], spec["path"], scheme)
     if name == "peer":
-        return (["node", spec["peer"], "--listen", f"{HOST}:0", *spec.get("peer_flags", [])], spec["path"], scheme)
+        return (["node", spec["peer"], "--listen", f"{HOST}:0", *expand(spec.get("peer_flags", []))], spec["path"],
+                scheme)
     binary = bin_dir / "echo_server"
     return ([binary, "--listen", f"{HOST}:0", "--log-level", "warn", "--threads", "1",
-             "--max-connections", "20000", *rate_limit_flags(binary)], "/ws", "plaintext")
+             "--max-connections", "20000", *expand(spec.get("ceiling_flags", [])), *rate_limit_flags(binary)],
+            spec.get("ceiling_path", "/ws"), "plaintext")
 
 
 def loadgen_timeout(cell):
@@ -129,7 +135,8 @@ class Runner:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def start_server(self, name, scheme):
-        argv, path, scheme = server_command(name, self.bin_dir, scheme)
+        url_scheme = SCHEMES[scheme].get("url_scheme", "ws")
+        argv, path, scheme = server_command(name, self.bin_dir, scheme, self.workdir)
         out_path, err_path = self.workdir / f"{name}.out", self.workdir / f"{name}.err"
         with open(out_path, "w") as out, open(err_path, "w") as err:
             process = spawn([*self.server_pin, *argv], stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -141,7 +148,7 @@ class Runner:
                 if not match:
                     reap(process)
                     raise RunError(f"{name} server's first line is not 'listening on HOST:PORT': {first[0]!r}")
-                return process, f"ws://{HOST}:{match.group(2)}{path}", scheme, err_path
+                return process, f"{url_scheme}://{HOST}:{match.group(2)}{path}", scheme, err_path
             if process.poll() is not None:
                 status = process.returncode
                 reap(process)

@@ -4,15 +4,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # bench/benchlib/settings.py -> the repository
 HOST = "127.0.0.1"
-SERVERS = ("sealed", "peer", "ceiling")
+SERVERS = ("sealed", "peer", "ceiling")  # the order they run in, per cell
 SERVER_TITLES = {"sealed": "sealed (C++)", "peer": "peer (Node ws)", "ceiling": "ceiling (plaintext)"}
-TARGETS = ["stream_chat", "mesh_node", "swarm_gateway", "echo_server", "sealed_loadgen", "sealed_bench_crypto",
-           "sealed_bench_handshakes"]
+TARGETS = ["stream_chat", "mesh_node", "swarm_gateway", "envelope_api", "peer_broker", "echo_server", "sealed_loadgen",
+           "sealed_bench_crypto", "sealed_bench_handshakes"]
 # A public secret for the pnet bench only (it is in the repository): both gateways and the load
 # generator derive the tenant's PSK from it.
 PNET_SECRET = ROOT / "bench/peers/pnet/public-bench-master-secret.hex"
 # Each scheme's sealed server (binary, extra flags), its Node peer and the URL path both serve; the
-# ceiling is the plaintext echo_server for all. The load generator speaks each scheme by name.
+# ceiling is the plaintext echo_server (with `ceiling_flags`, on `ceiling_path` if given), or none
+# (`"ceiling": False`). `{workdir}` in flags is the run's scratch directory. The load generator
+# speaks each scheme by name, over ws:// or (`"url_scheme": "http"`) http://.
 SCHEMES = {
     "ecdh_gcm": {"title": "ECDH-GCM", "binary": "stream_chat", "flags": [], "path": "/stream",
                  "peer": ROOT / "bench/peers/ecdh_gcm/server.mjs", "peer_title": "ws + node:crypto"},
@@ -25,7 +27,34 @@ SCHEMES = {
              "peer_flags": ["--master-secret-file", str(PNET_SECRET)],
              "loadgen_flags": ["--master-secret-file", str(PNET_SECRET)],
              "peer_title": "ws + xsalsa20", "echo_sizes": [32]},
+    # No handshake: a round trip is one sealed POST (a P-256 agreement each), a "handshake" a new
+    # connection for one request; idle connections are WebSockets to the same path. The ceiling
+    # is the same POSTs unsealed, answered by the same runtime's HTTP path.
+    "envelope": {"title": "Sealed envelope", "binary": "envelope_api", "flags": ["--key-dir", "{workdir}/envelope-keys"],
+                 "path": "/api/echo", "url_scheme": "http", "peer": ROOT / "bench/peers/envelope/server.mjs",
+                 "peer_title": "node:http + ws + node:crypto",
+                 "ceiling_flags": ["--http-echo", "--path", "/api/echo"], "ceiling_path": "/api/echo",
+                 "handshake_title": "New connections (connect + one sealed request + close)",
+                 "about": "The envelope has no handshake: each request carries its own P-256 agreement. An echo round "
+                          "trip is one sealed POST to `/api/echo` on a keep-alive connection (sealed by the load "
+                          "generator before the timed part, see bench/load/http_driver.hpp); a *handshake* is a new "
+                          "connection for one such request; idle connections are WebSockets to `/api/echo`. The "
+                          "ceiling is `echo_server --http-echo`: the same POSTs unsealed, on the same runtime."},
+    # Nothing is encrypted, so there is no plaintext ceiling: sealed's broker against npm `peer`.
+    # A round trip is an OFFER and its ANSWER relayed between two peers.
+    "signaling": {"title": "Signaling (PeerJS)", "binary": "peer_broker", "flags": ["--concurrent_limit", "20000"],
+                  "path": "/", "peer": ROOT / "bench/peers/signaling/server.mjs", "peer_title": "npm peer 1.0.2",
+                  "ceiling": False, "handshake_title": "Registrations (connect + OPEN + close)",
+                  "about": "Signaling encrypts nothing, so there is no plaintext ceiling. A *handshake* is a socket "
+                           "that registers an id and gets OPEN; an echo round trip is an OFFER relayed to another "
+                           "peer and its ANSWER relayed back, each carrying a payload of the cell's size (echo "
+                           "cells of N connections are N pairs: 2N sockets)."},
 }
+
+
+def servers_of(spec):
+    """The servers a scheme is measured on, in the order they run."""
+    return SERVERS if spec.get("ceiling", True) else SERVERS[:2]
 PEER_MODULES = ROOT / "tests/interop/node_modules/ws"
 QUICK_BUDGET_S = 105.0       # the load matrix must be done by then in --quick (micro benches included)
 IDLE_HOLD_S = 2              # sealed_loadgen holds idle connections this long
