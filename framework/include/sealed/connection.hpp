@@ -19,9 +19,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/container/devector.hpp>
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -111,12 +111,23 @@ public:
 
     // --- from any thread --------------------------------------------------------------------
 
+    // On the connection's own strand (its handler) they take effect at once, so what the handler
+    // does next (returning, which closes normally) comes after them; from elsewhere they are
+    // posted to the strand.
     void send(bytes message, message_kind kind = message_kind::binary) {
+        if (strand_.running_in_this_thread()) {
+            enqueue(std::move(message), kind);
+            return;
+        }
         net::post(strand_, [self = this->shared_from_this(), m = std::move(message), kind]() mutable {
             self->enqueue(std::move(m), kind);
         });
     }
     void close(close_reason reason) {
+        if (strand_.running_in_this_thread()) {
+            request_close(reason);
+            return;
+        }
         net::post(strand_, [self = this->shared_from_this(), r = std::move(reason)] { self->request_close(r); });
     }
 
@@ -228,7 +239,11 @@ private:
                 self->queue_.clear();
                 self->ctx_.log->info("connection {} ({}): write failed: {}", self->id_, self->remote_endpoint(),
                                      ec.message());
-                const close_reason broken{close_code::going_away, "write failed"};
+                // A message we could not seal (the key sealed its last one) is closed with why,
+                // so the peer knows to reconnect for a new key; a broken transport as going away.
+                const auto& local = self->channel_.local_failure();
+                const close_reason broken = local ? close_reason{default_close_code(local), local.message()}
+                                                  : close_reason{close_code::going_away, "write failed"};
                 co_await self->channel_.async_close(broken);
                 break;
             }
@@ -267,7 +282,7 @@ private:
     connection_context ctx_;
     const join_filter* join_filter_;
     policy::token_bucket bucket_;
-    std::deque<queued> queue_;
+    boost::container::devector<queued> queue_;  // allocates nothing until a message is queued
     bool writing_ = false;
     bool write_failed_ = false;
     std::atomic<bool> closing_{false};

@@ -11,6 +11,7 @@
 #include <sealed/policy/origin.hpp>
 #include <sealed/detail/connection_set.hpp>
 #include <sealed/detail/http_front.hpp>
+#include <sealed/detail/keepalive.hpp>
 #include <sealed/log.hpp>
 #include <sealed/session.hpp>
 #include <sealed/tls.hpp>
@@ -257,8 +258,12 @@ private:
         const auto accepted = std::chrono::steady_clock::now();
         const auto deadline = accepted + st->config.handshake_timeout;
         const bool over_limit = st->connections.size() > st->config.max_connections;
-        beast::tcp_stream stream(std::move(socket));  // named: see ADR-0001 (GCC 12 and temporaries)
-        auto opened = co_await open_transport(st, std::move(stream), deadline, over_limit);
+        std::optional<detail::upgraded<stream_type>> opened;
+        {
+            // Scoped: a moved-from tcp_stream still holds its state (~0.5 KiB) until destroyed.
+            beast::tcp_stream stream(std::move(socket));  // named: see ADR-0001 (GCC 12 and temporaries)
+            opened = co_await open_transport(st, std::move(stream), deadline, over_limit);
+        }
         if (opened) co_await run_session(st, std::move(*opened), ticket, accepted, deadline);
         st->stats.connections_open--;
     }
@@ -267,16 +272,10 @@ private:
                                        detail::connection_ticket ticket,
                                        std::chrono::steady_clock::time_point accepted,
                                        std::chrono::steady_clock::time_point deadline) {
-        auto& transport = opened.stream;
-        auto handshake = make_server_handshake(*st, opened.request);
-        auto remaining = std::max(deadline - std::chrono::steady_clock::now(),
-                                  std::chrono::steady_clock::duration::zero());
-        if constexpr (requires { { handshake.time_limit() } -> std::convertible_to<std::chrono::steady_clock::duration>; })
-            remaining = std::min<std::chrono::steady_clock::duration>(remaining, handshake.time_limit());
-        auto established = co_await run_handshake(transport, handshake, remaining);
+        auto established = co_await run_server_handshake(st, opened, deadline);
         if (!established) {
             st->stats.handshake_failed(established.error().message());
-            st->log->info("{} handshake with {} failed: {}", S::name, transport.remote_endpoint(),
+            st->log->info("{} handshake with {} failed: {}", S::name, opened.stream.remote_endpoint(),
                           established.error().message());
             co_return;
         }
@@ -285,7 +284,7 @@ private:
         auto initial_rooms = std::move(established->rooms);
         const channel_options channel_opts{st->config.max_message_size, false};
         auto conn = std::make_shared<connection_type>(
-            channel_type(std::move(transport), std::move(*established), channel_opts), ticket->strand, ticket->id,
+            channel_type(std::move(opened.stream), std::move(*established), channel_opts), ticket->strand, ticket->id,
             st->context(), &st->room_filter);
         for (const auto& room : initial_rooms) conn->join(room);
         ticket->established = true;
@@ -296,61 +295,37 @@ private:
         if (st->stopped) conn->close({close_code::shutdown, "server shutdown"});
         watch_pongs(*conn);
 
-        using namespace net::experimental::awaitable_operators;
-        auto ended = co_await (run_handler(st, conn) || keepalive(st, conn));
-        const close_reason reason = ended.index() == 1 ? std::get<1>(ended) : close_reason{close_code::normal, ""};
+        auto alive = std::make_shared<keepalive_type>(conn, ticket, keepalive_settings(*st), st->stats, st->log);
+        alive->start();
+        if (st->handler) co_await st->handler(*conn);
+        alive->stop();
+        const close_reason reason = alive->verdict() ? *alive->verdict() : close_reason{close_code::normal, ""};
         co_await conn->async_close(reason);
         st->rooms.leave_all(conn->id());
         std::lock_guard lock(st->registry_mutex);
         st->registry.erase(conn->id());
     }
 
-    static awaitable<void> run_handler(state_ptr st, std::shared_ptr<connection_type> conn) {
-        if (st->handler) co_await st->handler(*conn);
+    // The handshake in a frame of its own, so the handshake object (an ephemeral private key,
+    // for some schemes) and the upgrade request are gone once it is done.
+    static awaitable<result<established<cipher_of<S>>>> run_server_handshake(
+        const state_ptr& st, detail::upgraded<stream_type>& opened, std::chrono::steady_clock::time_point deadline) {
+        auto handshake = make_server_handshake(*st, opened.request);
+        opened.request = {};
+        auto remaining = std::max(deadline - std::chrono::steady_clock::now(),
+                                  std::chrono::steady_clock::duration::zero());
+        if constexpr (requires { { handshake.time_limit() } -> std::convertible_to<std::chrono::steady_clock::duration>; })
+            remaining = std::min<std::chrono::steady_clock::duration>(remaining, handshake.time_limit());
+        co_return co_await run_handshake(opened.stream, handshake, remaining);
     }
 
-    // Pings every ping_interval (WebSocket); ends, with the close reason, when nothing arrived
-    // (message or pong) for ping_interval + pong_timeout (1003), or when the scheme's liveness
-    // says the peer sent no message for too long (e.g. IGNIS's 4002 heartbeat timeout).
-    static awaitable<close_reason> keepalive(state_ptr st, std::shared_ptr<connection_type> conn) {
-        using duration = std::chrono::steady_clock::duration;
-        std::optional<liveness> alive;
-        if constexpr (requires { { S::liveness(st->options) } -> std::convertible_to<std::optional<liveness>>; })
-            alive = S::liveness(st->options);
-        // Checked a few times per timeout, so a silent peer goes at most a third late.
-        const duration tick = alive ? std::min<duration>(st->config.ping_interval, alive->timeout / 3)
-                                    : duration(st->config.ping_interval);
-        auto next_ping = std::chrono::steady_clock::now() + st->config.ping_interval;
-        net::steady_timer timer(conn->strand());
-        for (;;) {
-            timer.expires_after(tick);
-            auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-            if (ec) co_return close_reason{};  // cancelled: the handler ended first
-            std::optional<close_reason> verdict;
-            if (alive && conn->silent_for() >= alive->timeout) {
-                st->stats.closed_liveness++;
-                verdict = alive->reason;
-            } else if (conn->idle_for() >= st->config.ping_interval + st->config.pong_timeout) {
-                st->stats.closed_idle++;
-                verdict = close_reason{close_code::idle_timeout, "idle timeout"};
-            }
-            if (verdict) {
-                // Closed while the handler's read is pending, so the close frame goes out and the
-                // read ends; the handler is cancelled only if it does not return in time.
-                st->log->info("connection {} ({}): {}", conn->id(), conn->remote_endpoint(), verdict->reason);
-                conn->close(*verdict);
-                timer.expires_after(st->config.write_timeout + std::chrono::seconds(1));
-                co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-                co_return *verdict;
-            }
-            if (std::chrono::steady_clock::now() < next_ping) continue;
-            next_ping = std::chrono::steady_clock::now() + st->config.ping_interval;
-            if constexpr (Family::is_websocket) {
-                auto [pec] = co_await conn->channel().transport().native().async_ping(
-                    {}, net::as_tuple(net::use_awaitable));
-                (void)pec;  // a failed ping shows up as a failed read
-            }
-        }
+    using keepalive_type = detail::keepalive<connection_type, Family::is_websocket>;
+    static typename keepalive_type::settings keepalive_settings(const state& st) {
+        typename keepalive_type::settings s{st.config.ping_interval, st.config.pong_timeout,
+                                            st.config.write_timeout + std::chrono::seconds(1), std::nullopt};
+        if constexpr (requires { { S::liveness(st.options) } -> std::convertible_to<std::optional<liveness>>; })
+            s.alive = S::liveness(st.options);
+        return s;
     }
 
     static void watch_pongs(connection_type& conn) {

@@ -177,6 +177,9 @@ public:
     C& cipher() noexcept { return cipher_; }
     // The error that ended the channel, if any.
     error_code failure() const noexcept { return failed_; }
+    // The error that ended it on this side (sealing failed, e.g. the key sealed its last
+    // message), if that is what ended it; the peer has not been told yet.
+    const error_code& local_failure() const noexcept { return local_failure_; }
 
 private:
     error_code remember(error_code ec) {
@@ -184,7 +187,10 @@ private:
         return ec;
     }
     // A local sealing failure (e.g. nonce exhaustion) also ends the channel.
-    error_code fail_locally(error_code ec) { return remember(ec); }
+    error_code fail_locally(error_code ec) {
+        if (!failed_) local_failure_ = ec;
+        return remember(ec);
+    }
 
     open_failure failure_for(const error_code& ec) {
         if constexpr (requires(C& c) { { c.on_open_failure(ec) } -> std::convertible_to<open_failure>; })
@@ -213,6 +219,7 @@ private:
     std::optional<message_buffer> pending_;  // handshake leftover, opened first
     std::optional<outgoing_message> failure_reply_;
     std::optional<close_reason> failure_close_;
+    error_code local_failure_;
     error_code failed_;
     bool closed_ = false;
 };

@@ -1,0 +1,108 @@
+// Keepalive of one server connection: pings every ping_interval (WebSocket), and closes the
+// connection when nothing arrived (message or pong) for ping_interval + pong_timeout (1003), or
+// when the scheme's liveness says the peer sent no message for too long (e.g. IGNIS's 4002
+// heartbeat timeout). A handler that does not return within `grace` of that close is cancelled.
+//
+// A timer with a callback on the connection's strand, not a coroutine raced against the app's
+// handler: that race cost ~3 KiB of coroutine frames per idle connection (docs/benchmarks.md).
+#pragma once
+
+#include <sealed/control.hpp>
+#include <sealed/detail/connection_set.hpp>
+#include <sealed/metrics.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+namespace sealed::detail {
+
+template <class Connection, bool Pings>
+class keepalive : public std::enable_shared_from_this<keepalive<Connection, Pings>> {
+public:
+    using duration = std::chrono::steady_clock::duration;
+    struct settings {
+        duration ping_interval;
+        duration pong_timeout;
+        duration grace;  // after a verdict's close, before the handler is cancelled
+        std::optional<liveness> alive;
+    };
+
+    keepalive(std::shared_ptr<Connection> conn, connection_ticket ticket, const settings& s, runtime_stats& stats,
+              std::shared_ptr<spdlog::logger> log)
+        : conn_(std::move(conn)), ticket_(std::move(ticket)), settings_(s), stats_(stats), log_(std::move(log)),
+          timer_(conn_->strand()) {
+        // Checked a few times per timeout, so a silent peer goes at most a third late. A zero
+        // ping_interval turns pings and the idle check off (liveness still applies).
+        pinging_ = s.ping_interval > duration::zero();
+        tick_ = !s.alive ? s.ping_interval
+                : pinging_ ? std::min<duration>(s.ping_interval, s.alive->timeout / 3)
+                           : duration(s.alive->timeout / 3);
+        next_ping_ = std::chrono::steady_clock::now() + s.ping_interval;
+    }
+
+    // Call both on the connection's strand.
+    void start() {
+        if (tick_ > duration::zero()) arm(tick_);
+    }
+    // The handler ended: no verdict, ping or cancellation after this.
+    void stop() {
+        stopped_ = true;
+        timer_.cancel();
+    }
+    // Why the keepalive closed the connection, if it did.
+    const std::optional<close_reason>& verdict() const noexcept { return verdict_; }
+
+private:
+    void arm(duration after) {
+        timer_.expires_after(after);
+        timer_.async_wait([self = this->shared_from_this()](const error_code& ec) { self->on_timer(ec); });
+    }
+
+    void on_timer(const error_code& ec) {
+        if (ec || stopped_) return;
+        if (verdict_) {  // the grace period is over and the handler is still running
+            ticket_->signal.emit(net::cancellation_type::terminal);
+            return;
+        }
+        if (settings_.alive && conn_->silent_for() >= settings_.alive->timeout) {
+            stats_.closed_liveness++;
+            verdict_ = settings_.alive->reason;
+        } else if (pinging_ && conn_->idle_for() >= settings_.ping_interval + settings_.pong_timeout) {
+            stats_.closed_idle++;
+            verdict_ = close_reason{close_code::idle_timeout, "idle timeout"};
+        }
+        if (verdict_) {
+            // Closed while the handler's read is pending, so the close frame goes out and the
+            // read ends; the handler is cancelled only if it does not return in time.
+            log_->info("connection {} ({}): {}", conn_->id(), conn_->remote_endpoint(), verdict_->reason);
+            conn_->close(*verdict_);
+            return arm(settings_.grace);
+        }
+        if constexpr (Pings) {
+            if (pinging_ && std::chrono::steady_clock::now() >= next_ping_) {
+                next_ping_ = std::chrono::steady_clock::now() + settings_.ping_interval;
+                // A failed ping shows up as a failed read; the connection outlives the ping.
+                conn_->channel().transport().native().async_ping({}, [conn = conn_](const error_code&) {});
+            }
+        }
+        arm(tick_);
+    }
+
+    std::shared_ptr<Connection> conn_;
+    connection_ticket ticket_;
+    settings settings_;
+    runtime_stats& stats_;
+    std::shared_ptr<spdlog::logger> log_;
+    net::steady_timer timer_;
+    duration tick_;
+    std::chrono::steady_clock::time_point next_ping_;
+    std::optional<close_reason> verdict_;
+    bool pinging_ = true;
+    bool stopped_ = false;
+};
+
+}  // namespace sealed::detail
