@@ -12,7 +12,7 @@ error_code cipher::seal(const_bytes plaintext, message_buffer& out) {
         out.append(plaintext);
         return {};
     }
-    if (sealed_ >= max_messages) return errc::nonce_exhausted;
+    if (sealed_ >= limit_) return errc::nonce_exhausted;
     ++sealed_;
     auto iv = crypto::random_array<iv_size>();
     scratch_.resize(plaintext.size() + crypto::aead::tag_size);

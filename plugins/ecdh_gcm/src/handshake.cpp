@@ -97,7 +97,7 @@ next_action<cipher> handshake::server_resume(const_bytes in) {
     if (!key) return refuse(error::invalid_public_key, "Invalid public key");
     reply.server_public_key = crypto::base64_encode(mine.public_key().bytes());
     reply.salt = crypto::base64_encode(salt);
-    return next_action<cipher>::done(session(cipher(role::server, std::move(*key))))
+    return next_action<cipher>::done(session(cipher(role::server, std::move(*key), options_.max_messages_per_key)))
         .and_write(to_bytes(wire::make_connected(reply)), message_kind::text);
 }
 
@@ -118,7 +118,7 @@ next_action<cipher> handshake::client_resume(const_bytes in) {
     if (!key) return next_action<cipher>::fail(key.error());
     client_key_.reset();  // ephemeral: gone once used
     return next_action<cipher>::done(
-        {cipher(role::client, std::move(*key)), connected->user_id, {}, connected->id, {}});
+        {cipher(role::client, std::move(*key), options_.max_messages_per_key), connected->user_id, {}, connected->id, {}});
 }
 
 }  // namespace sealed::ecdh_gcm

@@ -109,13 +109,32 @@ TEST(ecdh_gcm_handshake, app_token_check_decides_the_user) {
 struct session_pair {
     cipher client, server;
 };
-session_pair establish() {
-    handshake client(role::client, {}), server(role::server, {});
+session_pair establish(const options& both = {}) {
+    handshake client(role::client, both), server(role::server, both);
     auto hello = client.start();
     auto reply = server.resume(hello.out.at(0).data);
     auto done = client.resume(reply.out.at(0).data);
     EXPECT_EQ(done.then, action::state::done);
     return {std::move(done.session->cipher), std::move(reply.session->cipher)};
+}
+
+// The per-key message limit (2^32 by default, for random 96-bit IVs) counts seals, not opens,
+// and a spent key refuses to seal rather than reuse the budget.
+TEST(ecdh_gcm_cipher, a_key_that_sealed_its_limit_refuses_with_nonce_exhausted) {
+    options limited;
+    limited.max_messages_per_key = 3;
+    auto ends = establish(limited);
+    const std::string inner = R"({"event":"chat","data":{}})";
+    for (int i = 0; i < 3; ++i) {
+        message_buffer wire, plain;
+        ASSERT_FALSE(ends.client.seal(as_bytes(inner), wire)) << i;
+        ASSERT_FALSE(ends.server.open(wire.bytes(), plain)) << i;  // opening spends nothing
+    }
+    message_buffer wire;
+    EXPECT_EQ(ends.client.seal(as_bytes(inner), wire), errc::nonce_exhausted);
+    EXPECT_TRUE(wire.empty()) << "a spent key wrote a frame";
+    EXPECT_EQ(make_error_code(errc::nonce_exhausted), condition::resource_exhausted);
+    EXPECT_FALSE(ends.server.seal(as_bytes(inner), wire)) << "each side counts its own seals";
 }
 
 TEST(ecdh_gcm_cipher, seals_as_encrypted_events_and_refuses_bad_ones) {

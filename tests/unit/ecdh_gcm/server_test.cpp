@@ -204,6 +204,27 @@ TEST(ecdh_gcm_server, an_oversized_frame_closes_with_1009) {
     });
 }
 
+// A session key that has sealed its last message: the server cannot answer, so it closes with
+// 1008 and says why (the client reconnects for a new key); other connections are not affected.
+TEST(ecdh_gcm_server, a_spent_session_key_closes_1008_with_the_reason_and_others_go_on) {
+    fixture f;
+    f.opts.max_messages_per_key = 2;
+    f.start();
+    run(f.io, [&]() -> awaitable<void> {
+        auto good = co_await f.authenticated("good");
+        auto spent = co_await f.authenticated("spent");
+        CO_ASSERT_TRUE(good && spent);
+        EXPECT_TRUE(co_await fixture::echoes(*spent, "one"));
+        EXPECT_TRUE(co_await fixture::echoes(*spent, "two"));
+        EXPECT_FALSE(co_await fixture::echoes(*spent, "three")) << "a third message sealed with a spent key";
+        EXPECT_EQ(co_await spent->close_code(), 1008);
+        const auto reason = spent->stream.peer_close_reason();
+        CO_ASSERT_TRUE(reason);
+        EXPECT_EQ(reason->reason, make_error_code(errc::nonce_exhausted).message());
+        EXPECT_TRUE(co_await fixture::echoes(*good, "still served"));
+    });
+}
+
 TEST(ecdh_gcm_server, a_client_that_never_authenticates_is_closed_with_4001) {
     fixture f;
     f.opts.authentication_timeout = 300ms;

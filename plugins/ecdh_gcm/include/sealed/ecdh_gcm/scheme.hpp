@@ -12,6 +12,7 @@
 #include <sealed/ecdh_gcm/key_map.hpp>
 #include <sealed/ecdh_gcm/wire.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -37,6 +38,10 @@ struct options {
     // Server: checks a Bearer token and returns the user id, or nullopt to refuse (close 4003).
     // Unset: any non-empty token is accepted and is the user id (the chat example's rule).
     std::function<std::optional<std::string>(std::string_view token)> authenticate;
+    // Messages one session key seals before the channel fails with errc::nonce_exhausted (the
+    // server then closes 1008 and the client reconnects for a new key). At most 2^32, the limit
+    // for random 96-bit IVs (PROTOCOLS.md §1); lower only to rekey sooner.
+    std::uint64_t max_messages_per_key = std::uint64_t(1) << 32;
     // Client: what to send.
     std::string token = "anonymous";
     bool encrypt = true;  // false: no clientPublicKey (plaintext events; needs require_encryption off)
@@ -50,7 +55,8 @@ public:
     static constexpr std::uint64_t max_messages = std::uint64_t(1) << 32;  // per key, PROTOCOLS.md §1
 
     explicit cipher(role r) : role_(r) {}  // plaintext mode
-    cipher(role r, std::shared_ptr<session_key> key) : role_(r), key_(std::move(key)) {}
+    cipher(role r, std::shared_ptr<session_key> key, std::uint64_t max_messages_per_key = max_messages)
+        : role_(r), key_(std::move(key)), limit_(std::min(max_messages_per_key, max_messages)) {}
 
     error_code seal(const_bytes plaintext, message_buffer& out);
     error_code open(const_bytes wire, message_buffer& out);
@@ -63,6 +69,7 @@ private:
     role role_;
     std::shared_ptr<session_key> key_;
     std::uint64_t sealed_ = 0;
+    std::uint64_t limit_ = max_messages;
     bytes scratch_;  // ciphertext ‖ tag before base64, reused
 };
 
