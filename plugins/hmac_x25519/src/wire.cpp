@@ -29,17 +29,38 @@ void write_escape(unsigned char u, std::string& out) {
     out.append(escape, sizeof escape);
 }
 
-// Which bytes stop a run of bytes copied as they are: controls, '"', '\\', the lead byte of
-// U+2028/U+2029 and, with HTML escaping, <, > and &.
+// Which bytes stop a run of bytes copied as they are: controls, '"', '\\', every byte of 0x80
+// and above (a UTF-8 sequence is checked, and copied when valid) and, with HTML escaping, <, >
+// and &.
 struct stop_table {
     bool plain[256]{}, html[256]{};
     constexpr stop_table() {
         for (int c = 0; c < 0x20; ++c) plain[c] = html[c] = true;
-        for (int c : {int('"'), int('\\'), 0xE2}) plain[c] = html[c] = true;
+        for (int c = 0x80; c < 0x100; ++c) plain[c] = html[c] = true;
+        for (int c : {int('"'), int('\\')}) plain[c] = html[c] = true;
         for (int c : {int('<'), int('>'), int('&')}) html[c] = true;
     }
 };
 constexpr stop_table stops;
+
+// The length of the valid UTF-8 sequence (RFC 3629, as Go's utf8.DecodeRune) at s[i], whose
+// first byte is 0x80 or above; 0 when it is not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    const auto at = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+    const auto in = [](unsigned c, unsigned lo, unsigned hi) { return c >= lo && c <= hi; };
+    const unsigned lead = at(0), second = at(1);
+    std::size_t length = 0;
+    if (in(lead, 0xC2, 0xDF)) length = in(second, 0x80, 0xBF) ? 2 : 0;
+    else if (lead == 0xE0) length = in(second, 0xA0, 0xBF) ? 3 : 0;
+    else if (lead == 0xED) length = in(second, 0x80, 0x9F) ? 3 : 0;  // not a UTF-16 surrogate
+    else if (in(lead, 0xE1, 0xEF)) length = in(second, 0x80, 0xBF) ? 3 : 0;
+    else if (lead == 0xF0) length = in(second, 0x90, 0xBF) ? 4 : 0;
+    else if (lead == 0xF4) length = in(second, 0x80, 0x8F) ? 4 : 0;  // not past U+10FFFF
+    else if (in(lead, 0xF1, 0xF3)) length = in(second, 0x80, 0xBF) ? 4 : 0;
+    for (std::size_t k = 2; k < length; ++k)
+        if (!in(at(k), 0x80, 0xBF)) return 0;
+    return length;
+}
 
 }  // namespace
 
@@ -51,10 +72,17 @@ void write_json_string(std::string_view s, std::string& out, bool escape_html) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         const auto u = static_cast<unsigned char>(s[i]);
         if (!stop[u]) continue;
-        // U+2028 / U+2029 (E2 80 A8 / E2 80 A9): Go escapes them for JavaScript's sake.
-        const bool separator = u == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-                               (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8;
-        if (u == 0xE2 && !separator) continue;
+        std::size_t sequence = 0;
+        if (u >= 0x80) {
+            sequence = utf8_sequence(s, i);
+            // U+2028 / U+2029 (E2 80 A8 / E2 80 A9): Go escapes them for JavaScript's sake.
+            const bool separator = sequence == 3 && u == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+                                   (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8;
+            if (sequence != 0 && !separator) {
+                i += sequence - 1;  // valid UTF-8: part of the run
+                continue;
+            }
+        }
         out.append(s.data() + run, i - run);
         switch (u) {
         case '"': out += "\\\""; break;
@@ -62,11 +90,16 @@ void write_json_string(std::string_view s, std::string& out, bool escape_html) {
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
-        case 0xE2:
-            out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
-            i += 2;
+        default:
+            if (u < 0x80) {
+                write_escape(u, out);
+            } else if (sequence == 3) {  // U+2028 / U+2029
+                out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+                i += 2;
+            } else {
+                out += "\\ufffd";  // as Go's encoder writes a byte that is not UTF-8
+            }
             break;
-        default: write_escape(u, out); break;
         }
         run = i + 1;
     }

@@ -151,6 +151,9 @@ TEST(hmac_x25519_handshake, bad_identity_keys_are_refused) {
     }
 }
 
+// The close a failed step asks for: its own, or the one the runtime derives from its error.
+std::uint16_t close_code_of(const action& a) { return a.close ? a.close->code : default_close_code(a.error); }
+
 TEST(hmac_x25519_handshake, malformed_hellos_are_refused_as_protocol_errors) {
     auto b = node_options("b");
     for (std::string bad : {std::string("not json"), std::string("[]"), std::string(R"({"type":""})"),
@@ -164,6 +167,7 @@ TEST(hmac_x25519_handshake, malformed_hellos_are_refused_as_protocol_errors) {
     }
     auto wrong_type = respond_to(node_options("a"), b, [](json::object& m) { m["type"] = "ping"; });
     EXPECT_EQ(wrong_type.error, error::unexpected_type);
+    EXPECT_EQ(close_code_of(wrong_type), close_code::protocol_error);
     auto no_challenge = respond_to(node_options("a"), b, [](json::object& m) { m["payload"].as_object().erase("challenge"); });
     EXPECT_EQ(no_challenge.error, error::invalid_challenge);
 }
@@ -182,18 +186,22 @@ TEST(hmac_x25519_handshake, initiator_aborts_on_a_bad_challenge_response_or_a_re
     ASSERT_EQ(aborted.then, action::state::fail);
     EXPECT_EQ(aborted.error, error::bad_challenge_response);
     EXPECT_EQ(aborted.error, condition::authentication_failed);
+    EXPECT_EQ(close_code_of(aborted), close_code::policy_violation);
 
     handshake client2(role::client, a);
     client2.start();
     auto missing = json::parse(text_of(ack.out[0])).as_object();
     missing["payload"].as_object().erase("challengeResponse");
-    EXPECT_EQ(client2.resume(as_bytes(json::serialize(missing))).error, error::bad_challenge_response);
+    auto no_response = client2.resume(as_bytes(json::serialize(missing)));
+    EXPECT_EQ(no_response.error, error::bad_challenge_response);
+    EXPECT_EQ(close_code_of(no_response), close_code::policy_violation);
 
     handshake client3(role::client, a);
     client3.start();
     auto refusal = respond_to(a, node_options("c"), [](json::object& m) { m["payload"].as_object()["version"] = "9"; });
     auto refused = client3.resume(refusal.out[0].data);
     EXPECT_EQ(refused.error, error::handshake_refused);
+    EXPECT_EQ(close_code_of(refused), close_code::normal) << "the responder refused: we close politely";
 }
 
 TEST(hmac_x25519_handshake, a_pinned_initiator_refuses_another_responder) {
@@ -352,6 +360,42 @@ TEST(hmac_x25519_smsg, any_flipped_bit_after_the_header_fails_the_tag) {
     EXPECT_EQ(p.receiver.on_open_failure(error::invalid_container).close->code, close_code::protocol_error);
 }
 
+// An SMSG whose inner JSON is not UTF-8 (a peer that is not Go: Go's encoder never writes one)
+// is invalid_payload, closed with 1002; what we seal never is one (see the wire test below).
+TEST(hmac_x25519_smsg, inner_json_that_is_not_utf8_is_an_invalid_payload) {
+    const bytes shared(32, 0x42);
+    auto receiver = smsg::codec::create(shared).value();
+    auto forge = [&](std::string inner) {
+        const auto nonce = bytes(smsg::nonce_size, 0x07);
+        auto plain = bytes(inner.begin(), inner.end());
+        smsg::apply_xor_stream(nonce, plain);
+        auto key = crypto::aead::create(crypto::aead_algorithm::xchacha20_poly1305, smsg::derive_key(shared)).value();
+        bytes frame{'S', 'M', 'S', 'G', smsg::container_version, 0, 0, 0, static_cast<byte>(smsg::header.size())};
+        frame.insert(frame.end(), smsg::header.begin(), smsg::header.end());
+        frame.insert(frame.end(), nonce.begin(), nonce.end());
+        bytes sealed(plain.size() + crypto::aead::tag_size);
+        EXPECT_FALSE(key.seal(nonce, {}, plain, sealed));
+        frame.insert(frame.end(), sealed.begin(), sealed.end());
+        return frame;
+    };
+    std::string body;
+    EXPECT_FALSE(receiver.open(forge(R"({"body":"caf\u00e9","timestamp":1})"), body)) << "the forging is right";
+    EXPECT_EQ(body, "caf\xC3\xA9");
+    EXPECT_EQ(receiver.open(forge("{\"body\":\"caf\xC3\x28\",\"timestamp\":1}"), body), error::invalid_payload);
+    EXPECT_TRUE(body.empty());
+    EXPECT_EQ(receiver.open(forge("{\"body\":\"\xED\xA0\x80\",\"timestamp\":1}"), body), error::invalid_payload)
+        << "a UTF-16 surrogate in UTF-8";
+    keyed_pair p;
+    EXPECT_EQ(p.receiver.on_open_failure(error::invalid_payload).close->code, close_code::protocol_error);
+
+    // Bytes that are not UTF-8 in a body we seal go out as U+FFFD, as from Go.
+    auto sender = smsg::codec::create(shared).value();
+    message_buffer frame;
+    ASSERT_FALSE(sender.seal("caf\xC3\x28", frame));
+    ASSERT_FALSE(receiver.open(frame.bytes(), body));
+    EXPECT_EQ(body, "caf\xEF\xBF\xBD(");
+}
+
 // --- wire --------------------------------------------------------------------------------------
 
 TEST(hmac_x25519_wire, envelopes_are_written_in_gos_field_order_and_escaping) {
@@ -371,6 +415,25 @@ TEST(hmac_x25519_wire, envelopes_are_written_in_gos_field_order_and_escaping) {
     std::string html;
     wire::write_json_string("<a&b>\n\x01", html, true);
     EXPECT_EQ(html, R"("\u003ca\u0026b\u003e\n\u0001")");
+}
+
+// Go's appendString: valid UTF-8 is copied, U+2028/U+2029 escaped, and each byte that does not
+// start a valid sequence (RFC 3629: no overlongs, surrogates or code points past U+10FFFF)
+// becomes \ufffd, one per byte.
+TEST(hmac_x25519_wire, bytes_that_are_not_utf8_are_written_as_go_writes_them) {
+    auto go = [](std::string_view s) {
+        std::string out;
+        wire::write_json_string(s, out, true);
+        return out;
+    };
+    EXPECT_EQ(go("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBD"),
+              "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBD\"");
+    EXPECT_EQ(go("\xE2\x80\xA8\xE2\x80\xA9"), R"("\u2028\u2029")");
+    EXPECT_EQ(go("a\xC3\x28" "b\xE2\x82"), R"("a\ufffd(b\ufffd\ufffd")") << "cut short";
+    EXPECT_EQ(go("\xC0\xAF"), R"("\ufffd\ufffd")") << "overlong /";
+    EXPECT_EQ(go("\xED\xA0\x80"), R"("\ufffd\ufffd\ufffd")") << "surrogate";
+    EXPECT_EQ(go("\xF4\x90\x80\x80"), R"("\ufffd\ufffd\ufffd\ufffd")") << "past U+10FFFF";
+    EXPECT_EQ(go("\xFF<\x80"), R"("\ufffd\u003c\ufffd")");
 }
 
 TEST(hmac_x25519_wire, timestamps_are_rfc3339_with_trimmed_nanoseconds_and_ids_are_uuid_v4) {

@@ -56,7 +56,7 @@ std::string_view find_id(std::string_view text);
 
 // Go's encoding/json output for `v`: object keys in their order, no spaces; with `escape_html`
 // (json.Marshal's default) also <, > and & as \u003c, \u003e, \u0026. U+2028/U+2029 are always
-// escaped, as Go does.
+// escaped, and each byte that is not part of valid UTF-8 is written as \ufffd, as Go does.
 void write_json(const boost::json::value& v, std::string& out, bool escape_html);
 void write_json_string(std::string_view s, std::string& out, bool escape_html);
 
