@@ -13,7 +13,7 @@ public:
         case error::bad_psk_characters: return "PSK file holds characters its encoding does not allow";
         case error::bad_psk_length: return "PSK is not 32 bytes";
         case error::bad_master_secret: return "master secret is not hex of at least 32 bytes";
-        case error::invalid_did: return "not a DID (did:<method>:<id>)";
+        case error::invalid_did: return "not a DID";
         }
         return "unknown pnet error";
     }

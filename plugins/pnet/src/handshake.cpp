@@ -29,25 +29,26 @@ next_action<cipher> handshake::resume(const_bytes in) {
     return next_action<cipher>::done(std::move(session));
 }
 
-std::string_view did_of(std::string_view target, std::string_view prefix) noexcept {
+result<std::string_view> did_of(std::string_view target, std::string_view prefix) noexcept {
     const auto path = detail::target_path(target);
-    if (!path.starts_with(prefix)) return {};
-    const auto did = path.substr(prefix.size());
-    return is_valid_did(did) ? did : std::string_view{};
+    if (!path.starts_with(prefix) || !is_valid_did(path.substr(prefix.size()))) return error::invalid_did;
+    return path.substr(prefix.size());
 }
 
 handshake scheme::make_handshake(role, const options& o) { return handshake(o.key, {}, o.handshake_timeout); }
 
 handshake scheme::make_handshake(role r, const options& o, const http_request& upgrade) {
     if (r != role::server || !o.master_secret) return make_handshake(r, o);
-    const auto did = did_of(upgrade.target(), o.path_prefix);  // admit() refused anything else
+    const auto did = did_of(upgrade.target(), o.path_prefix).value();  // admit() refused anything else
     return handshake(tenant_psk(*o.master_secret, did), std::string(did), o.handshake_timeout);
 }
 
 std::optional<http_response> scheme::admit(const http_request& upgrade, const options& o) {
-    if (!o.master_secret || !did_of(upgrade.target(), o.path_prefix).empty()) return std::nullopt;
-    return detail::make_response(upgrade, http::status::bad_request, "not a DID: expected " + o.path_prefix +
-                                                                       "did:<method>:<id>\n");
+    if (!o.master_secret) return std::nullopt;
+    const auto did = did_of(upgrade.target(), o.path_prefix);
+    if (did) return std::nullopt;
+    return detail::make_response(upgrade, http::status::bad_request,
+                                 did.error().message() + ": expected " + o.path_prefix + "did:<method>:<id>\n");
 }
 
 }  // namespace sealed::pnet

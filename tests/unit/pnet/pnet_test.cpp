@@ -36,6 +36,26 @@ TEST(pnet, the_libp2p_vector_comes_out_of_our_cipher) {
     EXPECT_EQ(crypto::hex_encode(wire.bytes()), "6f990ddab1eaaf35fb25b80c491cc81a18d3b2c7");
 }
 
+// pnet has no MAC (libp2p's pnet v1 is XSalsa20 alone): a bit flipped on the wire flips the same
+// bit of the plaintext, and nothing notices. This is why the conformance suite's tamper test is
+// skipped for pnet and why the swarm's multistream-select check is what refuses a wrong key.
+TEST(pnet, a_flipped_wire_bit_flips_the_same_plaintext_bit_and_nothing_else) {
+    const auto key = range_bytes(32), nonce = range_bytes(24);
+    const std::string message = "/multistream/1.0.0\n/ipfs/ping/1.0.0\n";
+    for (std::size_t bit = 0; bit < message.size() * 8; bit += 13) {
+        pnet::cipher sender(crypto::salsa20::create(key, nonce).value(), crypto::salsa20::create(key, nonce).value());
+        pnet::cipher receiver(crypto::salsa20::create(key, nonce).value(), crypto::salsa20::create(key, nonce).value());
+        message_buffer wire, opened;
+        ASSERT_FALSE(sender.seal(as_bytes(message), wire));
+        bytes forged(wire.bytes().begin(), wire.bytes().end());
+        forged[bit / 8] ^= static_cast<byte>(1u << (bit % 8));
+        ASSERT_FALSE(receiver.open(forged, opened)) << "pnet refused a frame: it has no MAC to refuse with";
+        std::string expected = message;
+        expected[bit / 8] = static_cast<char>(expected[bit / 8] ^ (1 << (bit % 8)));
+        EXPECT_EQ(opened.text(), expected) << bit;
+    }
+}
+
 // Runs a handshake against a peer whose nonce and first data arrive cut into `pieces`.
 TEST(pnet, the_peers_nonce_may_arrive_split_alone_or_with_data) {
     const auto key = key_of(range_bytes(32));
@@ -140,6 +160,16 @@ TEST(pnet, did_syntax) {
         EXPECT_FALSE(pnet::is_valid_did(bad)) << bad;
 }
 
+TEST(pnet, did_of_names_the_tenant_or_says_invalid_did) {
+    EXPECT_EQ(pnet::did_of("/swarm/did:example:alice?x=1", "/swarm/").value(), "did:example:alice");
+    for (std::string_view bad : {"/swarm/not-a-did", "/swarm/", "/other/did:example:alice", "/swarm/did:ex:a/b"}) {
+        const auto did = pnet::did_of(bad, "/swarm/");
+        ASSERT_FALSE(did) << bad;
+        EXPECT_EQ(did.error(), pnet::error::invalid_did) << bad;
+        EXPECT_EQ(did.error(), condition::protocol_violation) << bad;
+    }
+}
+
 // Over a real socket: a bad DID is refused with HTTP 400 before any upgrade; a good one
 // handshakes with its tenant key, and a client holding another tenant's key gets only garbage.
 TEST(pnet, swarm_paths_are_admitted_by_did_and_keyed_per_tenant) {
@@ -169,6 +199,7 @@ TEST(pnet, swarm_paths_are_admitted_by_did_and_keyed_per_tenant) {
         http::response<http::string_body> res;
         co_await http::async_read(raw, buffer, res, net::use_awaitable);
         EXPECT_EQ(res.result(), http::status::bad_request);
+        EXPECT_EQ(res.body(), "not a DID: expected /swarm/did:<method>:<id>\n");
 
         pnet::options alice;
         alice.key = pnet::tenant_psk(*server_opts.master_secret, "did:example:alice");

@@ -69,8 +69,9 @@ private:
     bytes received_;  // the peer's nonce as it trickles in, and whatever came with it
 };
 
-// The DID in a request target under `prefix` ("" when there is none or it is not a DID).
-std::string_view did_of(std::string_view target, std::string_view prefix) noexcept;
+// The DID in a request target under `prefix`; error::invalid_did when the path is not
+// `prefix` followed by a DID (did:<method>:<id>).
+result<std::string_view> did_of(std::string_view target, std::string_view prefix) noexcept;
 
 struct scheme {
     static constexpr std::string_view name = "pnet";
