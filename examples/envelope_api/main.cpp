@@ -2,6 +2,7 @@
 // sealed to the server's published P-256 key; every answer is sealed back to the requester.
 //   envelope_api --key-dir keys --listen 127.0.0.1:8443            # creates keys/ if absent
 //   envelope_api --key-dir keys --redis redis://127.0.0.1:6379/0   # nonces shared via Redis
+//   envelope_api --key-dir keys --max-nonces 200000   # bound the in-memory nonce store
 //   envelope_api keygen --key-dir keys        # create the directory and a first key
 //   envelope_api add-next --key-dir keys      # publish the next key (clients keep using current)
 //   envelope_api rotate --key-dir keys --grace 300   # next → current, current accepted 300 s more
@@ -138,10 +139,14 @@ int main(int argc, char** argv) {
     std::string key_dir = "keys", redis_url, retire_kid;
     unsigned window_seconds = 60, grace_seconds = 300;
     std::size_t body_limit = 64 * 1024;
+    cluster::memory_replay_options memory_nonces;
     cli.add_option("--key-dir", key_dir, "directory of the server's P-256 keys (created if absent)")->capture_default_str();
     cli.add_option("--redis", redis_url, "redis://[[user]:password@]host[:port][/db]: nonces in Redis (else in memory)");
     cli.add_option("--window", window_seconds, "seconds a ts may differ from now")->capture_default_str();
     cli.add_option("--body-limit", body_limit, "largest request body in bytes")->capture_default_str();
+    cli.add_option("--max-nonces", memory_nonces.max_entries,
+                   "nonces the in-memory replay store holds; when full it refuses (503), never forgets a live one")
+        ->capture_default_str()->check(CLI::Range(std::size_t(1), std::size_t(1) << 40));
     auto* keygen = cli.add_subcommand("keygen", "create the key directory with a first key, unless it exists");
     auto* add_next = cli.add_subcommand("add-next", "publish a new next key");
     auto* rotate = cli.add_subcommand("rotate", "next becomes current; current stays accepted for --grace seconds");
@@ -172,7 +177,7 @@ int main(int argc, char** argv) {
         if (!redis_client) return 2;
         replay = cluster::make_redis_replay_store(redis_client);
     } else {
-        replay = cluster::make_memory_replay_store();
+        replay = cluster::make_memory_replay_store(memory_nonces);
     }
 
     envelope_api::user_store users;

@@ -3,6 +3,7 @@
 // fails closed (503) while /health still answers, and Redis back serves again without a
 // restart; keys rotated by the CLI while a client sends continuously fail no request.
 #include <sealed/envelope/client.hpp>
+#include <sealed/transport/websocket.hpp>
 
 #include <sealed_test/process.hpp>
 #include <sealed_test/redis_server.hpp>
@@ -103,6 +104,73 @@ TEST(envelope_api_example, a_replay_is_refused_across_two_processes_sharing_redi
             EXPECT_EQ(replayed->status, 409u);
             EXPECT_EQ(envelope::refusal_code(replayed->body), "replayed_nonce");
         }
+    }());
+}
+
+// The in-memory store full of live nonces refuses (503 replay_store_unavailable: fail closed)
+// rather than forget one, and /health still answers; a nonce is spent for every route, so the
+// same envelope posted to a second route is a replay.
+TEST(envelope_api_example, a_full_nonce_store_fails_closed_and_a_nonce_is_spent_for_every_route) {
+    key_dir keys;
+    api_process api(keys, {"--max-nonces", "3"});
+    ASSERT_NE(api.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        envelope::http_client client(io.get_executor(), "127.0.0.1", api.port());
+        CO_ASSERT_FALSE(co_await client.async_fetch_keys());
+        const auto& key = client.keys()[0];
+        auto once = envelope::seal_request(key, as_bytes(R"({"username":"nobody","password":"12345678"})")).value();
+        auto first = co_await client.async_post_raw(echo_route, once.body());
+        CO_ASSERT_TRUE(first);
+        EXPECT_EQ(first->status, 200u);
+        auto other_route = co_await client.async_post_raw("/api/login", once.body());
+        CO_ASSERT_TRUE(other_route);
+        EXPECT_EQ(other_route->status, 409u);
+        EXPECT_EQ(envelope::refusal_code(other_route->body), "replayed_nonce");
+
+        for (int i = 0; i < 2; ++i) {  // nonces 2 and 3 fill the store
+            auto fresh = co_await client.async_post(echo_route, "fills the store");
+            EXPECT_TRUE(fresh) << (fresh ? "" : fresh.error().message());
+        }
+        auto full = co_await client.async_post_raw(
+            echo_route, envelope::seal_request(key, as_bytes("one too many")).value().body());
+        CO_ASSERT_TRUE(full);
+        EXPECT_EQ(full->status, 503u);
+        EXPECT_EQ(envelope::refusal_code(full->body), "replay_store_unavailable");
+        auto health = co_await client.async_get("/health");
+        CO_ASSERT_TRUE(health);
+        EXPECT_EQ(health->status, 200u);
+    }());
+}
+
+// Over WebSocket, a frame over the body limit is answered body_too_large and the socket stays
+// open; one over the frame limit (16 times the body limit, at least --max-message-size, 1 MiB)
+// is not read at all: close 1009, and others are served.
+TEST(envelope_api_example, a_websocket_frame_far_over_the_body_limit_closes_with_1009) {
+    key_dir keys;
+    api_process api(keys, {"--body-limit", "1024"});
+    ASSERT_NE(api.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        envelope::http_client client(io.get_executor(), "127.0.0.1", api.port());
+        CO_ASSERT_FALSE(co_await client.async_fetch_keys());
+        const auto target = url::parse("ws://127.0.0.1:" + std::to_string(api.port()) + "/api/echo").value();
+        const transport::websocket_options opts;
+        auto big = co_await transport::async_connect_ws(io.get_executor(), target, opts);
+        CO_ASSERT_TRUE(big);
+        const std::string over(2 * 1024, 'x');  // over the limit, under 16 times it
+        CO_ASSERT_FALSE(co_await big->async_write(as_bytes(over), message_kind::text));
+        message_buffer reply;
+        CO_ASSERT_FALSE(co_await big->async_read(reply));
+        EXPECT_EQ(envelope::refusal_code(std::string(reply.text())), "body_too_large");
+        const std::string far_over(2 * 1024 * 1024, 'x');
+        EXPECT_FALSE(co_await big->async_write(as_bytes(far_over), message_kind::text));
+        EXPECT_TRUE(co_await big->async_read(reply));
+        CO_ASSERT_TRUE(big->peer_close_reason());
+        EXPECT_EQ(big->peer_close_reason()->code, close_code::too_big);
+        auto served = co_await client.async_post(echo_route, "still served");
+        CO_ASSERT_TRUE(served);
+        EXPECT_EQ(served->text(), "still served");
     }());
 }
 
