@@ -17,6 +17,7 @@
 
 #include <boost/asio/compose.hpp>
 #include <boost/asio/coroutine.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
@@ -45,7 +46,7 @@ namespace detail {
 class drain_then_close_op : public net::coroutine {
 public:
     drain_then_close_op(draining_tcp_stream& stream, beast::role_type role)
-        : stream_(stream), role_(role), buffer_(std::make_unique<std::array<char, 4096>>()) {}
+        : stream_(stream), role_(role), buffer_(std::make_unique_for_overwrite<std::array<char, 64 * 1024>>()) {}
 
     // Always completes without an error: the socket is closed either way, and Beast reports a
     // teardown error in place of the one that started the close (message_too_big would become
@@ -63,7 +64,7 @@ public:
             do {
                 BOOST_ASIO_CORO_YIELD stream_.async_read_some(net::buffer(*buffer_), std::move(self));
                 drained_ += n;
-            } while (!ec && n != 0 && drained_ <= draining_tcp_stream::drain_limit);
+            } while (!ec && n != 0 && drained_ < draining_tcp_stream::drain_limit);
             if (role_ == beast::role_type::client)
                 stream_.socket().shutdown(net::socket_base::shutdown_send, ec);
             finish(self);
@@ -73,7 +74,7 @@ public:
 private:
     template <class Self>
     void finish(Self& self) {
-        stream_.expires_never();
+        stream_.expires_never();  // also drops the 5 s bound websocket_stream::async_close set: we are done
         error_code ignored;
         stream_.socket().close(ignored);
         self.complete(error_code{});
@@ -81,7 +82,7 @@ private:
 
     draining_tcp_stream& stream_;
     beast::role_type role_;
-    std::unique_ptr<std::array<char, 4096>> buffer_;  // stable while the op object moves
+    std::unique_ptr<std::array<char, 64 * 1024>> buffer_;  // stable while the op object moves
     std::size_t drained_ = 0;
 };
 
@@ -93,7 +94,8 @@ void async_teardown(beast::role_type role, draining_tcp_stream& stream, Teardown
                                                           stream);
 }
 
-// The synchronous form: Beast's for the socket (its synchronous loop reads until the end).
+// The synchronous form: Beast's for the socket (its synchronous loop reads until the end, with
+// no bound; sealed uses only the asynchronous one).
 inline void teardown(beast::role_type role, draining_tcp_stream& stream, error_code& ec) {
     beast::websocket::teardown(role, stream.socket(), ec);
 }
