@@ -42,8 +42,16 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
         parser.header_limit(header_limit);
         parser.body_limit(front.body_limit);
         lowest.expires_at(deadline);
-        auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
+        if (!ec && !parser.is_done()) {
+            // Room for the whole declared body first: from an empty buffer Beast reads 512 bytes
+            // at a time, 32 receive calls for a 16 KiB body.
+            const auto declared = parser.content_length().value_or(0);
+            if (declared <= front.body_limit) buffer.reserve(buffer.size() + static_cast<std::size_t>(declared));
+            std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_nothrow);
+        }
         (void)n;
+        if (buffer.capacity() > header_limit && buffer.size() == 0) buffer.shrink_to_fit();  // idle keep-alive
         if (ec) {
             if (ec == http::error::body_limit || ec == http::error::header_limit) {
                 http_request stub;
