@@ -10,6 +10,7 @@
 // the server's ±60 s window. When the pool runs out, requests are sealed as they go (counted).
 #pragma once
 
+#include "hold_idle.hpp"
 #include "measure.hpp"
 
 #include <sealed/client.hpp>
@@ -35,7 +36,10 @@ public:
     static constexpr std::size_t pool_bytes = 512u * 1024 * 1024;
 
     http_driver(net::io_context& io, const settings& s, url target, bool sealed)
-        : io_(io), settings_(s), target_(std::move(target)), sealed_(sealed), plaintext_(s.size, 'x') {}
+        : io_(io), settings_(s), target_(std::move(target)), sealed_(sealed), plaintext_(s.size, 'x'),
+          ws_url_("ws://" + target_.host_header() + target_.target) {
+        client_cfg_.ping_interval = std::chrono::hours(1);  // no keepalive traffic in the measurement
+    }
 
     // Fetches the server's keys and seals the pool (envelope only).
     awaitable<error_code> prepare() {
@@ -78,49 +82,20 @@ public:
     // WebSockets to the path: the envelope servers take them without a handshake; the plaintext
     // ceiling (echo_server) runs its plaintext hello.
     awaitable<void> idle(server_usage& during) {
-        std::vector<transport::ws_stream> raw;
-        std::vector<client<ws, plaintext::scheme>::channel_type> hello;
-        std::size_t next = 0;
-        auto opener = [&]() -> awaitable<void> {
-            while (next < settings_.connections) {
-                ++next;
-                if (sealed_) {
-                    const transport::websocket_options opts;
-                    auto ws_url = target_;
-                    ws_url.scheme = "ws";
-                    auto stream = co_await transport::async_connect_ws(io_.get_executor(), ws_url, opts);
-                    if (!stream) {
-                        totals_.error(stream.error());
-                        continue;
-                    }
-                    raw.push_back(std::move(*stream));
-                } else {
-                    const std::string ws_url = "ws://" + target_.host_header() + target_.target;
-                    client_config cfg;
-                    cfg.ping_interval = std::chrono::hours(1);
-                    auto channel = co_await client<ws, plaintext::scheme>::connect(io_.get_executor(),
-                                                                                  std::string_view(ws_url), cfg);
-                    if (!channel) {
-                        totals_.error(channel.error());
-                        continue;
-                    }
-                    hello.push_back(std::move(*channel));
-                }
-                totals_.handshakes++;
-            }
-        };
-        for (int i = 0; i < 64; ++i) net::co_spawn(io_, opener(), net::detached);
-        net::steady_timer timer(io_);
-        while (totals_.handshakes + totals_.errors < settings_.connections) {
-            timer.expires_after(std::chrono::milliseconds(20));
-            co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        }
-        timer.expires_after(std::chrono::seconds(2));
-        co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        during = read_usage(settings_.server_pid);
         const close_reason bye{close_code::normal, "done"};
-        for (auto& s : raw) co_await s.async_close(bye);
-        for (auto& c : hello) co_await c.async_close(bye);
+        if (sealed_) {
+            auto ws_url = target_;
+            ws_url.scheme = "ws";
+            return hold_idle<transport::ws_stream>(
+                io_, settings_, totals_, during,
+                [this, ws_url] { return transport::async_connect_ws(io_.get_executor(), ws_url, ws_options_); },
+                [bye](transport::ws_stream& s) { return s.async_close(bye); });
+        }
+        using hello_client = client<ws, plaintext::scheme>;
+        return hold_idle<hello_client::channel_type>(
+            io_, settings_, totals_, during,
+            [this] { return hello_client::connect(io_.get_executor(), std::string_view(ws_url_), client_cfg_); },
+            [bye](hello_client::channel_type& c) { return c.async_close(bye); });
     }
 
     totals& measured() { return totals_; }
@@ -170,6 +145,9 @@ private:
     std::optional<envelope::server_public_key> server_key_;
     std::deque<envelope::pending_request> pool_;
     std::size_t presealed_ = 0, sealed_in_run_ = 0;
+    std::string ws_url_;  // the idle mode's WebSocket to the same path
+    transport::websocket_options ws_options_;
+    client_config client_cfg_;
     totals totals_;
 };
 

@@ -2,6 +2,7 @@
 // plaintext ceiling): a session is the scheme's handshake, a round trip one sealed message each way.
 #pragma once
 
+#include "hold_idle.hpp"
 #include "measure.hpp"
 
 #include <sealed/client.hpp>
@@ -149,33 +150,12 @@ public:
         }
     }
 
-    // Opens every session (a bounded number of connects at a time), holds them, then closes.
     awaitable<void> idle(server_usage& during) {
-        std::vector<channel_type> open;
-        std::size_t next = 0;
-        auto opener = [&]() -> awaitable<void> {
-            while (next < settings_.connections) {
-                ++next;
-                auto channel = co_await connect();
-                if (!channel) {
-                    totals_.error(channel.error());
-                    continue;
-                }
-                totals_.handshakes++;
-                open.push_back(std::move(*channel));
-            }
-        };
-        for (int i = 0; i < 64; ++i) net::co_spawn(io_, opener(), net::detached);
-        net::steady_timer timer(io_);
-        while (totals_.handshakes + totals_.errors < settings_.connections) {
-            timer.expires_after(std::chrono::milliseconds(20));
-            co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        }
-        timer.expires_after(std::chrono::seconds(2));
-        co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        during = read_usage(settings_.server_pid);
-        const close_reason bye{close_code::normal, "done"};
-        for (auto& channel : open) co_await transport_of(channel).async_close(bye);  // ends their keepalive timers too
+        return hold_idle<channel_type>(io_, settings_, totals_, during, [this] { return connect(); },
+                                       [](channel_type& c) -> awaitable<void> {
+                                           const close_reason bye{close_code::normal, "done"};
+                                           co_await transport_of(c).async_close(bye);
+                                       });
     }
 
     awaitable<sealed::error_code> prepare() { co_return sealed::error_code{}; }

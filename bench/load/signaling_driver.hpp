@@ -5,6 +5,7 @@
 // pairs of peers, so an echo cell of N connections opens 2N sockets.
 #pragma once
 
+#include "hold_idle.hpp"
 #include "measure.hpp"
 
 #include <sealed/signaling/client.hpp>
@@ -60,30 +61,8 @@ public:
     }
 
     awaitable<void> idle(server_usage& during) {
-        std::vector<signaling::client> open;
-        std::size_t next = 0;
-        auto opener = [&]() -> awaitable<void> {
-            while (next < settings_.connections) {
-                ++next;
-                auto peer = co_await connect();
-                if (!peer) {
-                    totals_.error(peer.error());
-                    continue;
-                }
-                totals_.handshakes++;
-                open.push_back(std::move(*peer));
-            }
-        };
-        for (int i = 0; i < 64; ++i) net::co_spawn(io_, opener(), net::detached);
-        net::steady_timer timer(io_);
-        while (totals_.handshakes + totals_.errors < settings_.connections) {
-            timer.expires_after(std::chrono::milliseconds(20));
-            co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        }
-        timer.expires_after(std::chrono::seconds(2));
-        co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        during = read_usage(settings_.server_pid);
-        for (auto& peer : open) co_await peer.async_close();
+        return hold_idle<signaling::client>(io_, settings_, totals_, during, [this] { return connect(); },
+                                            [](signaling::client& peer) { return peer.async_close(); });
     }
 
     totals& measured() { return totals_; }
