@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseListen } from '../listen.mjs';
 
 // npm packages live in tests/interop/node_modules (see tests/interop/README.md).
 const require = createRequire(new URL('../../../tests/interop/package.json', import.meta.url));
@@ -251,12 +252,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     switch (argv[i]) {
-      case '--listen': {
-        const at = value.lastIndexOf(':');
-        opts.host = value.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-        opts.port = Number(value.slice(at + 1));
-        break;
-      }
+      case '--listen': Object.assign(opts, parseListen(value)); break;
       case '--path': opts.path = value; break;
       case '--static': opts.staticDirs.push(value); break;
       case '--require-encryption': opts.requireEncryption = value !== 'false'; break;

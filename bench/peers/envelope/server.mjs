@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parseListen } from '../listen.mjs';
 
 // npm packages live in tests/interop/node_modules (see tests/interop/README.md).
 const require = createRequire(new URL('../../../tests/interop/package.json', import.meta.url));
@@ -450,12 +451,7 @@ function parseArgs(argv) {
     switch (argv[i]) {
       case '--host': opts.host = value; break;
       case '--port': opts.port = Number(value); break;
-      case '--listen': {  // HOST:PORT, as the other reference peers take it
-        const at = value.lastIndexOf(':');
-        opts.host = value.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-        opts.port = Number(value.slice(at + 1));
-        break;
-      }
+      case '--listen': Object.assign(opts, parseListen(value)); break;
       case '--key-file': opts.keyFile = value; break;
       case '--body-limit': opts.bodyLimit = Number(value); break;
       default: throw new Error(`unknown option ${argv[i]}`);

@@ -6,6 +6,7 @@
 // The default concurrent_limit (5 000) is raised to 20 000 so the 10 000-socket idle cell fits,
 // as peer_broker's is in the bench; nothing else differs from `peerjs --port P`.
 import { createRequire } from 'node:module';
+import { parseListen } from '../listen.mjs';
 
 // npm packages live in tests/interop/node_modules (see tests/interop/README.md).
 const require = createRequire(new URL('../../../tests/interop/package.json', import.meta.url));
@@ -17,12 +18,7 @@ function parseArgs(argv) {
     const value = argv[i + 1];
     if (value === undefined) throw new Error(`${argv[i]} needs a value`);
     switch (argv[i]) {
-      case '--listen': {
-        const at = value.lastIndexOf(':');
-        opts.host = value.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-        opts.port = Number(value.slice(at + 1));
-        break;
-      }
+      case '--listen': Object.assign(opts, parseListen(value)); break;
       case '--concurrent_limit': opts.concurrent_limit = Number(value); break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
