@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 
 namespace sealed::transport {
 namespace {
@@ -91,11 +92,22 @@ template <class NextLayer>
 websocket_stream<NextLayer>::websocket_stream(native_type ws, std::string remote)
     : ws_(std::make_unique<native_type>(std::move(ws))), remote_(std::move(remote)) {}
 
+// Memory per idle connection: for a message not yet arrived Beast prepares 1 536 bytes of the
+// caller's buffer, held for as long as the connection is quiet. The first read of a message
+// takes at most first_read_bytes; once the frame header has told Beast the size, the rest is
+// read into exactly that much. A buffer a big message grew past retained_read_capacity is given
+// back before waiting for the next one; smaller ones are kept so busy connections do not
+// allocate per message.
+constexpr std::size_t first_read_bytes = 64;
+constexpr std::size_t retained_read_capacity = 4 * 1024;
+
 template <class NextLayer>
 awaitable<error_code> websocket_stream<NextLayer>::async_read(message_buffer& in) {
     in.clear();
+    if (in.capacity() > retained_read_capacity) in.shrink(0);
     message_dynamic_buffer buf(in, ws_->read_message_max() ? ws_->read_message_max() : std::size_t(-1));
-    auto [ec, n] = co_await ws_->async_read(buf, use_nothrow);
+    auto [ec, n] = co_await ws_->async_read_some(buf, first_read_bytes, use_nothrow);
+    if (!ec && !ws_->is_message_done()) std::tie(ec, n) = co_await ws_->async_read(buf, use_nothrow);
     (void)n;
     if (ec == websocket::error::message_too_big || ec == beast::http::error::buffer_overflow) co_return errc::message_too_big;
     if (ec) co_return ec;
