@@ -2,6 +2,8 @@
 // thread (joins happen on each connection's strand, sends to a room from anywhere).
 #pragma once
 
+#include <boost/container/flat_set.hpp>
+
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -49,7 +51,7 @@ public:
     bool contains(std::uint64_t connection, std::string_view room) const {
         std::lock_guard lock(mutex_);
         auto it = rooms_.find(connection);
-        return it != rooms_.end() && it->second.count(std::string(room)) > 0;
+        return it != rooms_.end() && it->second.contains(room);
     }
     std::size_t count_of(std::uint64_t connection) const {
         std::lock_guard lock(mutex_);
@@ -71,7 +73,9 @@ private:
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::unordered_set<std::uint64_t>> members_;
-    std::unordered_map<std::uint64_t, std::unordered_set<std::string>> rooms_;
+    // A connection is in a few rooms: a sorted vector, not a hash set with its bucket array
+    // (~400 bytes less for every connection, each of which is in at least one room).
+    std::unordered_map<std::uint64_t, boost::container::flat_set<std::string, std::less<>>> rooms_;
 };
 
 }  // namespace sealed::detail
