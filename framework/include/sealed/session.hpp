@@ -165,6 +165,12 @@ public:
         co_await transport_.async_close(reason);
     }
 
+    // Gives back what the cipher keeps between messages (a keyed context, scratch buffers) while
+    // the connection is quiet; the next message rebuilds it. Call on the channel's executor.
+    void release_idle_memory() {
+        if constexpr (requires(C& c) { c.release_idle_memory(); }) cipher_.release_idle_memory();
+    }
+
     // Transport interface, so a channel can carry another scheme.
     awaitable<error_code> async_read(message_buffer& in) { return async_receive(in); }
     awaitable<error_code> async_write(const_bytes out, message_kind kind) { return async_send(out, kind); }

@@ -5,6 +5,8 @@
 #include <sealed/crypto/stream.hpp>
 
 #include <cstdint>
+#include <cstring>
+#include <utility>
 
 namespace sealed::crypto {
 
@@ -38,22 +40,46 @@ error_code wipe_and(mutable_bytes out, errc e) noexcept {
 result<aead> aead::create(aead_algorithm algorithm, const_bytes key, provider p) {
     if (key.size() != key_size) return errc::invalid_key;
     if (!provides(p, to_primitive(algorithm))) return errc::unsupported_algorithm;
-    result<detail::aead_handle> impl = errc::unsupported_algorithm;
-#if defined(SEALED_HAVE_OPENSSL_PROVIDER)
-    if (p == provider::openssl) impl = detail::openssl_provider::make_aead(algorithm, key);
-    else
-#endif
-        impl = detail::botan_provider::make_aead(algorithm, key);
-    if (!impl) return impl.error();
-    return aead(std::move(*impl), algorithm, p);
+    return aead(key, algorithm, p);
 }
 
-aead::aead(std::unique_ptr<detail::aead_impl, detail::aead_impl_deleter> impl, aead_algorithm a,
-           provider p) noexcept
-    : impl_(std::move(impl)), algorithm_(a), provider_(p) {}
-aead::aead(aead&&) noexcept = default;
-aead& aead::operator=(aead&&) noexcept = default;
-aead::~aead() = default;
+aead::aead(const_bytes key, aead_algorithm a, provider p) noexcept : algorithm_(a), provider_(p), keyed_(true) {
+    std::memcpy(key_.data(), key.data(), key_size);
+}
+
+aead::aead(aead&& other) noexcept
+    : impl_(std::move(other.impl_)), key_(other.key_), algorithm_(other.algorithm_), provider_(other.provider_),
+      keyed_(std::exchange(other.keyed_, false)) {
+    secure_wipe(other.key_.data(), other.key_.size());
+}
+
+aead& aead::operator=(aead&& other) noexcept {
+    if (this != &other) {
+        impl_ = std::move(other.impl_);
+        key_ = other.key_;
+        algorithm_ = other.algorithm_;
+        provider_ = other.provider_;
+        keyed_ = std::exchange(other.keyed_, false);
+        secure_wipe(other.key_.data(), other.key_.size());
+    }
+    return *this;
+}
+
+aead::~aead() { secure_wipe(key_.data(), key_.size()); }
+
+error_code aead::ensure_context() {
+    if (impl_) return {};
+    if (!keyed_) return errc::invalid_key;
+    result<detail::aead_handle> impl = errc::unsupported_algorithm;
+#if defined(SEALED_HAVE_OPENSSL_PROVIDER)
+    if (provider_ == provider::openssl) impl = detail::openssl_provider::make_aead(algorithm_, key_);
+    else
+#endif
+        impl = detail::botan_provider::make_aead(algorithm_, key_);
+    if (!impl) return impl.error();
+    impl_ = std::move(*impl);
+    return {};
+}
 
 std::size_t aead::nonce_size() const noexcept {
     return algorithm_ == aead_algorithm::xchacha20_poly1305 ? 24 : 12;
@@ -61,19 +87,22 @@ std::size_t aead::nonce_size() const noexcept {
 
 error_code aead::seal(const_bytes nonce, const_bytes aad, const_bytes plaintext,
                       mutable_bytes out) {
-    if (!impl_) return errc::invalid_key;
     if (!nonce_ok(algorithm_, nonce.size()) || out.size() != plaintext.size() + tag_size ||
         partially_overlap(plaintext, out))
         return errc::invalid_argument;
+    if (auto ec = ensure_context()) return ec;
     return impl_->seal(nonce, aad, plaintext, out);
 }
 
 error_code aead::open(const_bytes nonce, const_bytes aad, const_bytes sealed, mutable_bytes out) {
     if (sealed.size() < tag_size) return wipe_and(out, errc::decrypt_failed);
-    if (!impl_) return wipe_and(out, errc::invalid_key);
     if (!nonce_ok(algorithm_, nonce.size()) || out.size() != sealed.size() - tag_size ||
         partially_overlap(sealed, out))
         return wipe_and(out, errc::invalid_argument);
+    if (auto ec = ensure_context()) {
+        if (!out.empty()) secure_wipe(out.data(), out.size());
+        return ec;
+    }
     return impl_->open(nonce, aad, sealed, out);
 }
 

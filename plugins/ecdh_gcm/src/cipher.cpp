@@ -29,6 +29,11 @@ error_code cipher::seal(const_bytes plaintext, message_buffer& out) {
     return {};
 }
 
+void cipher::release_idle_memory() {
+    if (key_) key_->aead().release_context();
+    scratch_ = bytes();
+}
+
 error_code cipher::open(const_bytes wire, message_buffer& out) {
     auto frame = wire::parse_frame(as_string_view(wire));
     if (!frame) return frame.error();

@@ -98,6 +98,12 @@ error_code codec::seal(std::string_view body, const_bytes nonce, std::int64_t ti
     return {};
 }
 
+void codec::release_idle_memory() {
+    key_.release_context();
+    inner_ = std::string();
+    opened_ = secure_bytes();  // the zeroing allocator wipes the old plaintext
+}
+
 error_code codec::open(const_bytes frame, std::string& body) {
     body.clear();
     auto parts = parse_container(frame);

@@ -176,6 +176,31 @@ TEST_P(AeadMisuse, InPlaceSealAndOpen) {
     }
 }
 
+TEST_P(AeadMisuse, ReleasedContextIsRebuiltFromTheKey) {
+    const auto [p, a] = GetParam();
+    auto fresh = crypto::aead::create(a, key_, p);
+    ASSERT_TRUE(fresh);
+    EXPECT_FALSE(fresh->holds_context()) << "the context is built by the first seal or open";
+    EXPECT_TRUE(cipher_->holds_context());
+    cipher_->release_context();
+    EXPECT_FALSE(cipher_->holds_context());
+    sealed::bytes out(plaintext_.size());
+    ASSERT_FALSE(cipher_->open(nonce_, aad_, sealed_, out));
+    EXPECT_EQ(out, plaintext_);
+    EXPECT_TRUE(cipher_->holds_context());
+    cipher_->release_context();
+    sealed::bytes again(sealed_.size());
+    ASSERT_FALSE(cipher_->seal(nonce_, aad_, plaintext_, again));
+    EXPECT_EQ(again, sealed_);
+    // Moved from: unkeyed, and says so rather than sealing with a wiped key.
+    crypto::aead moved = std::move(*cipher_);
+    EXPECT_EQ(cipher_->seal(nonce_, aad_, plaintext_, again), errc::invalid_key);
+    EXPECT_EQ(cipher_->open(nonce_, aad_, sealed_, out), errc::invalid_key);
+    EXPECT_TRUE(std::all_of(out.begin(), out.end(), [](auto b) { return b == 0; }));
+    ASSERT_FALSE(moved.open(nonce_, aad_, sealed_, out));
+    EXPECT_EQ(out, plaintext_);
+}
+
 TEST_P(AeadMisuse, RefusesBadSizes) {
     const auto [p, a] = GetParam();
     EXPECT_EQ(crypto::aead::create(a, sealed::bytes(16), p).error(), errc::invalid_key);

@@ -335,6 +335,29 @@ TEST(ecdh_gcm_server, join_filter_decides_and_rooms_go_with_the_connection) {
     });
 }
 
+TEST(ecdh_gcm_server, a_quiet_connection_gives_back_its_aes_context_until_the_next_message) {
+    fixture f;
+    f.cfg.ping_interval = 100ms;  // the keepalive's tick
+    f.srv = std::make_unique<stream_server>(f.io, f.cfg, f.opts);
+    connection_t* conn = nullptr;
+    f.srv->on_session([&](connection_t& c) {
+        conn = &c;
+        return echo(c);
+    });
+    f.port = f.srv->start().value().port();
+    run(f.io, [&]() -> awaitable<void> {
+        auto a = co_await f.authenticated("a");
+        CO_ASSERT_TRUE(a);
+        EXPECT_TRUE(co_await fixture::echoes(*a, "first"));
+        CO_ASSERT_TRUE(conn != nullptr);
+        EXPECT_TRUE(conn->channel().cipher().holds_context());
+        for (int i = 0; i < 100 && conn->channel().cipher().holds_context(); ++i) co_await sleep_for(10ms);
+        EXPECT_FALSE(conn->channel().cipher().holds_context()) << "a quiet connection kept its AES-GCM context";
+        EXPECT_TRUE(co_await fixture::echoes(*a, "after a quiet while")) << "the context was not rebuilt from the key";
+        EXPECT_TRUE(conn->channel().cipher().holds_context());
+    });
+}
+
 TEST(ecdh_gcm_server, session_keys_are_listed_by_client_id_and_wiped_on_disconnect) {
     fixture f;
     std::vector<bytes> wiped;

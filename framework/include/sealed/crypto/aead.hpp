@@ -1,12 +1,16 @@
 // Authenticated encryption: AES-256-GCM, ChaCha20-Poly1305 (RFC 8439), XChaCha20-Poly1305.
 // A keyed object is made once per session key and reused for every message (no per-message
 // key schedule or allocation on the hot path). Not thread-safe: one per connection.
+// The keyed context (key schedule and tables, ~1.1 KiB for AES-256-GCM with OpenSSL) is built
+// by the first seal or open, and release_context() frees it while the key is idle: an idle
+// connection then holds the 32 key bytes, not the context.
 #pragma once
 
 #include <sealed/bytes.hpp>
 #include <sealed/crypto/provider.hpp>
 #include <sealed/error.hpp>
 
+#include <array>
 #include <memory>
 
 namespace sealed::crypto {
@@ -34,9 +38,9 @@ public:
         return create(algorithm, key, default_provider(to_primitive(algorithm)));
     }
 
-    aead(aead&&) noexcept;
+    aead(aead&&) noexcept;  // the moved-from object is unkeyed: seal/open give invalid_key
     aead& operator=(aead&&) noexcept;
-    ~aead();
+    ~aead();  // wipes the key
 
     aead_algorithm algorithm() const noexcept { return algorithm_; }
     provider which() const noexcept { return provider_; }
@@ -51,12 +55,20 @@ public:
     // sealed input shorter than the tag; out is zeroed on failure (no unauthenticated plaintext).
     error_code open(const_bytes nonce, const_bytes aad, const_bytes sealed, mutable_bytes out);
 
+    // Frees the keyed context; the next seal or open builds it again from the key.
+    void release_context() noexcept { impl_.reset(); }
+    bool holds_context() const noexcept { return impl_ != nullptr; }
+
 private:
-    aead(std::unique_ptr<detail::aead_impl, detail::aead_impl_deleter> impl, aead_algorithm a,
-         provider p) noexcept;
+    aead(const_bytes key, aead_algorithm a, provider p) noexcept;
+    // errc::crypto_failure if the provider cannot key its context.
+    error_code ensure_context();
+
     std::unique_ptr<detail::aead_impl, detail::aead_impl_deleter> impl_;
+    std::array<byte, key_size> key_{};
     aead_algorithm algorithm_;
     provider provider_;
+    bool keyed_ = false;
 };
 
 // Convenience for one-off use (tests, the envelope scheme): makes a key object per call.

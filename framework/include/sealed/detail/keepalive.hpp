@@ -3,6 +3,7 @@
 // when the scheme's liveness says the peer sent no message for too long (e.g. IGNIS's 4002
 // heartbeat timeout). A handler that does not return within `grace` of that close is cancelled.
 //
+// Each quiet tick also releases the cipher's idle memory (secure_channel::release_idle_memory).
 // A timer with a callback on the connection's strand, not a coroutine raced against the app's
 // handler: that race cost ~3 KiB of coroutine frames per idle connection (docs/benchmarks.md).
 #pragma once
@@ -82,6 +83,11 @@ private:
             conn_->close(*verdict_);
             return arm(settings_.grace);
         }
+        // No message for a whole tick (pongs do not count): the cipher's keyed context and
+        // buffers go until the next message; an idle connection keeps its key, not ~1 KiB of
+        // key schedule.
+        if constexpr (requires { conn_->channel().release_idle_memory(); })
+            if (conn_->silent_for() >= tick_) conn_->channel().release_idle_memory();
         if constexpr (Pings) {
             if (pinging_ && std::chrono::steady_clock::now() >= next_ping_) {
                 next_ping_ = std::chrono::steady_clock::now() + settings_.ping_interval;

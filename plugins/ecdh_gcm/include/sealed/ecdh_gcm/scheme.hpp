@@ -64,6 +64,9 @@ public:
     // one that fails to decrypt, or comes in clear when encryption is on, ends it (4003 / 4004).
     open_failure on_open_failure(const error_code& ec) const;
     bool encrypted() const noexcept { return key_ != nullptr; }
+    // While the connection is quiet: frees the keyed AES-GCM context and the scratch buffer.
+    void release_idle_memory();
+    bool holds_context() const noexcept { return key_ && key_->aead().holds_context(); }
 
 private:
     role role_;

@@ -53,6 +53,10 @@ public:
     // A frame that is not SMSG, or does not decrypt, ends the connection (1002 / 1008): the Go
     // transport skips it, but after a forged frame nothing later on the channel can be trusted.
     open_failure on_open_failure(const error_code& ec) const;
+    void release_idle_memory() {
+        codec_.release_idle_memory();
+        body_ = std::string();
+    }
 
 private:
     smsg::codec codec_;

@@ -55,6 +55,8 @@ public:
     // error::invalid_container, error::decrypt_failed or error::invalid_payload; `body` is the
     // envelope JSON. Nothing is left in `body` on failure.
     error_code open(const_bytes frame, std::string& body);
+    // While the connection is quiet: frees the keyed context and the reused buffers.
+    void release_idle_memory();
 
 private:
     explicit codec(crypto::aead key) : key_(std::move(key)) {}
