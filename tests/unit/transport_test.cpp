@@ -231,6 +231,51 @@ TEST(websocket_transport, kinds_limits_and_close_codes) {
     }());
 }
 
+// The server's first read of a message is capped at 256 bytes (memory per quiet connection):
+// every size around the cap, and fragmented messages, still arrive whole, and the buffer a big
+// message grew is given back.
+TEST(websocket_transport, messages_of_every_size_arrive_whole_and_a_big_buffer_is_released) {
+    net::io_context io;
+    run(io, [&]() -> awaitable<void> {
+        ws_listener l(io);
+        auto target = *url::parse("ws://127.0.0.1:" + l.port() + "/ws");
+        std::optional<transport::ws_stream> server;
+        auto accept = [&]() -> awaitable<void> { server.emplace(co_await l.accept(1 << 20)); };
+        net::co_spawn(io, accept(), net::detached);
+        const transport::websocket_options defaults;
+        auto client = co_await transport::async_connect_ws(io.get_executor(), target, defaults);
+        CO_ASSERT_TRUE(client);
+        while (!server) {
+            net::steady_timer t(io, std::chrono::milliseconds(1));
+            co_await t.async_wait(net::use_awaitable);
+        }
+        auto pattern = [](std::size_t n) {
+            bytes b(n);
+            for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<byte>(i * 31 + n);
+            return b;
+        };
+        message_buffer in;
+        for (const std::size_t n : {0u, 1u, 255u, 256u, 257u, 1000u, 1536u, 1537u, 4097u, 70000u, 10u}) {
+            const auto m = pattern(n);
+            EXPECT_FALSE(co_await client->async_write(m, message_kind::binary));
+            EXPECT_FALSE(co_await server->async_read(in)) << n;
+            EXPECT_EQ(in.size(), n);
+            EXPECT_TRUE(std::equal(m.begin(), m.end(), in.bytes().begin(), in.bytes().end())) << n;
+        }
+        EXPECT_LE(in.capacity(), 4096u) << "the 70 000-byte message's buffer was kept";
+        // Fragmented: 300-byte frames.
+        client->native().auto_fragment(true);
+        client->native().write_buffer_bytes(300);
+        for (const std::size_t n : {299u, 301u, 5000u}) {
+            const auto m = pattern(n);
+            EXPECT_FALSE(co_await client->async_write(m, message_kind::binary));
+            EXPECT_FALSE(co_await server->async_read(in)) << n;
+            EXPECT_EQ(in.size(), n);
+            EXPECT_TRUE(std::equal(m.begin(), m.end(), in.bytes().begin(), in.bytes().end())) << n;
+        }
+    }());
+}
+
 TEST(websocket_transport, application_close_code_reaches_the_peer) {
     net::io_context io;
     run(io, [&]() -> awaitable<void> {
