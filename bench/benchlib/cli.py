@@ -31,6 +31,9 @@ def parse_args():
                         help="repeat the whole matrix N times and report medians (default 3, 1 with --quick)")
     parser.add_argument("--scheme", action="append", choices=sorted(SCHEMES), default=None,
                         help="the scheme(s) to measure, each against its Node peer (default: all)")
+    parser.add_argument("--mode", action="append", choices=("echo", "handshake", "idle"), default=None,
+                        help="only these cells, e.g. --mode idle for the memory figure alone (no micro benches; "
+                             "results are named <date>[-scheme]-<modes>)")
     args = parser.parse_args()
     args.scheme = args.scheme or list(SCHEMES)
     if args.repeat is None:
@@ -70,6 +73,8 @@ def main():
     if not server_pin:
         warn(pin_note)
     cells = matrix(args.quick)
+    if args.mode:
+        cells = [c for c in cells if c["mode"] in args.mode]
     idle_needed = max(c["connections"] for c in cells) + 100
     if nofile < idle_needed:
         warn(f"the open-file limit is {nofile}; the idle cell needs about {idle_needed}")
@@ -85,7 +90,7 @@ def main():
     micro = None
     failed = False
     try:
-        micro = run_micro(bin_dir, args.quick, loadgen_pin)
+        micro = {} if args.mode else run_micro(bin_dir, args.quick, loadgen_pin)
         for scheme in args.scheme:
             failed |= run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note, nofile, out_dir, date,
                                  run_wide)
@@ -135,7 +140,7 @@ def run_scheme(scheme, args, cells, runner, micro, build_dir, bin_dir, pin_note,
     for text in about_scheme:
         warn(text)
 
-    stem = results_stem(date, scheme)
+    stem = results_stem(date, scheme) + ("-" + "-".join(sorted(set(args.mode))) if args.mode else "")
     checkpoint = out_dir / f"{stem}.json.tmp"
     total = args.repeat * len(doc["cells"]) * len(servers)
     done = 0

@@ -170,6 +170,8 @@ class Tables:
         return "\n".join(out).rstrip() + "\n"
 
     def micro_table(self):
+        if not self.doc["micro"]:  # a run of some modes only (--mode)
+            return []
         bench = self.doc["micro"].get("sealed_bench_handshakes", {})
         out = ["## Micro benchmarks (`sealed_bench_handshakes`: CPU only, no I/O)", ""]
         if "error" in bench:
