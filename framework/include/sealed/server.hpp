@@ -252,9 +252,32 @@ private:
     }
 
     // `ticket` keeps this connection counted (and cancellable) for as long as the coroutine runs.
+    // This frame lives as long as the connection, so it holds only what the session needs;
+    // accepting, upgrading and the handshake run in open_session's frame, gone once the session
+    // is established (docs/benchmarks.md, memory per idle connection).
     static awaitable<void> serve(state_ptr st, tcp_socket socket, detail::connection_ticket ticket) {
         co_await net::this_coro::throw_if_cancelled(false);
         st->stats.connections_open++;
+        auto conn = co_await open_session(st, std::move(socket), ticket);
+        if (conn) {
+            watch_pongs(*conn);
+            auto alive = std::make_shared<keepalive_type>(conn, ticket, keepalive_settings(*st), st->stats, st->log);
+            alive->start();
+            if (st->handler) co_await st->handler(*conn);
+            alive->stop();
+            const close_reason reason = alive->verdict() ? *alive->verdict() : close_reason{close_code::normal, ""};
+            co_await conn->async_close(reason);  // named: ADR-0001 (GCC 12 and temporaries)
+            st->rooms.leave_all(conn->id());
+            std::lock_guard lock(st->registry_mutex);
+            st->registry.erase(conn->id());
+        }
+        st->stats.connections_open--;
+    }
+
+    // Transport, upgrade and handshake; the established connection, registered and in its
+    // initial rooms, or null (the failure is counted and logged here).
+    static awaitable<std::shared_ptr<connection_type>> open_session(state_ptr st, tcp_socket socket,
+                                                                    detail::connection_ticket ticket) {
         const auto accepted = std::chrono::steady_clock::now();
         const auto deadline = accepted + st->config.handshake_timeout;
         const bool over_limit = st->connections.size() > st->config.max_connections;
@@ -264,27 +287,20 @@ private:
             beast::tcp_stream stream(std::move(socket));  // named: see ADR-0001 (GCC 12 and temporaries)
             opened = co_await open_transport(st, std::move(stream), deadline, over_limit);
         }
-        if (opened) co_await run_session(st, std::move(*opened), ticket, accepted, deadline);
-        st->stats.connections_open--;
-    }
-
-    static awaitable<void> run_session(state_ptr st, detail::upgraded<stream_type> opened,
-                                       detail::connection_ticket ticket,
-                                       std::chrono::steady_clock::time_point accepted,
-                                       std::chrono::steady_clock::time_point deadline) {
-        auto established = co_await run_server_handshake(st, opened, deadline);
+        if (!opened) co_return nullptr;
+        auto established = co_await run_server_handshake(st, *opened, deadline);
         if (!established) {
             st->stats.handshake_failed(established.error().message());
-            st->log->info("{} handshake with {} failed: {}", S::name, opened.stream.remote_endpoint(),
+            st->log->info("{} handshake with {} failed: {}", S::name, opened->stream.remote_endpoint(),
                           established.error().message());
-            co_return;
+            co_return nullptr;
         }
         st->stats.handshakes_ok++;
         st->stats.observe_handshake(std::chrono::steady_clock::now() - accepted);
         auto initial_rooms = std::move(established->rooms);
         const channel_options channel_opts{st->config.max_message_size, false};
         auto conn = std::make_shared<connection_type>(
-            channel_type(std::move(opened.stream), std::move(*established), channel_opts), ticket->strand, ticket->id,
+            channel_type(std::move(opened->stream), std::move(*established), channel_opts), ticket->strand, ticket->id,
             st->context(), &st->room_filter);
         for (const auto& room : initial_rooms) conn->join(room);
         ticket->established = true;
@@ -293,17 +309,7 @@ private:
             st->registry.emplace(conn->id(), conn);
         }
         if (st->stopped) conn->close({close_code::shutdown, "server shutdown"});
-        watch_pongs(*conn);
-
-        auto alive = std::make_shared<keepalive_type>(conn, ticket, keepalive_settings(*st), st->stats, st->log);
-        alive->start();
-        if (st->handler) co_await st->handler(*conn);
-        alive->stop();
-        const close_reason reason = alive->verdict() ? *alive->verdict() : close_reason{close_code::normal, ""};
-        co_await conn->async_close(reason);
-        st->rooms.leave_all(conn->id());
-        std::lock_guard lock(st->registry_mutex);
-        st->registry.erase(conn->id());
+        co_return conn;
     }
 
     // The handshake in a frame of its own, so the handshake object (an ephemeral private key,
