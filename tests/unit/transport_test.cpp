@@ -187,24 +187,49 @@ struct ws_listener {
         opts.max_message_size = max_message;
         co_return (co_await transport::async_accept_upgrade(std::move(stream), req, opts)).value();
     }
+
+    // A client connected to this listener, and the server's side of that connection (both
+    // empty, with a test failure, if the client could not connect).
+    struct connected_pair {
+        std::optional<transport::ws_stream> client, server;
+        explicit operator bool() const { return client && server; }
+    };
+    awaitable<connected_pair> connect_pair(std::size_t max_message = 1 << 20) {
+        auto ex = acceptor.get_executor();
+        auto accepted = std::make_shared<std::optional<transport::ws_stream>>();
+        net::co_spawn(ex, accept_into(this, accepted, max_message), net::detached);
+        const auto target = *url::parse("ws://127.0.0.1:" + port() + "/ws");
+        const transport::websocket_options defaults;
+        auto client = co_await transport::async_connect_ws(ex, target, defaults);
+        connected_pair pair;
+        if (!client) {
+            ADD_FAILURE() << client.error().message();
+            co_return pair;
+        }
+        while (!*accepted) {
+            net::steady_timer t(ex, std::chrono::milliseconds(1));
+            co_await t.async_wait(net::use_awaitable);
+        }
+        pair.client.emplace(std::move(*client));
+        pair.server.emplace(std::move(**accepted));
+        co_return pair;
+    }
+
+private:
+    static awaitable<void> accept_into(ws_listener* l, std::shared_ptr<std::optional<transport::ws_stream>> out,
+                                       std::size_t max_message) {
+        out->emplace(co_await l->accept(max_message));
+    }
 };
 
 TEST(websocket_transport, kinds_limits_and_close_codes) {
     net::io_context io;
     run(io, [&]() -> awaitable<void> {
         ws_listener l(io);
-        auto target = *url::parse("ws://127.0.0.1:" + l.port() + "/ws");
-        std::optional<transport::ws_stream> server;
-        auto accept = [&]() -> awaitable<void> { server.emplace(co_await l.accept(64)); };
-        net::co_spawn(io, accept(), net::detached);
-        const transport::websocket_options defaults;
-        auto client = co_await transport::async_connect_ws(io.get_executor(), target, defaults);
-        EXPECT_TRUE(client);
-        if (!client) co_return;
-        while (!server) {
-            net::steady_timer t(io, std::chrono::milliseconds(1));
-            co_await t.async_wait(net::use_awaitable);
-        }
+        auto pair = co_await l.connect_pair(64);
+        CO_ASSERT_TRUE(pair);
+        auto& client = pair.client;
+        auto& server = pair.server;
         auto text = make_bytes("{\"event\":\"x\"}"), bin = bytes{0, 1, 2};
         EXPECT_FALSE(co_await client->async_write(text, message_kind::text));
         EXPECT_FALSE(co_await client->async_write(bin, message_kind::binary));
@@ -238,17 +263,10 @@ TEST(websocket_transport, messages_of_every_size_arrive_whole_and_a_big_buffer_i
     net::io_context io;
     run(io, [&]() -> awaitable<void> {
         ws_listener l(io);
-        auto target = *url::parse("ws://127.0.0.1:" + l.port() + "/ws");
-        std::optional<transport::ws_stream> server;
-        auto accept = [&]() -> awaitable<void> { server.emplace(co_await l.accept(1 << 20)); };
-        net::co_spawn(io, accept(), net::detached);
-        const transport::websocket_options defaults;
-        auto client = co_await transport::async_connect_ws(io.get_executor(), target, defaults);
-        CO_ASSERT_TRUE(client);
-        while (!server) {
-            net::steady_timer t(io, std::chrono::milliseconds(1));
-            co_await t.async_wait(net::use_awaitable);
-        }
+        auto pair = co_await l.connect_pair(1 << 20);
+        CO_ASSERT_TRUE(pair);
+        auto& client = pair.client;
+        auto& server = pair.server;
         auto pattern = [](std::size_t n) {
             bytes b(n);
             for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<byte>(i * 31 + n);
@@ -280,17 +298,10 @@ TEST(websocket_transport, application_close_code_reaches_the_peer) {
     net::io_context io;
     run(io, [&]() -> awaitable<void> {
         ws_listener l(io);
-        auto target = *url::parse("ws://127.0.0.1:" + l.port() + "/ws");
-        std::optional<transport::ws_stream> server;
-        auto accept = [&]() -> awaitable<void> { server.emplace(co_await l.accept()); };
-        net::co_spawn(io, accept(), net::detached);
-        const transport::websocket_options defaults;
-        auto client = co_await transport::async_connect_ws(io.get_executor(), target, defaults);
-        if (!client) co_return ADD_FAILURE() << client.error().message();
-        while (!server) {
-            net::steady_timer t(io, std::chrono::milliseconds(1));
-            co_await t.async_wait(net::use_awaitable);
-        }
+        auto pair = co_await l.connect_pair();
+        CO_ASSERT_TRUE(pair);
+        auto& client = pair.client;
+        auto& server = pair.server;
         message_buffer in;
         auto reader = [&]() -> awaitable<error_code> { co_return co_await client->async_read(in); };
         const close_reason auth_failed{4003, "authentication failed"};
