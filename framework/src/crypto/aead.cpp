@@ -30,7 +30,7 @@ bool nonce_ok(aead_algorithm a, std::size_t n) noexcept {
     return false;
 }
 
-error_code wipe_and(mutable_bytes out, errc e) noexcept {
+error_code wipe_and(mutable_bytes out, error_code e) noexcept {
     if (!out.empty()) secure_wipe(out.data(), out.size());
     return e;
 }
@@ -99,10 +99,7 @@ error_code aead::open(const_bytes nonce, const_bytes aad, const_bytes sealed, mu
     if (!nonce_ok(algorithm_, nonce.size()) || out.size() != sealed.size() - tag_size ||
         partially_overlap(sealed, out))
         return wipe_and(out, errc::invalid_argument);
-    if (auto ec = ensure_context()) {
-        if (!out.empty()) secure_wipe(out.data(), out.size());
-        return ec;
-    }
+    if (auto ec = ensure_context()) return wipe_and(out, ec);
     return impl_->open(nonce, aad, sealed, out);
 }
 

@@ -86,8 +86,7 @@ private:
         // No message for a whole tick (pongs do not count): the cipher's keyed context and
         // buffers go until the next message; an idle connection keeps its key, not ~1 KiB of
         // key schedule.
-        if constexpr (requires { conn_->channel().release_idle_memory(); })
-            if (conn_->silent_for() >= tick_) conn_->channel().release_idle_memory();
+        if (conn_->silent_for() >= tick_) conn_->channel().release_idle_memory();
         if constexpr (Pings) {
             if (pinging_ && std::chrono::steady_clock::now() >= next_ping_) {
                 next_ping_ = std::chrono::steady_clock::now() + settings_.ping_interval;
