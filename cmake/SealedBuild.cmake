@@ -2,10 +2,14 @@
 
 find_program(SEALED_CCACHE ccache)
 if(SEALED_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
-  # PCH and ccache get along only when ccache ignores the PCH's timestamps. The setting goes in
-  # the launcher: an ENV{} set here reaches configure only, not the compiles ninja runs later.
+  # The settings go in the launcher: an ENV{} set here reaches configure only, not the compiles
+  # ninja runs later. PCH and ccache get along only when ccache ignores the PCH's timestamps.
+  # BASEDIR and NOHASHDIR make a compile in another checkout of the tree (CI's fresh clone) the
+  # same compile: paths below the source root are hashed relative, the working directory not at
+  # all (its only trace is DW_AT_comp_dir in the debug info).
   set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env
-      CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime ${SEALED_CCACHE})
+      CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+      CCACHE_BASEDIR=${PROJECT_SOURCE_DIR} CCACHE_NOHASHDIR=1 ${SEALED_CCACHE})
 endif()
 
 include(CheckLinkerFlag)
@@ -14,13 +18,29 @@ if(SEALED_HAVE_LLD)
   add_link_options(-fuse-ld=lld)
 endif()
 
+# Fuzz builds are ASan + UBSan builds whose code is also instrumented for coverage, so one
+# clang build serves both the sanitizer suite and the libFuzzer targets (scripts/test --asan,
+# scripts/fuzz). The tests run with the coverage counters in; nothing reads them.
+if(SEALED_BUILD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SEALED_BUILD_FUZZ needs clang (CXX=clang++)")
+  endif()
+  if(SEALED_SANITIZE STREQUAL "none")
+    set(SEALED_SANITIZE address CACHE STRING "" FORCE)
+  elseif(NOT SEALED_SANITIZE STREQUAL "address")
+    message(FATAL_ERROR "SEALED_BUILD_FUZZ runs under ASan + UBSan (SEALED_SANITIZE=address)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 if(NOT SEALED_SANITIZE STREQUAL "none")
   # GCC 12 reports -Wmaybe-uninitialized inside Beast's parser only under sanitizer
   # instrumentation (a false positive); keep those builds' output readable.
   add_compile_options($<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
 endif()
 if(SEALED_SANITIZE STREQUAL "address")
-  # -fno-sanitize=function under clang: see the fuzz branch below.
+  # -fno-sanitize=function: clang 14 cannot emit UBSan's function-type check for coroutine
+  # frames ("Cannot represent a difference across sections").
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
                       $<$<CXX_COMPILER_ID:Clang>:-fno-sanitize=function>)
   add_link_options(-fsanitize=address,undefined)
@@ -34,18 +54,6 @@ elseif(SEALED_SANITIZE STREQUAL "thread")
   add_link_options(-fsanitize=thread)
 elseif(NOT SEALED_SANITIZE STREQUAL "none")
   message(FATAL_ERROR "SEALED_SANITIZE must be none, address or thread")
-endif()
-# Fuzz builds instrument everything for coverage (the fuzz targets link libFuzzer itself) and
-# run under ASan+UBSan, so a bug anywhere a parser reaches is found.
-if(SEALED_BUILD_FUZZ)
-  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-    message(FATAL_ERROR "SEALED_BUILD_FUZZ needs clang (CXX=clang++)")
-  endif()
-  # -fno-sanitize=function: clang 14 cannot emit UBSan's function-type check for coroutine
-  # frames ("Cannot represent a difference across sections").
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function
-                      -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
-  add_link_options(-fsanitize=address,undefined)
 endif()
 
 # Warnings for our own targets only (third-party headers come in as system includes).

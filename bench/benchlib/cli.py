@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from .diagnostics import WARNINGS, Fatal, RunError, log, warn
-from .environment import build, check_prerequisites, machine_facts, raise_fd_limit
+from .environment import build, check_prerequisites, machine_facts, raise_fd_limit, setup
 from .matrix import cell_label, for_scheme, matrix, summarize
 from .micro import run_micro
 from .plots import plots
@@ -65,6 +65,7 @@ def main():
     date = datetime.date.today().isoformat()
     out_dir = ROOT / "bench/results" / ("quick" if args.quick else "")
 
+    setup()
     if not args.no_build:
         build(str(build_dir))
     check_prerequisites(bin_dir)

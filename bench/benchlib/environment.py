@@ -13,6 +13,12 @@ from .processes import command_output, read_file, run_streamed
 from .settings import PEER_MODULES, SCHEMES, TARGETS
 
 
+def setup():
+    """The same installer scripts/test and scripts/demo use: Debian packages and the Node peers'
+    npm packages, whatever is missing (idempotent, quick when nothing is)."""
+    run_streamed(["scripts/setup"], 1800, "scripts/setup")
+
+
 def build(build_dir):
     configure = ["cmake", "-S", ".", "-B", build_dir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
                  "-DSEALED_BUILD_BENCH=ON", "-DSEALED_BUILD_TESTS=OFF", "-DSEALED_BUILD_EXAMPLES=ON"]
@@ -39,7 +45,7 @@ def check_prerequisites(bin_dir):
         if not spec["peer"].is_file():
             missing.append(str(spec["peer"]))
     if not PEER_MODULES.is_dir():
-        missing.append(f"{PEER_MODULES} (npm packages for the Node peer; see tests/interop/README.md)")
+        missing.append(f"{PEER_MODULES} (npm packages for the Node peer: scripts/setup installs them)")
     if missing:
         raise Fatal("missing:\n  " + "\n  ".join(missing))
 

@@ -3,6 +3,7 @@
 // reconnects through HAProxy to another, derives a new key and goes on; nothing arrives twice.
 // HAProxy restarting drops every connection through it; clients reconnect once it is back,
 // with new keys, and the processes behind it did not notice.
+#include <sealed_test/paths.hpp>
 #include <sealed_test/chat_events.hpp>
 #include <sealed_test/cluster.hpp>
 
@@ -18,7 +19,7 @@ using sealed_test::chat_client;
 using sealed_test::events_after;
 namespace json = boost::json;
 using list = std::vector<std::string>;
-const std::string binary = std::string(SEALED_BIN_DIR) + "/stream_chat";
+const std::string binary = sealed_test::bin_dir() + "/stream_chat";
 
 awaitable<error_code> say(chat_client& c, std::string_view text) {
     const json::value message = {{"room", "lobby"}, {"text", text}};

@@ -2,6 +2,7 @@
 #include <sealed/client.hpp>
 #include <sealed/plaintext/scheme.hpp>
 
+#include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
 
@@ -10,7 +11,7 @@
 namespace {
 
 using namespace sealed;
-const std::string binary = std::string(SEALED_BIN_DIR) + "/echo_server";
+const std::string binary = sealed_test::bin_dir() + "/echo_server";
 
 template <class Family>
 void echo_through(const std::vector<std::string>& extra_args, const std::string& scheme_prefix) {

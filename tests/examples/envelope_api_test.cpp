@@ -5,6 +5,7 @@
 #include <sealed/envelope/client.hpp>
 #include <sealed/transport/websocket.hpp>
 
+#include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/redis_server.hpp>
 #include <sealed_test/run.hpp>
@@ -24,7 +25,7 @@ namespace {
 using namespace sealed;
 namespace fs = std::filesystem;
 
-const std::string binary = std::string(SEALED_BIN_DIR) + "/envelope_api";
+const std::string binary = sealed_test::bin_dir() + "/envelope_api";
 
 struct key_dir : sealed_test::temp_dir {
     key_dir() : temp_dir("sealed-envelope-test-") {}

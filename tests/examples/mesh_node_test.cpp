@@ -1,6 +1,7 @@
 // The mesh_node example as a user runs it: three real processes form a full mesh over loopback,
 // a chat typed into one reaches each of the others exactly once (relays and the second path
 // are deduplicated), the identity survives a restart, and the allowlist keeps strangers out.
+#include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
 
 #include <gtest/gtest.h>
@@ -15,7 +16,7 @@
 
 namespace {
 
-const std::string binary = std::string(SEALED_BIN_DIR) + "/mesh_node";
+const std::string binary = sealed_test::bin_dir() + "/mesh_node";
 
 struct node_process {
     std::unique_ptr<sealed_test::child_process> process;

@@ -4,6 +4,7 @@
 // sockets and HTTP routes; an incomplete TLS flag pair stops with the reference's warning.
 #include <sealed/signaling/client.hpp>
 
+#include <sealed_test/paths.hpp>
 #include <sealed_test/http.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
@@ -21,7 +22,7 @@ using namespace sealed;
 namespace sig = sealed::signaling;
 namespace fs = std::filesystem;
 
-const std::string binary = std::string(SEALED_BIN_DIR) + "/peer_broker";
+const std::string binary = sealed_test::bin_dir() + "/peer_broker";
 
 struct broker_process {
     sealed_test::server_process server;

@@ -2,6 +2,7 @@
 // sockets, the page over HTTP.
 #include <sealed/ecdh_gcm/client.hpp>
 
+#include <sealed_test/paths.hpp>
 #include <sealed_test/chat_events.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
@@ -18,7 +19,7 @@ using namespace sealed;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 using sealed_test::next_named;
-const std::string binary = std::string(SEALED_BIN_DIR) + "/stream_chat";
+const std::string binary = sealed_test::bin_dir() + "/stream_chat";
 
 struct chat_server {
     sealed_test::child_process process{{binary, "--listen", "127.0.0.1:0", "--log-level", "warn"}};

@@ -6,6 +6,7 @@
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/pnet/swarm_client.hpp>
 
+#include <sealed_test/paths.hpp>
 #include <sealed_test/http.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/redis_server.hpp>
@@ -34,7 +35,7 @@ struct gateway {
 
     explicit gateway(std::vector<std::string> extra = {}) {
         std::ofstream(secret_file) << crypto::hex_encode(master_secret) << "\n";
-        std::vector<std::string> argv{std::string(SEALED_BIN_DIR) + "/swarm_gateway", "--listen", "127.0.0.1:0",
+        std::vector<std::string> argv{sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
                                       "--master-secret-file", secret_file.string(), "--log-level", "warn"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         process = std::make_unique<sealed_test::child_process>(argv);
@@ -229,11 +230,11 @@ TEST(swarm_gateway_example, a_thousand_tenants_at_once_through_one_listener) {
 }
 
 TEST(swarm_gateway_example, refuses_to_start_without_a_usable_master_secret) {
-    sealed_test::child_process none({std::string(SEALED_BIN_DIR) + "/swarm_gateway", "--listen", "127.0.0.1:0"});
+    sealed_test::child_process none({sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0"});
     EXPECT_EQ(none.wait(), 2);
     const auto short_secret = std::filesystem::temp_directory_path() / ("sealed-short-" + std::to_string(getpid()));
     std::ofstream(short_secret) << "abcd\n";
-    sealed_test::child_process bad({std::string(SEALED_BIN_DIR) + "/swarm_gateway", "--listen", "127.0.0.1:0",
+    sealed_test::child_process bad({sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
                                     "--master-secret-file", short_secret.string()});
     EXPECT_EQ(bad.wait(), 2);
     std::filesystem::remove(short_secret);

@@ -2,6 +2,7 @@
 // Redis to sealed clients on two stream_chat processes (issue 10): toRoom, toClient, toUser and
 // broadcast each reach exactly the intended clients, wherever they are connected, sealed with
 // each client's own key.
+#include <sealed_test/paths.hpp>
 #include <sealed_test/chat_events.hpp>
 #include <sealed_test/cluster.hpp>
 
@@ -13,9 +14,9 @@ using namespace sealed;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 using list = std::vector<std::string>;
-const std::string node = SEALED_NODE;
-const std::string binary = std::string(SEALED_BIN_DIR) + "/stream_chat";
-const std::string emitter = std::string(SEALED_SOURCE_DIR) + "/tests/interop/ignis_emitter.mjs";
+const std::string node = sealed_test::node();
+const std::string binary = sealed_test::bin_dir() + "/stream_chat";
+const std::string emitter = sealed_test::source_dir() + "/tests/interop/ignis_emitter.mjs";
 
 TEST(ignis_emitter, reaches_sealed_clients_on_every_process_and_only_the_intended_ones) {
     std::string why;

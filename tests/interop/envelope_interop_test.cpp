@@ -3,6 +3,7 @@
 // replay, a tampered envelope and a stale one as the client reads them.
 #include <sealed/envelope/client.hpp>
 
+#include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
 
@@ -14,8 +15,8 @@ namespace {
 
 using namespace sealed;
 
-const std::string node = SEALED_NODE;
-const std::string reference_server = std::string(SEALED_SOURCE_DIR) + "/bench/peers/envelope/server.mjs";
+const std::string node = sealed_test::node();
+const std::string reference_server = sealed_test::source_dir() + "/bench/peers/envelope/server.mjs";
 
 TEST(envelope_interop, cpp_client_against_the_node_reference_server) {
     sealed_test::server_process server({node, reference_server, "--host", "127.0.0.1", "--port", "0"});

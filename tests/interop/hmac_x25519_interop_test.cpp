@@ -5,6 +5,7 @@
 #include <sealed/hmac_x25519/scheme.hpp>
 #include <sealed/server.hpp>
 
+#include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
 
@@ -20,8 +21,8 @@ using namespace sealed::hmac_x25519;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-const std::string source = SEALED_SOURCE_DIR;
-const std::string node = SEALED_NODE;
+const std::string source = sealed_test::source_dir();
+const std::string node = sealed_test::node();
 const std::string peer_script = source + "/bench/peers/hmac_x25519/node.mjs";
 
 options identity_options(std::string_view name) {

@@ -5,6 +5,7 @@
 // The Node scripts and packages come from tests/interop (installed by scripts/setup).
 #include <sealed/ecdh_gcm/client.hpp>
 
+#include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
 #include <sealed_test/stream_events.hpp>
@@ -21,13 +22,13 @@ using stream_client = ecdh_gcm::stream_client<ws>;
 namespace json = boost::json;
 using sealed_test::next_named;
 
-const std::string source = SEALED_SOURCE_DIR;
-const std::string node = SEALED_NODE;
+const std::string source = sealed_test::source_dir();
+const std::string node = sealed_test::node();
 
 using sealed_test::server_process;
 
 server_process our_chat_server() {
-    return server_process({std::string(SEALED_BIN_DIR) + "/stream_chat", "--listen", "127.0.0.1:0", "--log-level",
+    return server_process({sealed_test::bin_dir() + "/stream_chat", "--listen", "127.0.0.1:0", "--log-level",
                            "warn"});
 }
 
@@ -104,7 +105,7 @@ TEST(interop, chat_page_in_headless_chromium_two_tabs) {
 // A opens a DataConnection to B, a message goes each way, and OFFER/ANSWER/CANDIDATE crossed
 // the broker (the script checks the pages' WebSocket frames).
 TEST(interop, peerjs_datachannel_in_headless_chromium_via_peer_broker) {
-    server_process broker({std::string(SEALED_BIN_DIR) + "/peer_broker", "--listen", "127.0.0.1:0", "--path", "/myapp",
+    server_process broker({sealed_test::bin_dir() + "/peer_broker", "--listen", "127.0.0.1:0", "--path", "/myapp",
                            "--log-level", "warn"});
     ASSERT_NE(broker.port, 0);
     auto r = run_script({source + "/tests/browser/peerjs_datachannel.mjs", "127.0.0.1", std::to_string(broker.port),

@@ -7,6 +7,7 @@
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/pnet/swarm_client.hpp>
 
+#include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
 
@@ -21,8 +22,8 @@ namespace {
 using namespace sealed;
 namespace json = boost::json;
 
-const std::string source = SEALED_SOURCE_DIR;
-const std::string node = SEALED_NODE;
+const std::string source = sealed_test::source_dir();
+const std::string node = sealed_test::node();
 const std::string peer_script = source + "/bench/peers/pnet/peer.mjs";
 const std::string libp2p_script = source + "/tests/interop/pnet_libp2p_dial.mjs";
 
@@ -52,7 +53,7 @@ struct key_files {
 
 TEST(interop_pnet, outside_dialers_against_our_gateway) {
     key_files keys;
-    sealed_test::child_process gateway({std::string(SEALED_BIN_DIR) + "/swarm_gateway", "--listen", "127.0.0.1:0",
+    sealed_test::child_process gateway({sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
                                         "--master-secret-file", keys("secret.hex"), "--tcp-listen", "127.0.0.1:0",
                                         "--psk-file", keys("network.key"), "--log-level", "warn"});
     auto ws_line = gateway.read_line();

@@ -6,6 +6,8 @@
 #include <sealed/crypto/hash.hpp>
 #include <sealed/crypto/kdf.hpp>
 
+#include <sealed_test/paths.hpp>
+
 #include "crypto_test_util.hpp"
 
 #include <boost/json.hpp>
@@ -30,7 +32,7 @@ using sealed_test::unhex;
 namespace {
 
 json::value load(const std::string& name) {
-    std::string path = SEALED_VECTORS_DIR;
+    std::string path = sealed_test::vectors_dir();
     path.append("/wycheproof/").append(name);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot open " + path);

@@ -7,6 +7,8 @@
 #include <sealed/crypto/kdf.hpp>
 #include <sealed/ecdh_gcm/scheme.hpp>
 
+#include <sealed_test/paths.hpp>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -19,7 +21,7 @@ namespace {
 using namespace sealed;
 
 boost::json::object load_vector() {
-    const std::filesystem::path path = std::filesystem::path(SEALED_SOURCE_DIR) / "tests/vectors/ecdh_gcm.json";
+    const std::filesystem::path path = std::filesystem::path(sealed_test::source_dir()) / "tests/vectors/ecdh_gcm.json";
     std::ifstream file(path);
     std::stringstream text;
     text << file.rdbuf();

@@ -4,6 +4,8 @@
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/envelope/seal.hpp>
 
+#include <sealed_test/paths.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -18,7 +20,7 @@ using namespace sealed;
 using namespace sealed::envelope;
 
 boost::json::object load_vector() {
-    std::ifstream in(std::string(SEALED_SOURCE_DIR) + "/tests/vectors/envelope.json");
+    std::ifstream in(sealed_test::source_dir() + "/tests/vectors/envelope.json");
     std::stringstream text;
     text << in.rdbuf();
     return boost::json::parse(text.str()).as_object();

@@ -5,6 +5,8 @@
 #include <sealed/crypto/hash.hpp>
 #include <sealed/hmac_x25519/scheme.hpp>
 
+#include <sealed_test/paths.hpp>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -19,7 +21,7 @@ using namespace sealed::hmac_x25519;
 
 struct vector_fields {
     boost::json::object v = [] {
-        std::ifstream file(std::filesystem::path(SEALED_SOURCE_DIR) / "tests/vectors/hmac_x25519.json");
+        std::ifstream file(std::filesystem::path(sealed_test::source_dir()) / "tests/vectors/hmac_x25519.json");
         std::stringstream text;
         text << file.rdbuf();
         return boost::json::parse(text.str()).as_object();
