@@ -53,6 +53,9 @@ std::string json_reply(bool ok, std::string_view key, std::string_view value) {
     return boost::json::serialize(o);
 }
 
+// Password hashing is at its bound (--max-pending-hashes): try again in a second.
+envelope::app_reply busy_reply() { return {503, json_reply(false, "error", "busy"), 1}; }
+
 awaitable<envelope::app_reply> handle_api(envelope_api::user_store& users, std::string_view route,
                                           std::string_view plaintext) {
     using outcome = envelope_api::user_store::outcome;
@@ -63,10 +66,12 @@ awaitable<envelope::app_reply> handle_api(envelope_api::user_store& users, std::
     if (!creds) co_return envelope::app_reply{400, json_reply(false, "error", "invalid_credentials_format")};
     if (signup) {
         auto result = co_await users.async_signup(creds->username, creds->password);
+        if (result == outcome::busy) co_return busy_reply();
         if (result == outcome::taken) co_return envelope::app_reply{409, json_reply(false, "error", "username_taken")};
         co_return envelope::app_reply{201, json_reply(true, "username", creds->username)};
     }
     auto result = co_await users.async_login(creds->username, creds->password);
+    if (result == outcome::busy) co_return busy_reply();
     if (result != outcome::ok) co_return envelope::app_reply{401, json_reply(false, "error", "bad_credentials")};
     co_return envelope::app_reply{200, json_reply(true, "username", creds->username)};
 }
@@ -138,7 +143,7 @@ int main(int argc, char** argv) {
     app::add_common_options(cli, cfg, common);
     std::string key_dir = "keys", redis_url, retire_kid;
     unsigned window_seconds = 60, grace_seconds = 300;
-    std::size_t body_limit = 64 * 1024;
+    std::size_t body_limit = 64 * 1024, max_pending_hashes = 8;
     cluster::memory_replay_options memory_nonces;
     cli.add_option("--key-dir", key_dir, "directory of the server's P-256 keys (created if absent)")->capture_default_str();
     cli.add_option("--redis", redis_url, "redis://[[user]:password@]host[:port][/db]: nonces in Redis (else in memory)");
@@ -147,6 +152,9 @@ int main(int argc, char** argv) {
     cli.add_option("--max-nonces", memory_nonces.max_entries,
                    "nonces the in-memory replay store holds; when full it refuses (503), never forgets a live one")
         ->capture_default_str()->check(CLI::Range(std::size_t(1), std::size_t(1) << 40));
+    cli.add_option("--max-pending-hashes", max_pending_hashes,
+                   "signups and logins waiting for Argon2id at once; past it: 503 busy, Retry-After: 1")
+        ->capture_default_str()->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
     auto* keygen = cli.add_subcommand("keygen", "create the key directory with a first key, unless it exists");
     auto* add_next = cli.add_subcommand("add-next", "publish a new next key");
     auto* rotate = cli.add_subcommand("rotate", "next becomes current; current stays accepted for --grace seconds");
@@ -180,7 +188,7 @@ int main(int argc, char** argv) {
         replay = cluster::make_memory_replay_store(memory_nonces);
     }
 
-    envelope_api::user_store users;
+    envelope_api::user_store users(1, max_pending_hashes);
     envelope::service_options sopts;
     sopts.window = std::chrono::seconds(window_seconds);
     sopts.nonce_ttl = 2 * sopts.window;

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     cli.add_option("--api-token", opts.api_token, "clients must pass &apiToken=<this> (sockets, /id, /peers)");
     cli.add_option("--allowed-origin", origins, "browser Origins allowed to connect (host names; default any)");
     cli.add_option("--queue-limit", opts.queue_limit, "messages queued per offline id")->capture_default_str();
+    cli.add_option("--queue-bytes-limit", opts.queue_bytes_limit, "bytes queued per offline id")->capture_default_str();
     CLI11_PARSE(cli, argc, argv);
 
     if (port || !host.empty()) {

@@ -44,6 +44,7 @@ public:
         case errc::rate_limited: return "rate limit exceeded";
         case errc::duplicate_message: return "duplicate message";
         case errc::shutting_down: return "server is shutting down";
+        case errc::descriptor_limit: return "the open-file limit (ulimit -n) is below what max_connections needs";
         case errc::redis_unavailable: return "Redis is unavailable (not connected)";
         case errc::redis_error: return "Redis answered with an error";
         case errc::redis_timeout: return "Redis did not answer in time";
@@ -74,6 +75,7 @@ public:
         case errc::connection_refused:
         case errc::nonce_exhausted:
         case errc::rate_limited:
+        case errc::descriptor_limit:
         case errc::replay_store_full: return condition::resource_exhausted;
         default: return {ev, *this};
         }

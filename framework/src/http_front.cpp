@@ -1,5 +1,7 @@
 #include <sealed/detail/http_front.hpp>
 
+#include <sealed/crypto/encoding.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -15,6 +17,12 @@ bool upgrade_path_matches(std::string_view path, std::string_view ws_path) {
     return path == ws_path;
 }
 
+// RFC 6455 §4.1: the key is a base64-encoded random 16-byte nonce. Beast takes any string.
+bool valid_websocket_key(std::string_view key) {
+    if (key.size() != 24) return false;
+    auto nonce = crypto::base64_decode(key);
+    return nonce && nonce->size() == 16;
+}
 
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t header_limit = 8 * 1024;
@@ -35,9 +43,8 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
                                            const http_handler& handler, spdlog::logger& log) {
     beast::flat_buffer buffer;
     auto& lowest = beast::get_lowest_layer(stream);
-    const auto budget = front.deadline - std::chrono::steady_clock::now();
     auto deadline = front.deadline;
-    for (;;) {
+    for (std::size_t answered = 0;; ++answered) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(header_limit);
         parser.body_limit(front.body_limit);
@@ -68,14 +75,18 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
             std::optional<http_response> res;
             if (handler) res = co_await handler(req);
             if (!res) res = make_response(req, http::status::not_found, "not found\n");
+            if (answered + 1 >= front.max_requests) res->keep_alive(false);
             if (!co_await write_response(stream, std::move(*res))) co_return std::nullopt;
-            deadline = std::chrono::steady_clock::now() + budget;
+            if (front.on_answered) front.on_answered();
+            deadline = std::chrono::steady_clock::now() + front.keepalive_timeout;
             continue;
         }
 
         std::optional<http_response> refusal;
         if (!upgrade_path_matches(target_path(req.target()), front.ws_path))
             refusal = make_response(req, http::status::not_found, "no WebSocket endpoint here\n");
+        else if (!valid_websocket_key(req[http::field::sec_websocket_key]))
+            refusal = make_response(req, http::status::bad_request, "Sec-WebSocket-Key is not a base64 16-byte nonce\n");
         else if (front.admit)
             refusal = front.admit(req);
         if (refusal) {

@@ -16,6 +16,10 @@ std::string runtime_stats::render(const std::string& p) const {
         << p << "_connections_refused_total{reason=\"max_connections\"} " << refused_max_connections << '\n'
         << p << "_connections_refused_total{reason=\"origin\"} " << refused_origin << '\n'
         << p << "_connections_refused_total{reason=\"admission\"} " << refused_admission << '\n';
+    detail::write_metric(out, p + "_accept_failures_total", "counter", "accept() errors (EMFILE: out of descriptors).",
+                         accept_failures);
+    detail::write_metric(out, p + "_evicted_total", "counter",
+                         "Connections waiting longest on their peer, closed to make room.", evicted);
     detail::write_metric(out, p + "_handshakes_ok_total", "counter", "Handshakes completed.", handshakes_ok);
     out << "# HELP " << p << "_handshakes_failed_total Handshakes failed, by error.\n"
         << "# TYPE " << p << "_handshakes_failed_total counter\n";
@@ -35,6 +39,8 @@ std::string runtime_stats::render(const std::string& p) const {
     detail::write_metric(out, p + "_messages_out_total", "counter", "Messages sealed and written.", messages_out);
     detail::write_metric(out, p + "_bytes_in_total", "counter", "Plaintext bytes received.", bytes_in);
     detail::write_metric(out, p + "_bytes_out_total", "counter", "Plaintext bytes sent.", bytes_out);
+    detail::write_metric(out, p + "_send_queue_bytes", "gauge", "Bytes queued to be written, all connections.",
+                         send_queue_bytes);
     out << "# HELP " << p << "_dropped_total Messages dropped or connections closed by a policy.\n"
         << "# TYPE " << p << "_dropped_total counter\n"
         << p << "_dropped_total{reason=\"rate_limit\"} " << dropped_rate_limited << '\n'

@@ -8,6 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
 namespace {
 
 using namespace sealed;
@@ -56,6 +62,69 @@ TEST(echo_server_example, sigint_stops_an_idle_server) {
 TEST(echo_server_example, bad_listen_address_is_a_clear_error) {
     sealed_test::child_process server({binary, "--listen", "not-an-address"});
     EXPECT_EQ(server.wait(), 1);
+}
+
+// Hardening round 2, item 4: under a low open-file limit the server refuses a max_connections it
+// cannot hold, and out of descriptors its accept loop waits instead of spinning and logging.
+std::string under_open_file_limit(int limit, const std::string& args) {
+    return "ulimit -n " + std::to_string(limit) + " && exec " + binary + " --listen 127.0.0.1:0 " + args + " 2>&1";
+}
+
+// utime + stime of a process, from /proc/<pid>/stat.
+double cpu_seconds(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i)
+        if (i == 14 || i == 15) ticks += std::stod(field);
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+TEST(echo_server_example, a_max_connections_the_open_file_limit_cannot_hold_is_refused_at_start) {
+    auto r = sealed_test::run_to_end({"/bin/sh", "-c", under_open_file_limit(100, "--max-connections 100")}, 10000);
+    EXPECT_EQ(r.exit_code, 1) << r.output();
+    EXPECT_NE(r.output().find("ulimit"), std::string::npos) << r.output();
+}
+
+TEST(echo_server_example, out_of_descriptors_the_accept_loop_waits_and_recovers) {
+    sealed_test::child_process server({"/bin/sh", "-c", under_open_file_limit(80, "--max-connections 10 --log-level warn")});
+    auto line = server.read_line();
+    ASSERT_TRUE(line);
+    const auto port = sealed_test::port_from_listening_line(*line);
+    ASSERT_NE(port, 0) << *line;
+
+    // 150 connections that say nothing: the kernel completes them all, the server has
+    // descriptors for about 70.
+    net::io_context io;
+    std::vector<net::ip::tcp::socket> idle;
+    const tcp_endpoint endpoint(net::ip::make_address("127.0.0.1"), port);
+    for (int i = 0; i < 150; ++i) {
+        idle.emplace_back(io);
+        idle.back().connect(endpoint);
+    }
+    const double cpu_before = cpu_seconds(server.pid());
+    int lines = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (std::chrono::steady_clock::now() < until)
+        if (server.read_line(50)) ++lines;
+    EXPECT_LT(cpu_seconds(server.pid()) - cpu_before, 0.5) << "the accept loop spins";
+    EXPECT_LE(lines, 3) << "accept failures are logged once per 10 s";
+
+    // Descriptors come back when those connections go; a real client is served again.
+    idle.clear();
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const auto target = "ws://127.0.0.1:" + std::to_string(port) + "/ws";
+        const client_config cfg;
+        auto channel = co_await client<ws, plaintext::scheme>::connect(io.get_executor(), target, cfg);
+        CO_ASSERT_TRUE(channel);
+        auto hello = as_bytes("after the flood");
+        EXPECT_FALSE(co_await channel->async_send(hello, message_kind::text));
+        message_buffer echo;
+        EXPECT_FALSE(co_await channel->async_receive(echo));
+        EXPECT_EQ(echo.text(), "after the flood");
+    }());
 }
 
 }  // namespace

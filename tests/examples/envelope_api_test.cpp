@@ -6,6 +6,7 @@
 #include <sealed/transport/websocket.hpp>
 
 #include <sealed_test/paths.hpp>
+#include <sealed_test/http.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/redis_server.hpp>
 #include <sealed_test/run.hpp>
@@ -13,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
@@ -175,11 +177,55 @@ TEST(envelope_api_example, a_websocket_frame_far_over_the_body_limit_closes_with
     }());
 }
 
+// Hardening round 2, item 7: anyone can seal a login, and each costs Argon2id on one worker. Past
+// --max-pending-hashes the rest are answered 503 busy with Retry-After at once, not queued, and a
+// real login after the burst is served.
+TEST(envelope_api_example, logins_past_the_hashing_bound_are_busy_with_retry_after) {
+    key_dir keys;
+    api_process api(keys, {"--max-pending-hashes", "2"});
+    ASSERT_NE(api.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        envelope::http_client client(io.get_executor(), "127.0.0.1", api.port());
+        CO_ASSERT_FALSE(co_await client.async_fetch_keys());
+        const auto key = client.keys()[0];
+        auto signup = co_await client.async_post("/api/signup", R"({"username":"alice","password":"right horse"})");
+        CO_ASSERT_TRUE(signup);
+        EXPECT_EQ(signup->status, 201u);
+
+        auto statuses = std::make_shared<std::vector<unsigned>>();
+        auto retry_after = std::make_shared<std::vector<std::string>>();
+        const int burst = 12;
+        for (int i = 0; i < burst; ++i) {
+            http_request req{http::verb::post, "/api/login", 11};
+            req.set(http::field::content_type, "application/json");
+            req.body() = envelope::seal_request(key, as_bytes(R"({"username":"alice","password":"not the right one"})")).value().body();
+            net::co_spawn(io, [req, port = api.port(), statuses, retry_after]() -> awaitable<void> {
+                auto res = co_await sealed_test::http_exchange(port, req);
+                statuses->push_back(res.result_int());
+                if (res.result_int() == 503) retry_after->push_back(std::string(res[http::field::retry_after]));
+            }, net::detached);
+        }
+        for (int i = 0; i < 1000 && statuses->size() < burst; ++i) co_await sealed_test::sleep_for(std::chrono::milliseconds(10));
+        CO_ASSERT_TRUE(statuses->size() == std::size_t(burst));
+        const auto busy = std::count(statuses->begin(), statuses->end(), 503u);
+        EXPECT_GE(busy, 1) << "every login queued behind the others";
+        EXPECT_GE(std::count(statuses->begin(), statuses->end(), 401u), 2);
+        EXPECT_EQ(busy + std::count(statuses->begin(), statuses->end(), 401u), burst);
+        for (const auto& value : *retry_after) EXPECT_EQ(value, "1");
+
+        auto login = co_await client.async_post("/api/login", R"({"username":"alice","password":"right horse"})");
+        CO_ASSERT_TRUE(login);
+        EXPECT_EQ(login->status, 200u);
+    }(), std::chrono::seconds(60));
+}
+
 TEST(envelope_api_example, redis_down_fails_closed_and_redis_back_serves_again) {
     sealed_test::redis_server redis;
     if (!redis.running()) GTEST_SKIP() << "redis-server is not installed";
     key_dir keys;
-    api_process api(keys, {"--redis", redis.url()});
+    // --window 2: nonces live 4 s, and Redis coming back empty is refused for those 4 s.
+    api_process api(keys, {"--redis", redis.url(), "--window", "2"});
     ASSERT_NE(api.port(), 0);
     net::io_context io;
     sealed_test::run(io, [&]() -> awaitable<void> {
@@ -201,7 +247,8 @@ TEST(envelope_api_example, redis_down_fails_closed_and_redis_back_serves_again) 
         }
 
         EXPECT_TRUE(redis.start());
-        // The client reconnects with backoff: within a few seconds requests succeed again.
+        // The client reconnects with backoff, the empty Redis is refused for one nonce lifetime
+        // (4 s): within 10 s requests succeed again.
         bool served = false;
         for (int attempt = 0; attempt < 100 && !served; ++attempt) {
             auto again = co_await client.async_post(echo_route, "after");

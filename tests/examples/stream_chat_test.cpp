@@ -110,6 +110,46 @@ TEST(stream_chat, chat_reaches_the_other_members_of_the_room_only) {
     }());
 }
 
+// Boost.JSON reads a number past double range as ±inf and would relay it as `Infinity`, which
+// every other member's JSON.parse refuses (hardening round 2, item 1). The sender is told; the
+// room hears nothing and stays connected.
+TEST(stream_chat, a_number_past_double_range_is_refused_to_its_sender_and_never_relayed) {
+    chat_server s;
+    ASSERT_NE(s.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const std::string url = s.url();
+        auto alice = co_await sealed_test::connect_chat(url, "alice");
+        auto bob = co_await sealed_test::connect_chat(url, "bob");
+        CO_ASSERT_TRUE(alice && bob);
+        CO_ASSERT_TRUE(co_await sealed_test::join_room(*alice, "lobby"));
+        CO_ASSERT_TRUE(co_await sealed_test::join_room(*bob, "lobby"));
+
+        const std::vector<std::string> numbers{"1e400", "-1e400", std::string(400, '7')};
+        for (const auto& number : numbers) {
+            const std::string frame =
+                R"({"event":"chat","data":{"room":"lobby","text":"boom","x":)" + number + "}}";
+            CO_ASSERT_FALSE(co_await alice->channel().async_send(as_bytes(frame), message_kind::text));
+            auto refused = co_await next_named(*alice, "error");
+            CO_ASSERT_TRUE(refused);
+            EXPECT_EQ(refused->at("code").as_string(), "invalid_message_format") << number.substr(0, 10);
+        }
+        // Bob heard none of it: what he was sent before his own echo is nothing.
+        auto heard = co_await sealed_test::events_until_echo(*bob);
+        EXPECT_TRUE(heard.empty()) << heard.front();
+
+        // Both are still connected and the room still works, big finite numbers included.
+        const json::value fine = {{"room", "lobby"}, {"text", "still here"}, {"x", 1e300}};
+        CO_ASSERT_FALSE(co_await alice->emit("chat", fine));
+        auto got = co_await next_named(*bob, "chat");
+        CO_ASSERT_TRUE(got);
+        EXPECT_EQ(got->at("text").as_string(), "still here");
+        EXPECT_EQ(got->at("x").as_double(), 1e300);
+        co_await alice->close();
+        co_await bob->close();
+    }());
+}
+
 TEST(stream_chat, sigterm_stops_it_cleanly) {
     chat_server s;
     ASSERT_NE(s.port, 0);

@@ -48,6 +48,8 @@ export const DOCUMENTED_DIFFERENCES = [
     sealed: [['A', 'frame', ERROR_MALFORMED], ['B', 'frame', { type: 'OFFER', src: 'A', dst: 'B', payload: { probe: 'after-json-array' } }]] },
   { step: 'same-id-same-token', reason: 'a socket that takes its id over (same token) gets OPEN; the reference sends nothing, so a peerjs client reconnecting before its old socket was noticed gone never opens',
     sealed: [['A-replacement', 'open', null], ['A-replacement', 'frame', { type: 'OPEN' }]] },
+  { step: 'replaced-socket-still-sends', reason: 'a socket whose id a newer socket of the same token took over no longer speaks for the id: ERROR, nothing relayed; the reference still relays as the id',
+    sealed: [['A', 'frame', { type: 'ERROR', payload: { msg: 'This socket no longer holds its id: reconnect to register' } }]] },
   { step: 'limit-same-id-same-token', reason: 'as same-id-same-token',
     sealed: [['L1-replacement', 'open', null], ['L1-replacement', 'frame', { type: 'OPEN' }]] },
   { step: 'peer-disconnects', reason: 'LEAVE to the peers a dropped client exchanged messages with (the issue\'s improvement); the reference sends nothing',

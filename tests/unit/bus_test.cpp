@@ -64,6 +64,9 @@ TEST(bus_message, round_trips_with_the_fields_ignis_reads) {
 
 TEST(bus_message, refuses_what_ignis_would_refuse) {
     EXPECT_EQ(cluster::parse_bus_message("not json").error(), errc::invalid_encoding);
+    // A number past double range would be delivered to clients as Infinity, which is not JSON.
+    EXPECT_EQ(cluster::parse_bus_message(R"({"serverId":"s","type":"broadcast","event":"e","data":{"x":1e400}})").error(),
+              errc::invalid_encoding);
     for (std::string_view bad : {
              R"([1,2])",
              R"({"type":"room","target":"r","event":"e"})",                        // no serverId

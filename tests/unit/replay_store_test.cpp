@@ -159,22 +159,76 @@ TEST_F(redis_replay_store, fails_closed_while_redis_is_down_and_recovers) {
     auto store = cluster::make_redis_replay_store(c.client, "n:");
     run(io, [&]() -> awaitable<void> {
         CO_ASSERT_FALSE(co_await c->async_wait_connected(2s));
-        auto before = co_await store->async_remember("before", 10s);
+        auto before = co_await store->async_remember("before", 500ms);
         CO_ASSERT_TRUE(before);
 
         server->stop();
         auto noticed = [&] { return c->state() != redis::connection_state::connected; };
         CO_ASSERT_TRUE(co_await redis_testing::eventually(noticed, 2s));
-        auto down = co_await store->async_remember("during", 10s);
+        auto down = co_await store->async_remember("during", 500ms);
         CO_ASSERT_FALSE(down);
         EXPECT_EQ(down.error(), errc::replay_store_unavailable);
 
+        // Back, but empty (the test server keeps nothing): for one window nothing is admitted.
         CO_ASSERT_TRUE(server->start());
         CO_ASSERT_FALSE(co_await c->async_wait_connected(3s));
-        auto back = co_await store->async_remember("during", 10s);
+        auto empty = co_await store->async_remember("during", 500ms);
+        CO_ASSERT_FALSE(empty);
+        EXPECT_EQ(empty.error(), errc::replay_store_unavailable);
+        co_await sealed_test::sleep_for(600ms);
+        auto back = co_await store->async_remember("during", 500ms);
         CO_ASSERT_TRUE(back);
         EXPECT_TRUE(*back);  // never stored while down: a first sighting now
     }, 15s);
+}
+
+// Hardening round 2, item 6: a nonce remembered through one process was admitted again by
+// another after Redis restarted without its data. Every store that knew the old epoch, and one
+// that starts meanwhile, refuses for the replay window; after it, all admit new nonces again.
+TEST_F(redis_replay_store, redis_that_came_back_empty_refuses_replays_for_one_window_everywhere) {
+    started_client a(io, fast_config(server->port()));
+    started_client b(io, fast_config(server->port()));
+    started_client c(io, fast_config(server->port()));  // its store is first used after the loss
+    auto store_a = cluster::make_redis_replay_store(a.client, "n:");
+    auto store_b = cluster::make_redis_replay_store(b.client, "n:");
+    auto store_c = cluster::make_redis_replay_store(c.client, "n:");
+    run(io, [&]() -> awaitable<void> {
+        CO_ASSERT_FALSE(co_await a->async_wait_connected(2s));
+        CO_ASSERT_FALSE(co_await b->async_wait_connected(2s));
+        auto served = co_await store_a->async_remember("served-before", 1000ms);
+        CO_ASSERT_TRUE(served);
+        EXPECT_TRUE(*served);
+        auto warm = co_await store_b->async_remember("b-was-running", 1000ms);
+        CO_ASSERT_TRUE(warm);
+
+        server->stop();
+        auto all_noticed = [&] {
+            for (auto* client : {a.client.get(), b.client.get(), c.client.get()})
+                if (client->state() == redis::connection_state::connected) return false;
+            return true;
+        };
+        CO_ASSERT_TRUE(co_await redis_testing::eventually(all_noticed, 2s));
+        CO_ASSERT_TRUE(server->start());
+        CO_ASSERT_FALSE(co_await a->async_wait_connected(3s));
+        CO_ASSERT_FALSE(co_await b->async_wait_connected(3s));
+        auto replay = co_await store_b->async_remember("served-before", 1000ms);
+        EXPECT_FALSE(replay) << "replayed after Redis lost its data";
+        CO_ASSERT_FALSE(replay);
+        EXPECT_EQ(replay.error(), errc::replay_store_unavailable);
+        auto via_a = co_await store_a->async_remember("served-before", 1000ms);
+        CO_ASSERT_FALSE(via_a);
+        CO_ASSERT_FALSE(co_await c->async_wait_connected(3s));
+        auto fresh = co_await store_c->async_remember("served-before", 1000ms);
+        EXPECT_FALSE(fresh) << "a store started meanwhile admits too early";
+
+        co_await sealed_test::sleep_for(1100ms);
+        auto after = co_await store_b->async_remember("new-nonce", 1000ms);
+        CO_ASSERT_TRUE(after);
+        EXPECT_TRUE(*after);
+        auto again = co_await store_a->async_remember("new-nonce", 1000ms);
+        CO_ASSERT_TRUE(again);
+        EXPECT_FALSE(*again);
+    }, 20s);
 }
 
 }  // namespace

@@ -1,10 +1,8 @@
 // The runtime's behaviours over real loopback sockets (issue: server and client runtime). Each
 // test fails if the behaviour it names is removed.
-#include <sealed/client.hpp>
-#include <sealed/server.hpp>
+#include "runtime_fixture.hpp"
 
-#include <sealed_test/named_scheme.hpp>
-#include <sealed_test/run.hpp>
+#include <sealed_test/http.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -18,53 +16,7 @@
 
 namespace {
 
-using namespace sealed;
-using namespace std::chrono_literals;
-using sealed_test::run;
-using sealed_test::sleep_for;
-using scheme = sealed_test::named::scheme;
-using test_server = server<ws, scheme>;
-using test_client = client<ws, scheme>;
-using connection_t = test_server::connection_type;
-constexpr auto nothrow = net::as_tuple(net::use_awaitable);
-
-awaitable<void> echo(connection_t& c) { return sealed_test::echo(c); }
-
-struct fixture {
-    net::io_context io;
-    server_config cfg;
-    std::unique_ptr<test_server> srv;
-    std::uint16_t port = 0;
-
-    fixture() { cfg.listen = "127.0.0.1:0"; }
-    void start(test_server::session_handler handler = [](connection_t& c) { return echo(c); }) {
-        srv = std::make_unique<test_server>(io, cfg);
-        srv->on_session(std::move(handler));
-        port = srv->start().value().port();
-    }
-    std::string url() const { return "ws://127.0.0.1:" + std::to_string(port) + "/ws"; }
-    const client_config default_client;
-    // ccfg must outlive the connect (ADR-0001: no defaulted non-trivial coroutine parameters).
-    awaitable<result<test_client::channel_type>> connect(std::string name) { return connect(std::move(name), default_client); }
-    awaitable<result<test_client::channel_type>> connect(std::string name, const client_config& ccfg) {
-        const scheme::options opts{std::move(name)};
-        co_return co_await test_client::connect(io.get_executor(), url(), ccfg, opts);
-    }
-    ~fixture() {
-        if (srv) srv->stop();
-        sealed_test::drain(io);
-    }
-};
-
-// A message within `limit`, or nullopt.
-awaitable<std::optional<std::string>> receive_within(test_client::channel_type& ch, std::chrono::milliseconds limit) {
-    using namespace net::experimental::awaitable_operators;
-    message_buffer in;
-    net::steady_timer timer(co_await net::this_coro::executor, limit);
-    auto r = co_await (ch.async_receive(in) || timer.async_wait(nothrow));
-    if (r.index() == 0 && !std::get<0>(r)) co_return std::string(in.text());
-    co_return std::nullopt;
-}
+using namespace runtime_fixture;
 
 TEST(runtime, oversized_message_closes_with_1009_and_others_are_unaffected) {
     fixture f;
@@ -161,33 +113,6 @@ TEST(runtime, keepalive_drops_a_silent_peer_and_keeps_a_live_one) {
         EXPECT_EQ(std::count(peers.begin(), peers.end(), "dead"), 0);
         EXPECT_EQ(f.srv->stats().closed_idle.load(), 1u);
     }());
-}
-
-TEST(runtime, slow_reader_overflows_its_queue_and_is_closed_while_others_are_served) {
-    fixture f;
-    f.cfg.send_queue_limit = 8;
-    f.cfg.write_timeout = 300ms;
-    f.start([](connection_t& c) -> awaitable<void> {
-        if (c.peer_id() == "slow") {
-            const bytes chunk(64 * 1024, 'z');
-            for (int i = 0; i < 2000; ++i)
-                if (co_await c.async_send(chunk)) break;
-            message_buffer in;
-            co_await c.async_receive(in);  // until the close arrives
-            co_return;
-        }
-        co_await echo(c);
-    });
-    run(f.io, [&]() -> awaitable<void> {
-        auto slow = co_await f.connect("slow");  // never reads
-        auto good = co_await f.connect("good");
-        CO_ASSERT_TRUE(slow && good);
-        for (int i = 0; i < 300 && f.srv->stats().closed_send_queue_full.load() == 0; ++i) co_await sleep_for(10ms);
-        EXPECT_EQ(f.srv->stats().closed_send_queue_full.load(), 1u);
-        auto ping = as_bytes("still here");
-        EXPECT_FALSE(co_await good->async_send(ping));
-        EXPECT_EQ(co_await receive_within(*good, 2000ms), "still here");
-    }(), 20s);
 }
 
 TEST(runtime, rate_limit_drops_the_excess_and_counts_it) {
@@ -311,6 +236,30 @@ awaitable<unsigned> upgrade_status(std::uint16_t port, std::string origin) {
     auto [ec] = co_await ws.async_handshake(res, "127.0.0.1", "/ws", nothrow);
     (void)ec;
     co_return res.result_int();
+}
+
+// RFC 6455 §4.1: a key that is not a base64 16-byte nonce is a bad request (Beast accepts any).
+TEST(runtime, an_upgrade_whose_key_is_not_a_16_byte_nonce_gets_400) {
+    fixture f;
+    f.start();
+    run(f.io, [&]() -> awaitable<void> {
+        for (const std::string key : {"abc", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZXg=", ""}) {
+            http_request req{http::verb::get, "/ws", 11};
+            req.set(http::field::upgrade, "websocket");
+            req.set(http::field::connection, "Upgrade");
+            req.set(http::field::sec_websocket_version, "13");
+            if (!key.empty()) req.set(http::field::sec_websocket_key, key);
+            auto res = co_await sealed_test::http_exchange(f.port, req);
+            EXPECT_EQ(res.result_int(), 400u) << "key '" << key << "'";
+        }
+        http_request good{http::verb::get, "/ws", 11};
+        good.set(http::field::upgrade, "websocket");
+        good.set(http::field::connection, "Upgrade");
+        good.set(http::field::sec_websocket_version, "13");
+        good.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+        auto res = co_await sealed_test::http_exchange(f.port, good);
+        EXPECT_EQ(res.result_int(), 101u);
+    }());
 }
 
 TEST(runtime, browser_origins_outside_the_allowlist_get_403) {

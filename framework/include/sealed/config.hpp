@@ -27,7 +27,17 @@ struct server_config {
     std::string tls_key;
     // Or a ready TLS context (tests; apps that manage certificates themselves).
     std::shared_ptr<boost::asio::ssl::context> tls_context;
+    // Handshakes in progress and established sessions. Connections still reading plain HTTP
+    // (TLS included) are bounded apart, so keep-alive pollers and slow requests cannot lock
+    // sessions out; at either bound a newcomer closes the connection that has waited on its peer
+    // longest (a handshake only after min_handshake_wait) instead of being refused.
     std::size_t max_connections = 100;
+    std::size_t max_http_connections = 1024;
+    std::chrono::milliseconds min_handshake_wait = 1s;
+    // Plain HTTP keep-alive: the next request must arrive whole within this of the last
+    // response, and a connection answers at most http_max_requests before it is closed.
+    std::chrono::milliseconds http_keepalive_timeout = 5s;
+    std::size_t http_max_requests = 1000;
     std::size_t max_message_size = 1024 * 1024;
     std::chrono::milliseconds handshake_timeout = 10s;
     std::chrono::milliseconds write_timeout = 10s;
@@ -37,7 +47,12 @@ struct server_config {
     std::vector<std::string> allowed_origins = policy::default_allowed_origins();
     policy::rate_limit rate_limit{100, 50};          // per connection: burst, refill per second
     std::chrono::milliseconds dedup_ttl = std::chrono::minutes(5);
-    std::size_t send_queue_limit = 1024;             // messages queued per connection before 1008
+    // A connection's send queue (the message being written included) is closed with 1008 when
+    // it would pass either bound; the first message of an empty queue is always taken. Past the
+    // server-wide total, a connection that is already behind is closed instead of queued to.
+    std::size_t send_queue_limit = 1024;                  // messages
+    std::size_t send_queue_bytes = 4 * 1024 * 1024;       // bytes per connection
+    std::size_t send_queue_total_bytes = 256 * 1024 * 1024;  // bytes over all connections
     std::size_t max_rooms = 64;                      // rooms one connection may be in
     std::string metrics_path = "/metrics";           // Prometheus text; empty: no endpoint
     std::chrono::milliseconds stop_timeout = 5s;     // how long stop() waits for connections

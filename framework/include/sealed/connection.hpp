@@ -1,12 +1,13 @@
-// One established connection as the runtime sees it: the secure_channel, a bounded send queue
-// with a single writer (write_timeout per write), the receive-side policies (rate limit,
-// dedup), keepalive bookkeeping, and thread-safe send()/close() so Broadcast works from any
-// thread. Everything runs on the connection's strand.
+// One established connection as the runtime sees it: the secure_channel, a send queue bounded
+// in messages and bytes with a single writer (write_timeout per write), the receive-side
+// policies (rate limit, dedup), keepalive bookkeeping, and thread-safe send()/close() so
+// Broadcast works from any thread. Everything runs on the connection's strand.
 #pragma once
 
 #include <sealed/config.hpp>
 #include <sealed/concepts.hpp>
 #include <sealed/control.hpp>
+#include <sealed/detail/heap.hpp>
 #include <sealed/detail/room_index.hpp>
 #include <sealed/log.hpp>
 #include <sealed/metrics.hpp>
@@ -54,6 +55,12 @@ public:
           writer_idle_(strand_, clock::time_point::max()), last_activity_(clock::now()),
           last_message_(last_activity_),
           session_id_(channel_.session_id().empty() ? std::to_string(id) : channel_.session_id()) {}
+    ~connection() {
+        ctx_.stats->send_queue_bytes -= queued_bytes_;
+        if (burst_) detail::give_back_freed_memory();
+    }
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
 
     // --- for the app handler, on this connection's strand ---------------------------------
 
@@ -95,7 +102,8 @@ public:
     std::vector<std::string> rooms() const { return ctx_.rooms->rooms_of(id_); }
 
     // Queues a message; errc::send_queue_full (and the connection closes with 1008) when the
-    // peer reads too slowly, errc::transport_closed once closing.
+    // peer reads too slowly (server_config's send_queue_* bounds), errc::transport_closed once
+    // closing.
     awaitable<error_code> async_send(const_bytes message, message_kind kind = message_kind::binary) {
         co_return enqueue(bytes(message.begin(), message.end()), kind);
     }
@@ -202,17 +210,43 @@ private:
     error_code enqueue(bytes message, message_kind kind) { return enqueue({std::move(message), kind, true}); }
     error_code enqueue(queued message) {
         if (closing_) return errc::transport_closed;
-        if (queue_.size() >= ctx_.config->send_queue_limit) {
+        if (auto over = queue_bound_passed(message.data.size())) {
             ctx_.stats->closed_send_queue_full++;
-            ctx_.log->warn("connection {} ({}): send queue full ({} messages), closing", id_, remote_endpoint(),
-                           queue_.size());
-            queue_.clear();
+            ctx_.log->warn("connection {} ({}): send queue full ({} messages, {} bytes; {}), closing", id_,
+                           remote_endpoint(), queue_.size(), queued_bytes_, over);
+            drop_queue();
             request_close({close_code::policy_violation, "send queue full"});
             return errc::send_queue_full;
         }
+        count_queued(message.data.size());
         queue_.push_back(std::move(message));
         start_writer();
         return {};
+    }
+
+    // Which bound one more message of `size` bytes would pass, or null. An empty queue always
+    // takes one message, so a limit below max_message_size still lets every message through.
+    const char* queue_bound_passed(std::size_t size) const noexcept {
+        const auto& cfg = *ctx_.config;
+        if (queued_bytes_ == 0 && queue_.empty()) return nullptr;
+        if (queue_.size() >= cfg.send_queue_limit) return "send_queue_limit";
+        if (queued_bytes_ + size > cfg.send_queue_bytes) return "send_queue_bytes";
+        if (ctx_.stats->send_queue_bytes.load() + size > cfg.send_queue_total_bytes) return "send_queue_total_bytes";
+        return nullptr;
+    }
+    void count_queued(std::size_t size) noexcept {
+        queued_bytes_ += size;
+        ctx_.stats->send_queue_bytes += size;
+        if (queued_bytes_ >= detail::burst_bytes) burst_ = true;
+    }
+    void count_written(std::size_t size) noexcept {
+        queued_bytes_ -= size;
+        ctx_.stats->send_queue_bytes -= size;
+    }
+    void drop_queue() noexcept {
+        for (const auto& m : queue_) count_written(m.data.size());
+        queue_.clear();
+        queue_.shrink_to_fit();
     }
 
     void request_close(const close_reason& reason) {
@@ -233,10 +267,12 @@ private:
         while (!self->queue_.empty() && !self->write_failed_) {
             auto message = std::move(self->queue_.front());
             self->queue_.pop_front();
-            if (auto ec = co_await self->write_with_timeout(message)) {
+            const auto ec = co_await self->write_with_timeout(message);
+            self->count_written(message.data.size());
+            if (ec) {
                 self->write_failed_ = true;
                 self->closing_ = true;
-                self->queue_.clear();
+                self->drop_queue();
                 self->ctx_.log->info("connection {} ({}): write failed: {}", self->id_, self->remote_endpoint(),
                                      ec.message());
                 // A message we could not seal (the key sealed its last one) is closed with why,
@@ -253,6 +289,13 @@ private:
         if (self->pending_close_ && !self->write_failed_) {
             const close_reason reason = *self->pending_close_;
             co_await self->channel_.async_close(reason);
+        }
+        // A queue that held a burst gives its memory back to the system once it is written
+        // (the allocator would keep it for the process otherwise).
+        if (self->burst_ && self->queue_.empty()) {
+            self->queue_.shrink_to_fit();
+            self->burst_ = false;
+            detail::give_back_freed_memory();
         }
         self->writing_ = false;
         self->writer_idle_.cancel();
@@ -283,6 +326,8 @@ private:
     const join_filter* join_filter_;
     policy::token_bucket bucket_;
     boost::container::devector<queued> queue_;  // allocates nothing until a message is queued
+    std::size_t queued_bytes_ = 0;              // queue_ and the message being written
+    bool burst_ = false;                        // queued_bytes_ reached detail::burst_bytes
     bool writing_ = false;
     bool write_failed_ = false;
     std::atomic<bool> closing_{false};

@@ -44,6 +44,7 @@ enum class errc {
     rate_limited,           // a message dropped by the per-connection token bucket
     duplicate_message,      // a message id seen within dedup_ttl
     shutting_down,          // the server is stopping
+    descriptor_limit,       // the open-file limit (RLIMIT_NOFILE) cannot hold max_connections
     // scale-out: Redis and the replay store (our backend, never the peer's fault, so only
     // redis_timeout and replay_store_full map onto a shared condition)
     redis_unavailable,         // not connected to Redis (down, reconnecting, stopped): fail fast

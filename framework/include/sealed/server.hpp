@@ -10,6 +10,7 @@
 #include <sealed/metrics.hpp>
 #include <sealed/policy/origin.hpp>
 #include <sealed/detail/connection_set.hpp>
+#include <sealed/detail/descriptors.hpp>
 #include <sealed/detail/http_front.hpp>
 #include <sealed/detail/keepalive.hpp>
 #include <sealed/log.hpp>
@@ -65,10 +66,20 @@ public:
     void on_join(join_filter f) { state_->room_filter = std::move(f); }
 
     // Binds config().listen and starts accepting; returns the bound endpoint (port 0 resolved).
+    // errc::descriptor_limit when the open-file limit, raised as far as the hard limit allows,
+    // cannot hold max_connections (the server would fail accepts instead).
     result<tcp_endpoint> start() {
         auto& st = *state_;
         auto addr = listen_address::parse(st.config.listen);
         if (!addr) return addr.error();
+        const auto needed = st.config.max_connections + detail::reserved_descriptors;
+        auto descriptors = detail::ensure_descriptors(needed);
+        if (!descriptors) {
+            if (descriptors.error() == errc::descriptor_limit)
+                st.log->error("max_connections {} needs about {} open files; the hard limit is lower (ulimit -Hn): "
+                              "lower max_connections or raise the limit", st.config.max_connections, needed);
+            return descriptors.error();
+        }
         boost::system::error_code ec;
         auto ip = net::ip::make_address(addr->host, ec);
         if (ec) return ec;
@@ -234,17 +245,34 @@ private:
     };
     using state_ptr = std::shared_ptr<state>;
 
+    // Out of descriptors (EMFILE and kin), accepting again at once fails again at once: the loop
+    // waits, longer each time up to a second, and logs one line per 10 s with the count.
     static awaitable<void> accept_loop(state_ptr st) {
+        net::steady_timer backoff(st->acceptor.get_executor());
+        auto pause = std::chrono::milliseconds(10);
+        log::throttle failure_lines(std::chrono::seconds(10));
         while (!st->stopped) {
             auto strand = net::make_strand(st->io);
             auto [ec, socket] = co_await st->acceptor.async_accept(strand, net::as_tuple(net::use_awaitable));
             if (ec) {
                 if (ec == net::error::operation_aborted || !st->acceptor.is_open()) co_return;
-                st->log->warn("accept failed: {}", ec.message());
+                st->stats.accept_failures++;
+                if (std::uint64_t held = 0; failure_lines.allow(held))
+                    st->log->warn("accept failed: {} ({} more failures since the last line)", ec.message(), held);
+                if (detail::out_of_descriptors(ec)) {
+                    backoff.expires_after(pause);
+                    co_await backoff.async_wait(net::as_tuple(net::use_awaitable));
+                    pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(1));
+                }
                 continue;
             }
+            pause = std::chrono::milliseconds(10);
             st->stats.connections_total++;
-            auto ticket = st->connections.add(strand);
+            auto ticket = st->connections.add(strand, Family::is_websocket ? detail::connection_phase::http
+                                                                           : detail::connection_phase::handshake);
+            if (Family::is_websocket && st->connections.count(detail::connection_phase::http) > st->config.max_http_connections &&
+                st->connections.evict_oldest(detail::connection_phase::http, std::chrono::steady_clock::duration::zero()))
+                st->stats.evicted++;
             auto slot = ticket->signal.slot();
             net::co_spawn(strand, serve(st, std::move(socket), ticket),
                           net::bind_cancellation_slot(slot, detail::connection_done{ticket, st->log}));
@@ -280,12 +308,11 @@ private:
                                                                     detail::connection_ticket ticket) {
         const auto accepted = std::chrono::steady_clock::now();
         const auto deadline = accepted + st->config.handshake_timeout;
-        const bool over_limit = st->connections.size() > st->config.max_connections;
         std::optional<detail::upgraded<stream_type>> opened;
         {
             // Scoped: a moved-from tcp_stream still holds its state (~0.5 KiB) until destroyed.
             beast::tcp_stream stream(std::move(socket));  // named: see ADR-0001 (GCC 12 and temporaries)
-            opened = co_await open_transport(st, std::move(stream), deadline, over_limit);
+            opened = co_await open_transport(st, std::move(stream), deadline, ticket);
         }
         if (!opened) co_return nullptr;
         auto established = co_await run_server_handshake(st, *opened, deadline);
@@ -303,7 +330,7 @@ private:
             channel_type(std::move(opened->stream), std::move(*established), channel_opts), ticket->strand, ticket->id,
             st->context(), &st->room_filter);
         for (const auto& room : initial_rooms) conn->join(room);
-        ticket->established = true;
+        ticket->enter(detail::connection_phase::established);
         {
             std::lock_guard lock(st->registry_mutex);
             st->registry.emplace(conn->id(), conn);
@@ -351,10 +378,20 @@ private:
             return S::make_handshake(role::server, st.options);
     }
 
+    // Room for one more session (a handshake about to start): under max_connections, or made by
+    // closing the handshake that has waited longest, if it has waited min_handshake_wait.
+    static bool room_for_session(state& st) {
+        if (st.connections.sessions() < st.config.max_connections) return true;
+        if (!st.connections.evict_oldest(detail::connection_phase::handshake, st.config.min_handshake_wait)) return false;
+        st.stats.evicted++;
+        return true;
+    }
+
     // Upgrade admission, in order: max_connections (503), Origin (403), the scheme's admit().
-    static detail::admission_hook make_admission(const state_ptr& st, bool over_limit) {
-        return [st, over_limit](const http_request& req) -> std::optional<http_response> {
-            if (over_limit) {
+    // An admitted upgrade counts as a session from here on.
+    static detail::admission_hook make_admission(const state_ptr& st, const detail::connection_ticket& ticket) {
+        return [st, ticket](const http_request& req) -> std::optional<http_response> {
+            if (!room_for_session(*st)) {
                 st->stats.refused_max_connections++;
                 return detail::make_response(req, http::status::service_unavailable, "server is at max_connections\n");
             }
@@ -364,9 +401,12 @@ private:
             }
             if constexpr (requires { S::admit(req, st->options); }) {
                 auto refusal = S::admit(req, st->options);
-                if (refusal) st->stats.refused_admission++;
-                return refusal;
+                if (refusal) {
+                    st->stats.refused_admission++;
+                    return refusal;
+                }
             }
+            ticket->enter(detail::connection_phase::handshake);
             return std::nullopt;
         };
     }
@@ -387,10 +427,12 @@ private:
 
     // TCP: the socket is the transport. WebSocket: TLS, then HTTP until an upgrade is admitted.
     static awaitable<std::optional<detail::upgraded<stream_type>>> open_transport(
-        state_ptr st, beast::tcp_stream stream, std::chrono::steady_clock::time_point deadline, bool over_limit) {
+        state_ptr st, beast::tcp_stream stream, std::chrono::steady_clock::time_point deadline,
+        detail::connection_ticket ticket) {
         const auto wire_limit = wire_limit_for<S>(st->config.max_message_size);
         if constexpr (!Family::is_websocket) {
-            if (over_limit) {
+            // Counted as a session since accept: room is needed for one more than the others.
+            if (st->connections.sessions() > st->config.max_connections && !room_for_session(*st)) {
                 st->stats.refused_max_connections++;
                 st->log->warn("refused a connection: max_connections ({}) reached", st->config.max_connections);
                 co_return std::nullopt;
@@ -400,7 +442,8 @@ private:
             co_return detail::upgraded<stream_type>{stream_type(std::move(stream), opts), {}};
         } else {
             detail::http_front_options front{st->config.ws_path, wire_limit, deadline, S::name,
-                                             make_admission(st, over_limit)};
+                                             make_admission(st, ticket), st->config.http_keepalive_timeout,
+                                             st->config.http_max_requests, [ticket] { ticket->waiting_again(); }};
             const auto http_handler = make_http_handler(st);
             transport::websocket_options ws_opts;
             ws_opts.max_message_size = wire_limit;

@@ -1,6 +1,7 @@
 // The bus message (IGNIS's JSON), the in-process bus, and what both buses share.
 #include <sealed/cluster/bus.hpp>
 #include <sealed/crypto/random.hpp>
+#include <sealed/json.hpp>
 
 #include "../prometheus_text.hpp"
 
@@ -59,7 +60,7 @@ std::string to_json(const bus_message& m) {
 result<bus_message> parse_bus_message(std::string_view text) {
     boost::system::error_code ec;
     auto value = json::parse(text, ec);
-    if (ec) return make_error_code(errc::invalid_encoding);
+    if (ec || !all_numbers_finite(value)) return make_error_code(errc::invalid_encoding);
     const auto* o = value.if_object();
     const auto* server_id = o ? o->if_contains("serverId") : nullptr;
     const auto* event = o ? o->if_contains("event") : nullptr;

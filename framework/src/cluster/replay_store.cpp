@@ -1,5 +1,7 @@
 #include <sealed/cluster/redis.hpp>
 #include <sealed/cluster/replay_store.hpp>
+#include <sealed/crypto/encoding.hpp>
+#include <sealed/crypto/random.hpp>
 
 #include <algorithm>
 #include <array>
@@ -111,28 +113,76 @@ private:
     std::vector<std::unique_ptr<shard>> shards_;
 };
 
+// Redis without persistence comes back empty from a restart (and FLUSHALL empties it too): every
+// nonce it held could be replayed once more. A marker key holds a random epoch, checked by one
+// script together with each SET NX. A store that finds the epoch it knew gone or changed sets a
+// refusal key for one replay window, and every store refuses (fail closed) while it exists.
+constexpr std::string_view remember_script = R"lua(
+local epoch = redis.call('GET', KEYS[1])
+local lost = false
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[1], epoch)
+  lost = ARGV[2] ~= ''
+elseif ARGV[2] ~= '' and epoch ~= ARGV[2] then
+  lost = true
+end
+if lost then redis.call('SET', KEYS[2], '1', 'PX', ARGV[4]) end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {0, epoch} end
+if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[1]) then return {1, epoch} end
+return {2, epoch}
+)lua";
+
 class redis_replay_store final : public replay_store {
 public:
     redis_replay_store(std::shared_ptr<redis::client> client, std::string prefix)
-        : client_(std::move(client)), prefix_(std::move(prefix)) {}
+        : client_(std::move(client)), prefix_(std::move(prefix)), epoch_key_(prefix_ + "sealed:replay-epoch"),
+          refusal_key_(prefix_ + "sealed:replay-refused") {
+        const auto id = crypto::random_array<16>();
+        new_epoch_ = crypto::base64url_encode(id);
+    }
 
     awaitable<result<bool>> async_remember(std::string_view key, std::chrono::milliseconds ttl) override {
         if (ttl.count() <= 0) co_return failure(errc::invalid_argument);
         std::string full_key = prefix_;
         full_key.append(key);
         const std::string px = std::to_string(ttl.count());
-        const std::array<std::string_view, 6> args{"SET", full_key, "1", "NX", "PX", px};
+        auto [known, window] = note_window(ttl);
+        const std::string window_px = std::to_string(window.count());
+        const std::array<std::string_view, 10> args{"EVAL", remember_script, "3", epoch_key_, refusal_key_, full_key,
+                                                    px, known, new_epoch_, window_px};
         auto answer = co_await client_->async_exec(args);
-        if (!answer) co_return failure(errc::replay_store_unavailable);
-        if (answer->is_status("OK")) co_return true;
-        if (answer->is_nil()) co_return false;  // NX: the key exists, the nonce was seen
-        co_return failure(errc::replay_store_unavailable);
+        if (!answer || answer->type != redis::reply_type::array || answer->elements.size() != 2)
+            co_return failure(errc::replay_store_unavailable);
+        adopt_epoch(answer->elements[1].str);
+        switch (answer->elements[0].integer) {
+        case 1: co_return true;
+        case 2: co_return false;  // NX: the key exists, the nonce was seen
+        default: co_return failure(errc::replay_store_unavailable);  // Redis lost its data lately
+        }
     }
     std::string_view name() const noexcept override { return "redis"; }
 
 private:
+    // The epoch this store knows and the replay window (the longest ttl asked for so far).
+    std::pair<std::string, std::chrono::milliseconds> note_window(std::chrono::milliseconds ttl) {
+        std::lock_guard lock(mutex_);
+        window_ = std::max(window_, ttl);
+        return {epoch_, window_};
+    }
+    void adopt_epoch(const std::string& epoch) {
+        std::lock_guard lock(mutex_);
+        epoch_ = epoch;
+    }
+
     std::shared_ptr<redis::client> client_;
     std::string prefix_;
+    std::string epoch_key_;
+    std::string refusal_key_;
+    std::string new_epoch_;  // written if the marker is missing
+    std::mutex mutex_;
+    std::string epoch_;  // empty until the first answer
+    std::chrono::milliseconds window_{0};
 };
 
 }  // namespace

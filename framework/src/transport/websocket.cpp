@@ -126,7 +126,14 @@ awaitable<error_code> websocket_stream<NextLayer>::async_write(const_bytes out, 
 
 template <class NextLayer>
 awaitable<void> websocket_stream<NextLayer>::async_close(const close_reason& reason) {
-    if (!ws_->is_open()) co_return;
+    boost::system::error_code ignored;
+    // Beast reports a stream closed once an operation on it failed or was cancelled (a write
+    // that timed out): no close frame can go out, but the socket is still open and would hold
+    // its fd and its max_connections slot until the keepalive noticed.
+    if (!ws_->is_open()) {
+        beast::get_lowest_layer(*ws_).socket().close(ignored);
+        co_return;
+    }
     // A close frame holds 125 bytes: the code and at most 123 of reason. Codes RFC 6455 forbids
     // on the wire (1004 reserved, 1005/1006/1015 local-only) make Beast, browsers and gorilla
     // fail the connection, so they go out as 1001 (going away) with the reason text kept.
@@ -139,7 +146,6 @@ awaitable<void> websocket_stream<NextLayer>::async_close(const close_reason& rea
     auto [ec] = co_await ws_->async_close(cr, use_nothrow);
     (void)ec;
     beast::get_lowest_layer(*ws_).expires_never();
-    boost::system::error_code ignored;
     beast::get_lowest_layer(*ws_).socket().close(ignored);
 }
 

@@ -1,5 +1,7 @@
 #include <sealed/ecdh_gcm/wire.hpp>
 
+#include <sealed/json.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -21,7 +23,7 @@ std::string string_field(const json::object& o, std::string_view key) {
 result<frame> parse_frame(std::string_view text) {
     boost::system::error_code ec;
     json::value v = json::parse(text, ec);
-    if (ec || !v.is_object()) return make_error_code(error::invalid_message_format);
+    if (ec || !v.is_object() || !all_numbers_finite(v)) return make_error_code(error::invalid_message_format);
     auto& o = v.get_object();
     auto* event = o.if_contains("event");
     if (!event || !event->is_string() || event->get_string().empty())

@@ -38,7 +38,8 @@ void service::count_refusal(error e) noexcept { refusals_[static_cast<std::size_
 service_reply service::refuse(error e, std::string_view route) {
     count_refusal(e);
     // The route is ours; nothing the client sent (kid, nonce, body) goes into the log.
-    log_->info("refused a request to {}: {}", route, code_of(e));
+    if (std::uint64_t held = 0; refusal_lines_.allow(held))
+        log_->info("refused a request to {}: {} ({} more refusals since the last line)", route, code_of(e), held);
     return {http_status_of(e), refusal_body(e), e};
 }
 
@@ -59,7 +60,7 @@ awaitable<service_reply> service::handle(std::string_view route, std::string_vie
 
     auto reply = co_await app_(route, as_string_view(opened->plaintext()));
     served_++;
-    co_return service_reply{reply.status, opened->seal_response(as_bytes(reply.body)), std::nullopt};
+    co_return service_reply{reply.status, opened->seal_response(as_bytes(reply.body)), std::nullopt, reply.retry_after};
 }
 
 bool service::is_route(std::string_view path) const {
@@ -98,7 +99,9 @@ awaitable<std::optional<http_response>> service::handle_http(const http_request&
     if (req.method() != http::verb::post) co_return wrong_method("POST");
     const std::string route(path);
     auto reply = co_await handle(route, req.body());
-    co_return json_response(req, reply.status, std::move(reply.body));
+    auto res = json_response(req, reply.status, std::move(reply.body));
+    if (reply.retry_after) res.set(http::field::retry_after, std::to_string(reply.retry_after));
+    co_return res;
 }
 
 std::string service::prometheus_text() const {

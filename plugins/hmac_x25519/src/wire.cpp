@@ -1,6 +1,7 @@
 #include <sealed/hmac_x25519/wire.hpp>
 
 #include <sealed/crypto/random.hpp>
+#include <sealed/json.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -229,7 +230,7 @@ std::string serialize(const envelope& e) {
 result<envelope> parse(std::string_view text) {
     boost::system::error_code ec;
     json::value v = json::parse(text, ec);
-    if (ec || !v.is_object()) return make_error_code(error::invalid_message);
+    if (ec || !v.is_object() || !all_numbers_finite(v)) return make_error_code(error::invalid_message);
     auto& o = v.get_object();
     envelope e;
     if (!take_string(o, "id", e.id) || !take_string(o, "type", e.type) || !take_string(o, "from", e.from) ||

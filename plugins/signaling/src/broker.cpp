@@ -41,6 +41,7 @@ struct queued_message {
 struct offline_queue {
     clock::time_point last_read;
     std::vector<queued_message> messages;
+    std::size_t bytes = 0;
 };
 
 std::string expire_frame(const std::string& offline, const std::string& sender) {
@@ -57,6 +58,7 @@ struct broker::state {
     std::mutex mutex;
     std::unordered_map<std::string, peer_entry> peers;
     std::unordered_map<std::string, offline_queue> queues;
+    std::size_t queued_bytes = 0;  // over all queues
     std::uint64_t next_serial = 1;
     std::atomic<bool> running{false};
 
@@ -74,16 +76,27 @@ struct broker::state {
         const bool registering = it != peers.end();
         if (!registering && (type == message_type::leave || type == message_type::expire)) return;
         auto queue = queues.find(dst);
-        const bool full = queue == queues.end() ? queues.size() >= o.queued_ids_limit
-                                                : queue->second.messages.size() >= o.queue_limit;
+        const bool full = (queue == queues.end() ? queues.size() >= o.queued_ids_limit
+                                                 : queue->second.messages.size() >= o.queue_limit ||
+                                                       queue->second.bytes + frame.size() > o.queue_bytes_limit) ||
+                          queued_bytes + frame.size() > o.queued_bytes_limit;
         if (full) {  // the sender learns at once that this one will not arrive
             send_to(src, expire_frame(dst, src));
             stats.expired++;
             return;
         }
         if (queue == queues.end()) queue = queues.emplace(dst, offline_queue{clock::now(), {}}).first;
+        queue->second.bytes += frame.size();
+        queued_bytes += frame.size();
         queue->second.messages.push_back({src, std::move(frame)});
         stats.queued++;
+    }
+
+    // Every queue leaves through here, so queued_bytes stays the sum.
+    std::unordered_map<std::string, offline_queue>::iterator erase_queue(
+        std::unordered_map<std::string, offline_queue>::iterator it) {
+        queued_bytes -= it->second.bytes;
+        return queues.erase(it);
     }
 
     void send_to(const std::string& id, std::string frame) {
@@ -205,7 +218,7 @@ void broker::attach(const ticket_ptr& t, socket_sink sink) {
     auto queue = state_->queues.find(t->id());
     if (queue == state_->queues.end()) return;
     auto messages = std::move(queue->second.messages);
-    state_->queues.erase(queue);
+    state_->erase_queue(queue);
     for (auto& m : messages) {
         it->second.sink->send(std::move(m.frame));
         stats_.relayed++;
@@ -228,8 +241,15 @@ std::optional<std::string> broker::receive(const ticket_ptr& t, std::string_view
         stats_.refused++;
         return refusal_frame(make_error_code(error::id_taken));
     }
+    // Nor does one that left (LEAVE without dst) or whose id a newer socket of the same token
+    // took over: it would relay as the id, outside concurrent_limit.
+    if (self == state_->peers.end() || self->second.serial != t->serial()) {
+        if (type == message_type::heartbeat) return std::nullopt;
+        stats_.refused++;
+        return refusal_frame(make_error_code(error::not_registered));
+    }
     if (type == message_type::heartbeat) {
-        if (self != state_->peers.end()) self->second.last_heartbeat = clock::now();
+        self->second.last_heartbeat = clock::now();
         return std::nullopt;
     }
     if (!is_relayed(type)) {
@@ -239,7 +259,7 @@ std::optional<std::string> broker::receive(const ticket_ptr& t, std::string_view
     m.src = t->id();  // whatever the client wrote
     if (!m.dst) {
         // The reference's "LEAVE without dst": the client unregisters (its socket stays open).
-        if (type == message_type::leave && self != state_->peers.end()) state_->remove(options_, stats_, t->id());
+        if (type == message_type::leave) state_->remove(options_, stats_, t->id());
         else stats_.dropped_no_destination++;
         return std::nullopt;
     }
@@ -268,14 +288,14 @@ void broker::sweep(clock::time_point now) {
             state_->send_to(m.src, expire_frame(it->first, m.src));
             stats_.expired++;
         }
-        it = state_->queues.erase(it);
+        it = state_->erase_queue(it);
     }
     std::vector<std::string> silent;
     for (auto& [id, entry] : state_->peers)
         if (entry.sink && now - entry.last_heartbeat >= options_.alive_timeout) silent.push_back(id);
     for (const auto& id : silent) {
         state_->peers.at(id).sink->close({close_code::policy_violation, "no HEARTBEAT within alive_timeout"});
-        state_->queues.erase(id);
+        if (auto queue = state_->queues.find(id); queue != state_->queues.end()) state_->erase_queue(queue);
         state_->remove(options_, stats_, id);
         stats_.liveness_closed++;
     }

@@ -11,6 +11,7 @@ public:
         switch (static_cast<error>(ev)) {
         case error::invalid_key:
         case error::id_taken:
+        case error::not_registered:
         case error::invalid_api_token: return condition::authentication_failed;
         case error::missing_parameters:
         case error::invalid_id:
@@ -40,6 +41,7 @@ std::string_view wire_message(error e) noexcept {
     case error::invalid_api_token: return "Invalid API token provided";
     case error::malformed_message: return "Invalid message: expected a JSON object with a string type";
     case error::queue_full: return "Too many messages queued for this peer";
+    case error::not_registered: return "This socket no longer holds its id: reconnect to register";
     case error::server_error: return "Server error";
     }
     return "Server error";
@@ -47,7 +49,8 @@ std::string_view wire_message(error e) noexcept {
 
 error error_from_message(std::string_view msg) noexcept {
     for (auto e : {error::missing_parameters, error::invalid_key, error::id_taken, error::concurrent_limit,
-                   error::invalid_id, error::invalid_api_token, error::malformed_message, error::queue_full})
+                   error::invalid_id, error::invalid_api_token, error::malformed_message, error::queue_full,
+                   error::not_registered})
         if (msg == wire_message(e)) return e;
     return error::server_error;
 }

@@ -1,5 +1,6 @@
 #include <sealed/signaling/error.hpp>
 #include <sealed/signaling/message.hpp>
+#include <sealed/json.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -54,7 +55,7 @@ bool is_relayed(message_type t) noexcept {
 result<message> parse_message(std::string_view frame) {
     boost::system::error_code ec;
     auto parsed = boost::json::parse(frame, ec);
-    if (ec || !parsed.is_object()) return make_error_code(error::malformed_message);
+    if (ec || !parsed.is_object() || !all_numbers_finite(parsed)) return make_error_code(error::malformed_message);
     auto& object = parsed.as_object();
     message m;
     auto* type = object.if_contains("type");

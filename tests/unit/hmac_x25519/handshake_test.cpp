@@ -411,6 +411,8 @@ TEST(hmac_x25519_wire, envelopes_are_written_in_gos_field_order_and_escaping) {
     EXPECT_EQ(parsed.reply_to, "id-0");
     EXPECT_EQ(parsed.payload.at("n"), 5);
     EXPECT_EQ(wire::parse(R"({"type":"x","from":7})").error(), error::invalid_message);
+    // Go's decoder refuses a number past float64 range; Boost.JSON would read it as ±inf.
+    EXPECT_EQ(wire::parse(R"({"type":"chat","payload":{"n":1e400}})").error(), error::invalid_message);
 
     std::string html;
     wire::write_json_string("<a&b>\n\x01", html, true);

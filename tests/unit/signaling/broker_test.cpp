@@ -318,6 +318,36 @@ TEST(signaling_broker, offline_ids_queue_until_they_connect_or_expire) {
     }());
 }
 
+// Hardening round 2, item 8: offline queues held up to 100 x ~1 MiB per absent id (697 MB peak).
+// Bytes are bounded per id and over all ids; past either, EXPIRE at once.
+TEST(signaling_broker, offline_queues_are_bounded_in_bytes_per_id_and_in_total) {
+    sig::broker_options opts = broker_fixture::fast();
+    opts.queue_bytes_limit = 10 * 1024;
+    opts.queued_bytes_limit = 24 * 1024;
+    opts.expire_timeout = 5s;  // only the bounds' EXPIREs come within the test
+    broker_fixture f(opts);
+    sealed_test::run(f.io, [&]() -> awaitable<void> {
+        auto a = co_await f.join("alice");
+        CO_ASSERT_TRUE(a);
+        const std::string four_kib(4 * 1024, 's');
+        EXPECT_FALSE(co_await send_offer(*a, "ghost1", four_kib));
+        EXPECT_FALSE(co_await send_offer(*a, "ghost1", four_kib));
+        EXPECT_FALSE(co_await next(*a, 100ms)) << "two frames fit one id's 10 KiB";
+        EXPECT_FALSE(co_await send_offer(*a, "ghost1", four_kib));
+        auto per_id = co_await next(*a, 300ms);
+        CO_ASSERT_TRUE(per_id);
+        EXPECT_EQ(per_id->type, "EXPIRE");
+        EXPECT_EQ(per_id->src, "ghost1");
+        // ~8 KiB queued for ghost1; two more ids take the total to its 24 KiB.
+        for (std::string_view id : {"ghost2", "ghost2", "ghost3", "ghost3"}) EXPECT_FALSE(co_await send_offer(*a, id, four_kib));
+        auto total = co_await next(*a, 300ms);
+        CO_ASSERT_TRUE(total);
+        EXPECT_EQ(total->type, "EXPIRE");
+        EXPECT_EQ(total->src, "ghost3");
+        EXPECT_EQ(f.broker->stats().queued.load(), 5u);
+    }());
+}
+
 TEST(signaling_broker, a_dropped_client_is_left_by_the_peers_it_talked_to) {
     broker_fixture f;
     sealed_test::run(f.io, [&]() -> awaitable<void> {
@@ -372,7 +402,11 @@ TEST(signaling_broker, bad_frames_get_an_error_and_disturb_no_one) {
         const std::string malformed = sig::refusal_frame(make_error_code(sig::error::malformed_message));
         for (std::string_view bad : {"not json", "[1,2,3]", "42", "null", R"({"dst":"bob"})", R"({"type":5,"dst":"bob"})",
                                      R"({"type":"OFFER","dst":7})", R"({"type":"OFFER","src":{},"dst":"bob"})",
-                                     R"({"type":"OFFER","dst":"bob")"}) {
+                                     R"({"type":"OFFER","dst":"bob")",
+                                     // numbers past double range would be relayed as Infinity
+                                     R"({"type":"OFFER","dst":"bob","payload":{"sdp":1e400}})",
+                                     R"({"type":"OFFER","dst":"bob","payload":-1e400})",
+                                     R"({"type":"ANSWER","dst":"bob","payload":[1,{"n":[2e999]}]})"}) {
             EXPECT_FALSE(co_await a->async_send_raw(bad));
             auto reply = co_await next(*a);
             CO_ASSERT_TRUE(reply);
@@ -389,7 +423,7 @@ TEST(signaling_broker, bad_frames_get_an_error_and_disturb_no_one) {
         auto got = co_await next(*b);
         CO_ASSERT_TRUE(got);
         EXPECT_EQ(sdp_of(*got), "after the noise");
-        EXPECT_EQ(f.broker->stats().malformed.load(), 9u);
+        EXPECT_EQ(f.broker->stats().malformed.load(), 12u);
         EXPECT_EQ(f.broker->stats().dropped_unknown_type.load(), 3u);
         EXPECT_EQ(f.broker->stats().dropped_no_destination.load(), 1u);
 
@@ -414,6 +448,39 @@ TEST(signaling_broker, bad_frames_get_an_error_and_disturb_no_one) {
 
 // The runtime's per-connection token bucket (--rate-limit-*) throttles a flooding peer: what it
 // sends past the burst is dropped and counted, and another peer's frames still go through.
+// Hardening round 2, item 8: a socket that sent LEAVE without dst (unregistered, socket open) or
+// whose id a newer socket of the same token took over used to relay as the id, outside
+// concurrent_limit. It gets ERROR not_registered and nothing is relayed.
+TEST(signaling_broker, a_socket_that_left_or_was_replaced_speaks_for_nobody) {
+    broker_fixture f(broker_fixture::fast());
+    sealed_test::run(f.io, [&]() -> awaitable<void> {
+        auto alice = co_await f.join("alice");
+        auto bob = co_await f.join("bob");
+        auto carol = co_await f.join("carol");
+        CO_ASSERT_TRUE(alice && bob && carol);
+        const std::string not_registered = sig::refusal_frame(make_error_code(sig::error::not_registered));
+
+        EXPECT_FALSE(co_await alice->async_send_raw(R"({"type":"LEAVE"})"));
+        EXPECT_FALSE(co_await send_offer(*alice, "bob", "after leaving"));
+        auto refused = co_await next(*alice);
+        CO_ASSERT_TRUE(refused);
+        EXPECT_EQ(alice->last_raw, not_registered);
+
+        auto carol_again = co_await f.join("carol");  // same token: takes the id over (OPEN)
+        CO_ASSERT_TRUE(carol_again);
+        EXPECT_FALSE(co_await send_offer(*carol, "bob", "from the old socket"));
+        auto refused_old = co_await next(*carol);
+        CO_ASSERT_TRUE(refused_old);
+        EXPECT_EQ(carol->last_raw, not_registered);
+
+        EXPECT_FALSE(co_await send_offer(*carol_again, "bob", "from the new socket"));
+        auto got = co_await next(*bob);
+        CO_ASSERT_TRUE(got);
+        EXPECT_EQ(sdp_of(*got), "from the new socket") << "bob heard a socket that no longer holds its id";
+        EXPECT_EQ(got->src, "carol");
+    }());
+}
+
 TEST(signaling_broker, a_flooding_peer_is_rate_limited_and_others_are_not) {
     server_config cfg;
     cfg.rate_limit = {10, 1};  // burst 10, one more per second

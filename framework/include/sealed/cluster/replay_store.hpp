@@ -41,6 +41,10 @@ std::shared_ptr<replay_store> make_memory_replay_store(memory_replay_options opt
 
 // `SET <key_prefix><key> 1 NX PX <ttl>` on a shared Redis: OK → true, nil → false; Redis down,
 // an error reply or a timeout → errc::replay_store_unavailable. The client must be started.
+// Redis that lost its data (a restart without persistence, FLUSHALL) is noticed through a marker
+// key, `<key_prefix>sealed:replay-epoch`: a store that knew another epoch sets
+// `<key_prefix>sealed:replay-refused` for the longest ttl it was asked for, and every store
+// answers replay_store_unavailable while that key lives (docs/cluster.md).
 std::shared_ptr<replay_store> make_redis_replay_store(std::shared_ptr<redis::client> client,
                                                       std::string key_prefix = "");
 

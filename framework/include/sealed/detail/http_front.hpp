@@ -25,11 +25,14 @@ using admission_hook = std::function<std::optional<http_response>(const http_req
 struct http_front_options {
     std::string_view ws_path;
     std::size_t body_limit = 1024 * 1024;
-    // For the first request; each further request on a keep-alive connection gets the same
-    // budget again, counted from the previous response.
+    // For the first request; each further request on a keep-alive connection must arrive within
+    // keepalive_timeout of the previous response (a trickle does not renew it).
     std::chrono::steady_clock::time_point deadline;
     std::string_view scheme_name;
     admission_hook admit;
+    std::chrono::steady_clock::duration keepalive_timeout = std::chrono::seconds(5);
+    std::size_t max_requests = 1000;       // then the connection closes (Connection: close)
+    std::function<void()> on_answered;     // after each plain response (the server's eviction order)
 };
 
 template <class Stream>

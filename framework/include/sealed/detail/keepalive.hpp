@@ -3,6 +3,9 @@
 // when the scheme's liveness says the peer sent no message for too long (e.g. IGNIS's 4002
 // heartbeat timeout). A handler that does not return within `grace` of that close is cancelled.
 //
+// The timer is set for the next ping or the moment a deadline would pass, whichever is first, so
+// a silent peer is closed at ping_interval + pong_timeout, not up to a tick later.
+//
 // Each quiet tick also releases the cipher's idle memory (secure_channel::release_idle_memory).
 // A timer with a callback on the connection's strand, not a coroutine raced against the app's
 // handler: that race cost ~3 KiB of coroutine frames per idle connection (docs/benchmarks.md).
@@ -10,6 +13,7 @@
 
 #include <sealed/control.hpp>
 #include <sealed/detail/connection_set.hpp>
+#include <sealed/detail/heap.hpp>
 #include <sealed/metrics.hpp>
 
 #include <boost/asio/steady_timer.hpp>
@@ -36,7 +40,7 @@ public:
               std::shared_ptr<spdlog::logger> log)
         : conn_(std::move(conn)), ticket_(std::move(ticket)), settings_(s), stats_(stats), log_(std::move(log)),
           timer_(conn_->strand()) {
-        // Checked a few times per timeout, so a silent peer goes at most a third late. A zero
+        // At most tick_ between checks; next_check() wakes earlier for a deadline. A zero
         // ping_interval turns pings and the idle check off (liveness still applies).
         pinging_ = s.ping_interval > duration::zero();
         tick_ = !s.alive ? s.ping_interval
@@ -87,6 +91,7 @@ private:
         // buffers go until the next message; an idle connection keeps its key, not ~1 KiB of
         // key schedule.
         if (conn_->silent_for() >= tick_) conn_->channel().release_idle_memory();
+        give_back_pending_memory();
         if constexpr (Pings) {
             if (pinging_ && std::chrono::steady_clock::now() >= next_ping_) {
                 next_ping_ = std::chrono::steady_clock::now() + settings_.ping_interval;
@@ -94,7 +99,20 @@ private:
                 conn_->channel().transport().native().async_ping({}, [conn = conn_](const error_code&) {});
             }
         }
-        arm(tick_);
+        arm(next_check());
+    }
+
+    // The next ping or the moment the idle or liveness timeout would pass if nothing arrives,
+    // whichever comes first, and never more than tick_ away.
+    duration next_check() const {
+        const auto now = std::chrono::steady_clock::now();
+        duration next = tick_;
+        if (pinging_) {
+            next = std::min<duration>(next, next_ping_ - now);
+            next = std::min<duration>(next, settings_.ping_interval + settings_.pong_timeout - conn_->idle_for());
+        }
+        if (settings_.alive) next = std::min<duration>(next, settings_.alive->timeout - conn_->silent_for());
+        return std::max<duration>(next, std::chrono::milliseconds(1));
     }
 
     std::shared_ptr<Connection> conn_;

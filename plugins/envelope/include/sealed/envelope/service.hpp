@@ -10,6 +10,7 @@
 
 #include <sealed/cluster/replay_store.hpp>
 #include <sealed/envelope/seal.hpp>
+#include <sealed/log.hpp>
 #include <sealed/transport/websocket.hpp>
 
 #include <spdlog/logger.h>
@@ -42,6 +43,7 @@ struct service_options {
 struct app_reply {
     unsigned status = 200;
     std::string body;
+    unsigned retry_after = 0;  // seconds; non-zero: a Retry-After header (503, 429) over HTTP
 };
 // route: the request path ("/api/login"); plaintext: the opened request body.
 using app_handler = std::function<awaitable<app_reply>(std::string_view route, std::string_view plaintext)>;
@@ -51,6 +53,7 @@ struct service_reply {
     unsigned status = 200;
     std::string body;
     std::optional<error> refusal;  // set when body is a refusal
+    unsigned retry_after = 0;      // the app's, for the HTTP answer
 };
 
 class service {
@@ -84,6 +87,7 @@ private:
     app_handler app_;
     service_options options_;
     std::shared_ptr<spdlog::logger> log_;
+    log::throttle refusal_lines_{std::chrono::seconds(1)};  // a forged request costs one line a second
     std::atomic<std::uint64_t> served_{0};
     std::array<std::atomic<std::uint64_t>, 16> refusals_{};
 };

@@ -35,6 +35,8 @@ struct broker_options {
     bool leave_on_drop = true;          // LEAVE to the peers a dropped client exchanged messages with
     std::size_t queue_limit = 100;      // messages queued per offline id (over: EXPIRE at once)
     std::size_t queued_ids_limit = 10000;  // offline ids with a queue
+    std::size_t queue_bytes_limit = 1024 * 1024;        // bytes queued per offline id
+    std::size_t queued_bytes_limit = 64 * 1024 * 1024;  // bytes queued over all offline ids
     std::size_t contacts_limit = 256;   // peers remembered per client for leave_on_drop
 };
 

@@ -19,6 +19,7 @@ enum class error {
     invalid_api_token,       // sealed: --api-token set and apiToken missing or wrong
     malformed_message,       // sealed: a frame that is not a JSON object with a string type
     queue_full,              // sealed: too many messages queued for an offline peer
+    not_registered,          // sealed: this socket sent LEAVE, or a newer socket took its id over
     server_error,            // client side: an ERROR frame this client does not know
 };
 
