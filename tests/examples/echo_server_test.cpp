@@ -5,6 +5,7 @@
 #include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
+#include <sealed_test/sanitizer.hpp>
 
 #include <gtest/gtest.h>
 
@@ -88,7 +89,12 @@ TEST(echo_server_example, a_max_connections_the_open_file_limit_cannot_hold_is_r
     EXPECT_NE(r.output().find("ulimit"), std::string::npos) << r.output();
 }
 
+// Sanitizer runtimes need descriptors of their own: UBSan's vptr check reads memory through a
+// pipe, so out of descriptors every first virtual call is reported as a bad vptr (a false
+// positive), and ASan cannot start its symbolizer. Starving such a process tests the sanitizer.
 TEST(echo_server_example, out_of_descriptors_the_accept_loop_waits_and_recovers) {
+    if (sealed_test::built_with_sanitizer)
+        GTEST_SKIP() << "a sanitizer runtime out of descriptors reports false positives; the plain build runs this";
     sealed_test::child_process server({"/bin/sh", "-c", under_open_file_limit(80, "--max-connections 10 --log-level warn")});
     auto line = server.read_line();
     ASSERT_TRUE(line);

@@ -65,4 +65,12 @@ inline awaitable<std::optional<std::string>> receive_within(test_client::channel
     co_return std::nullopt;
 }
 
+// The connection still answers: an echo server sends "still here" back within 2 s.
+inline awaitable<bool> still_echoes(test_client::channel_type& ch) {
+    auto ping = as_bytes("still here");
+    if (co_await ch.async_send(ping)) co_return false;
+    auto echoed = co_await receive_within(ch, std::chrono::milliseconds(2000));
+    co_return echoed && *echoed == "still here";
+}
+
 }  // namespace runtime_fixture

@@ -55,8 +55,9 @@ public:
           writer_idle_(strand_, clock::time_point::max()), last_activity_(clock::now()),
           last_message_(last_activity_),
           session_id_(channel_.session_id().empty() ? std::to_string(id) : channel_.session_id()) {}
+    // The writer returns every byte it counted before it lets go of the connection, so nothing
+    // here touches ctx_ (whose stats may be gone: mesh_node's dialled connections outlive them).
     ~connection() {
-        ctx_.stats->send_queue_bytes -= queued_bytes_;
         if (burst_) detail::give_back_freed_memory();
     }
     connection(const connection&) = delete;
