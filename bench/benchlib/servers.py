@@ -4,6 +4,7 @@ load generator, stop) with the load generator's JSON checked and derived numbers
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -46,6 +47,13 @@ def rate_limit_flags(binary):
     return _rate_limit_flags[binary]
 
 
+def max_connections():
+    """As many as the open-file limit holds: a server refuses a max_connections its hard limit
+    cannot hold (it keeps 64 descriptors for itself), and the idle cells need 10 000."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return str(20000 if hard == resource.RLIM_INFINITY else min(20000, hard - 64))
+
+
 def server_command(name, bin_dir, scheme, workdir="{workdir}"):
     """(argv, url path, loadgen scheme)."""
     spec = SCHEMES[scheme]
@@ -56,13 +64,13 @@ def server_command(name, bin_dir, scheme, workdir="{workdir}"):
     if name == "sealed":
         binary = bin_dir / spec["binary"]
         return ([binary, "--listen", f"{HOST}:0", "--log-level", "warn", "--threads", "1",
-                 "--max-connections", "20000", *expand(spec["flags"]), *rate_limit_flags(binary)], spec["path"], scheme)
+                 "--max-connections", max_connections(), *expand(spec["flags"]), *rate_limit_flags(binary)], spec["path"], scheme)
     if name == "peer":
         return (["node", spec["peer"], "--listen", f"{HOST}:0", *expand(spec.get("peer_flags", []))], spec["path"],
                 scheme)
     binary = bin_dir / "echo_server"
     return ([binary, "--listen", f"{HOST}:0", "--log-level", "warn", "--threads", "1",
-             "--max-connections", "20000", *expand(spec.get("ceiling_flags", [])), *rate_limit_flags(binary)],
+             "--max-connections", max_connections(), *expand(spec.get("ceiling_flags", [])), *rate_limit_flags(binary)],
             spec.get("ceiling_path", "/ws"), "plaintext")
 
 
