@@ -73,12 +73,11 @@ public:
         auto addr = listen_address::parse(st.config.listen);
         if (!addr) return addr.error();
         const auto needed = st.config.max_connections + detail::reserved_descriptors;
-        auto descriptors = detail::ensure_descriptors(needed);
-        if (!descriptors) {
-            if (descriptors.error() == errc::descriptor_limit)
+        if (auto limit_ec = detail::ensure_descriptors(needed)) {
+            if (limit_ec == errc::descriptor_limit)
                 st.log->error("max_connections {} needs about {} open files; the hard limit is lower (ulimit -Hn): "
                               "lower max_connections or raise the limit", st.config.max_connections, needed);
-            return descriptors.error();
+            return limit_ec;
         }
         boost::system::error_code ec;
         auto ip = net::ip::make_address(addr->host, ec);

@@ -12,13 +12,9 @@ namespace sealed::detail {
 // files an app opens).
 inline constexpr std::size_t reserved_descriptors = 64;
 
-// Raises the soft open-file limit as far as `needed` (never past the hard limit); the result of
-// getrlimit afterwards. errc::descriptor_limit if the hard limit is below `needed`.
-struct descriptor_limits {
-    std::size_t soft = 0;
-    std::size_t hard = 0;
-};
-result<descriptor_limits> ensure_descriptors(std::size_t needed) noexcept;
+// Raises the soft open-file limit as far as `needed` (never past the hard limit);
+// errc::descriptor_limit if the hard limit is below `needed`.
+error_code ensure_descriptors(std::size_t needed) noexcept;
 
 // true for accept errors that mean "no descriptors or kernel memory now" (EMFILE, ENFILE,
 // ENOBUFS, ENOMEM): waiting helps, retrying at once does not.
