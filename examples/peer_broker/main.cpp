@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
     opts.expire_timeout = std::chrono::milliseconds(expire_ms);
     opts.alive_timeout = std::chrono::milliseconds(alive_ms);
     if (!app::apply_common_options(cfg, common)) return 2;
+    app::fit_default_max_connections(cli, cfg);
     if (!sslca.empty()) {
         if (!app::wants_tls(cfg)) {
             std::cerr << "--sslca needs --sslkey/--sslcert (or --tls-self-signed)\n";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 namespace sealed::detail {
 
@@ -17,6 +18,13 @@ error_code ensure_descriptors(std::size_t needed) noexcept {
     }
     if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) return make_error_code(errc::descriptor_limit);
     return {};
+}
+
+std::size_t connections_the_hard_limit_holds() noexcept {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max == RLIM_INFINITY) return SIZE_MAX;
+    const auto hard = static_cast<std::size_t>(limit.rlim_max);
+    return hard > reserved_descriptors ? hard - reserved_descriptors : 0;
 }
 
 bool out_of_descriptors(const error_code& ec) noexcept {

@@ -97,7 +97,8 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
             co_return std::nullopt;
         }
 
-        auto upgraded_stream = co_await transport::async_accept_upgrade(std::move(stream), req, ws);
+        const std::string_view already_read(static_cast<const char*>(buffer.data().data()), buffer.size());
+        auto upgraded_stream = co_await transport::async_accept_upgrade(std::move(stream), req, already_read, ws);
         if (!upgraded_stream) {
             log.info("WebSocket upgrade failed: {}", upgraded_stream.error().message());
             co_return std::nullopt;

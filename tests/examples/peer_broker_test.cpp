@@ -225,4 +225,34 @@ TEST(peer_broker_example, an_incomplete_tls_pair_stops_with_the_reference_warnin
     EXPECT_EQ(missing_ca.exit_code, 2);
 }
 
+// Hardening round 2, item 4: the default --max-connections (6 000) is lowered to what a low
+// hard open-file limit holds, with a warning; a value given on the command line is refused.
+TEST(peer_broker_example, the_default_max_connections_fits_a_low_open_file_limit) {
+    const std::string prefix = "ulimit -n 1024 && exec " + binary + " -H 127.0.0.1 -p 0 ";
+    sealed_test::child_process fitted({"/bin/sh", "-c", prefix + "2>&1"});
+    std::string seen;
+    std::uint16_t port = 0;
+    for (int i = 0; i < 5 && port == 0; ++i) {
+        auto line = fitted.read_line(5000);
+        if (!line) break;
+        seen += *line + "\n";
+        port = sealed_test::port_from_listening_line(*line);
+    }
+    ASSERT_NE(port, 0) << seen;
+    EXPECT_NE(seen.find("max_connections lowered from 6000 to 960"), std::string::npos) << seen;
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const auto options = options_for(port, "alice");
+        auto alice = co_await sig::client::connect(io.get_executor(), options);
+        CO_ASSERT_OK(alice);
+        co_await alice->async_close();
+    }());
+    fitted.signal(SIGINT);
+    EXPECT_EQ(fitted.wait(), 0);
+
+    auto chosen = sealed_test::run_to_end({"/bin/sh", "-c", prefix + "--max-connections 6000 2>&1"}, 10000);
+    EXPECT_EQ(chosen.exit_code, 1) << chosen.output();
+    EXPECT_NE(chosen.output().find("ulimit"), std::string::npos) << chosen.output();
+}
+
 }  // namespace

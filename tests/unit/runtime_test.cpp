@@ -7,6 +7,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <gtest/gtest.h>
@@ -259,6 +261,59 @@ TEST(runtime, an_upgrade_whose_key_is_not_a_16_byte_nonce_gets_400) {
         good.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
         auto res = co_await sealed_test::http_exchange(f.port, good);
         EXPECT_EQ(res.result_int(), 101u);
+    }());
+}
+
+// A client may send its first frame in the same write as the upgrade request: the bytes the
+// HTTP reader took past the request are the WebSocket stream's first (hardening round 2, #8).
+TEST(runtime, a_frame_sent_with_the_upgrade_request_is_read) {
+    fixture f;
+    f.start();
+    run(f.io, [&]() -> awaitable<void> {
+        beast::tcp_stream s(co_await net::this_coro::executor);
+        s.expires_after(std::chrono::seconds(3));
+        co_await s.async_connect(tcp_endpoint{net::ip::make_address("127.0.0.1"), f.port}, net::use_awaitable);
+        std::string wire =
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+        const std::string hello = "hello raw";  // the named scheme's handshake; masked with a zero key
+        wire += {'\x81', static_cast<char>(0x80 | hello.size()), 0, 0, 0, 0};
+        wire += hello;
+        co_await net::async_write(s, net::buffer(wire), net::use_awaitable);
+        beast::flat_buffer buf;
+        http::response_parser<http::empty_body> res;
+        co_await http::async_read_header(s, buf, res, nothrow);
+        EXPECT_EQ(res.get().result_int(), 101u);
+        // The server's "ok" (an unmasked text frame) answers the hello only if it was read.
+        while (buf.size() < 4) {
+            auto [ec, n] = co_await s.async_read_some(buf.prepare(64), nothrow);
+            if (ec) break;
+            buf.commit(n);
+        }
+        const std::string got = beast::buffers_to_string(buf.data());
+        EXPECT_EQ(got.substr(0, 4), std::string("\x81\x02ok", 4));
+    }());
+}
+
+// RFC 6455 §7.4.2 defines close codes up to 4999: a peer closing with 5000 or 65535 is not
+// answered with its own code (Beast's default) but its connection is failed.
+TEST(runtime, a_close_code_past_4999_is_not_echoed) {
+    fixture f;
+    f.start();
+    run(f.io, [&]() -> awaitable<void> {
+        for (const std::uint16_t code : {std::uint16_t(5000), std::uint16_t(65535)}) {
+            auto ch = co_await f.connect("odd");
+            CO_ASSERT_OK(ch);
+            auto& native = ch->transport().native();
+            beast::get_lowest_layer(native).expires_after(std::chrono::seconds(3));
+            const websocket::close_reason undefined(static_cast<websocket::close_code>(code));
+            auto [ec] = co_await native.async_close(undefined, nothrow);
+            EXPECT_TRUE(ec) << code;
+            EXPECT_NE(native.reason().code, code);
+        }
+        auto other = co_await f.connect("bystander");
+        CO_ASSERT_OK(other);
+        EXPECT_TRUE(co_await still_echoes(*other));
     }());
 }
 

@@ -185,7 +185,7 @@ struct ws_listener {
         co_await http::async_read(stream, buf, req, net::use_awaitable);
         transport::websocket_options opts;
         opts.max_message_size = max_message;
-        co_return (co_await transport::async_accept_upgrade(std::move(stream), req, opts)).value();
+        co_return (co_await transport::async_accept_upgrade(std::move(stream), req, {}, opts)).value();
     }
 
     // A client connected to this listener, and the server's side of that connection (both

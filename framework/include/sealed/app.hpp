@@ -5,6 +5,7 @@
 
 #include <sealed/cluster/redis.hpp>
 #include <sealed/config.hpp>
+#include <sealed/detail/descriptors.hpp>
 #include <sealed/log.hpp>
 #include <sealed/tls.hpp>
 #include <sealed/transport/websocket.hpp>
@@ -63,6 +64,18 @@ inline bool apply_common_options(server_config& cfg, const common_options& commo
         return false;
     }
     return true;
+}
+
+// For a server whose default max_connections is large (peer_broker's 6 000): when the flag was
+// not given and the hard open-file limit cannot hold the default, serve what it holds and say
+// so. A value the operator chose is left for start() to refuse.
+inline void fit_default_max_connections(const CLI::App& cli, server_config& cfg) {
+    if (cli.count("--max-connections") != 0) return;
+    const auto holds = detail::connections_the_hard_limit_holds();
+    if (cfg.max_connections <= holds) return;
+    log::get("app")->warn("max_connections lowered from {} to {}: the hard open-file limit (ulimit -Hn) holds no more",
+                          cfg.max_connections, holds);
+    cfg.max_connections = holds;
 }
 
 // --redis URL: a client that connects in the background (the server serves its own clients

@@ -365,6 +365,7 @@ private:
             conn.channel().transport().native().control_callback(
                 [c = &conn](websocket::frame_type kind, beast::string_view) {
                     if (kind != websocket::frame_type::close) c->note_activity();
+                    else c->channel().transport().fail_if_close_code_undefined();
                 });
         }
     }

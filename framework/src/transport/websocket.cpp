@@ -156,33 +156,65 @@ std::optional<close_reason> websocket_stream<NextLayer>::peer_close_reason() con
     return close_reason{static_cast<std::uint16_t>(r.code), std::string(r.reason.c_str())};
 }
 
+template <class NextLayer>
+void websocket_stream<NextLayer>::fail_if_close_code_undefined() {
+    if (ws_->reason().code < 5000) return;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(*ws_).socket().shutdown(net::socket_base::shutdown_both, ignored);
+}
+
 template class websocket_stream<draining_tcp_stream>;
 template class websocket_stream<beast::ssl_stream<beast::tcp_stream>>;
 
 namespace {
+// Beast hands bytes to a new stream only through accept(buffers), which parses the request
+// from them again. The request it needs is just the handshake's fields (the front has read and
+// admitted the real one); what follows it is the start of the first frames.
+std::string replay_of_upgrade(const http_request& req, std::string_view already_read) {
+    std::string out = "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nHost: ";
+    out.append(req[http::field::host]);
+    out.append("\r\nSec-WebSocket-Version: ");
+    out.append(req[http::field::sec_websocket_version]);
+    out.append("\r\nSec-WebSocket-Key: ");
+    out.append(req[http::field::sec_websocket_key]);
+    out.append("\r\n\r\n");
+    out.append(already_read);
+    return out;
+}
+
 template <class Next>
 awaitable<result<websocket_stream<Next>>> accept_upgrade(Next stream, const http_request& req,
+                                                         std::string_view already_read,
                                                          const websocket_options& opts) {
     auto remote = remote_of(beast::get_lowest_layer(stream));
     set_nodelay(beast::get_lowest_layer(stream));
     beast::get_lowest_layer(stream).expires_never();  // the websocket timeout option takes over
     websocket::stream<Next> ws(std::move(stream));
     configure(ws, opts, beast::role_type::server);
-    auto [ec] = co_await ws.async_accept(req, use_nothrow);
+    error_code ec;
+    if (already_read.empty()) {
+        std::tie(ec) = co_await ws.async_accept(req, use_nothrow);
+    } else {
+        // Beast's read buffer holds one TCP frame's worth (1 536 bytes): more than that sent
+        // with the upgrade is refused as buffer_overflow rather than dropped.
+        const std::string replay = replay_of_upgrade(req, already_read);
+        std::tie(ec) = co_await ws.async_accept(net::buffer(replay), use_nothrow);
+    }
     if (ec) co_return ec;
     co_return websocket_stream<Next>(std::move(ws), std::move(remote));
 }
 }  // namespace
 
 awaitable<result<ws_stream>> async_accept_upgrade(beast::tcp_stream stream, const http_request& req,
+                                                  std::string_view already_read,
                                                   const websocket_options& opts) {
-    return accept_upgrade(draining_tcp_stream(std::move(stream)), req, opts);
+    return accept_upgrade(draining_tcp_stream(std::move(stream)), req, already_read, opts);
 }
 
 awaitable<result<wss_stream>> async_accept_upgrade(beast::ssl_stream<beast::tcp_stream> stream,
-                                                   const http_request& req,
+                                                   const http_request& req, std::string_view already_read,
                                                    const websocket_options& opts) {
-    return accept_upgrade(std::move(stream), req, opts);
+    return accept_upgrade(std::move(stream), req, already_read, opts);
 }
 
 awaitable<result<beast::tcp_stream>> async_connect_tcp(net::any_io_executor ex, const std::string& host,

@@ -16,6 +16,10 @@ inline constexpr std::size_t reserved_descriptors = 64;
 // errc::descriptor_limit if the hard limit is below `needed`.
 error_code ensure_descriptors(std::size_t needed) noexcept;
 
+// Connections the hard open-file limit holds beside reserved_descriptors (SIZE_MAX when
+// unlimited or unknown).
+std::size_t connections_the_hard_limit_holds() noexcept;
+
 // true for accept errors that mean "no descriptors or kernel memory now" (EMFILE, ENFILE,
 // ENOBUFS, ENOMEM): waiting helps, retrying at once does not.
 bool out_of_descriptors(const error_code& ec) noexcept;

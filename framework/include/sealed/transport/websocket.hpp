@@ -60,6 +60,10 @@ public:
     // The close frame the peer sent, once a read has failed with websocket::error::closed.
     std::optional<close_reason> peer_close_reason() const;
     void set_max_message_size(std::size_t n) { ws_->read_message_max(n); }
+    // For a control callback, on a close frame, before Beast answers it. RFC 6455 §7.4.2 defines
+    // codes up to 4999; Beast 1.81 echoes any code from 3000 up. An undefined one fails the
+    // connection (RFC 6455 §7.1.7: the socket is shut, the echo is never written).
+    void fail_if_close_code_undefined();
 
 private:
     // Heap-allocated so the stream's address is stable while the object moves (coroutines
@@ -74,11 +78,14 @@ extern template class websocket_stream<draining_tcp_stream>;
 extern template class websocket_stream<beast::ssl_stream<beast::tcp_stream>>;
 
 // Server side: completes the upgrade of an HTTP request that has already been read (and
-// admitted) on `stream`. The request must be a WebSocket upgrade.
+// admitted) on `stream`. The request must be a WebSocket upgrade; `already_read` is what the
+// reader took from the stream past the request (frames a client sent with its upgrade), which
+// the WebSocket stream reads first. Both are only read during the call.
 awaitable<result<ws_stream>> async_accept_upgrade(beast::tcp_stream stream, const http_request& req,
+                                                  std::string_view already_read,
                                                   const websocket_options& opts);
 awaitable<result<wss_stream>> async_accept_upgrade(beast::ssl_stream<beast::tcp_stream> stream,
-                                                   const http_request& req,
+                                                   const http_request& req, std::string_view already_read,
                                                    const websocket_options& opts);
 
 // Client side: resolve, connect, (TLS with SNI,) upgrade. The url's scheme picks ws or wss.
