@@ -9,6 +9,8 @@
 #include <sealed/plaintext/scheme.hpp>
 #include <sealed/pnet/scheme.hpp>
 
+#include "users.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <stdexcept>
@@ -129,6 +131,19 @@ void envelope_request(benchmark::State& state, std::size_t size) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size));
 }
 
+// What envelope_api's /api/login costs its hashing worker: one Argon2id check at its parameters
+// (a wrong password costs the same). Anyone can seal a login, so this bounds how fast a flood
+// is worked off, and with --max-pending-hashes how long a real login waits at most.
+void envelope_api_login(benchmark::State& state) {
+    const auto hash = envelope_api::user_store::hash_password("correct horse battery staple");
+    const std::string attempt = "a wrong password";
+    for (auto _ : state) {
+        auto match = Botan::argon2_check_pwhash(attempt.data(), attempt.size(), hash);
+        benchmark::DoNotOptimize(match);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
 void register_all() {
     using hmac_x25519::ephemeral_mode;
     benchmark::RegisterBenchmark("handshake/hmac_x25519", handshake<hmac_x25519::scheme>,
@@ -140,6 +155,7 @@ void register_all() {
     benchmark::RegisterBenchmark("handshake/ecdh_gcm", handshake<ecdh_gcm::scheme>, ecdh_client(), ecdh_server());
     benchmark::RegisterBenchmark("handshake/pnet", handshake<pnet::scheme>, pnet_side(), pnet_side());
     benchmark::RegisterBenchmark("request/envelope/1024", envelope_request, 1024);
+    benchmark::RegisterBenchmark("request/envelope_api_login", envelope_api_login)->Unit(benchmark::kMillisecond);
     for (std::size_t size : {64u, 1024u, 16u * 1024u, 1024u * 1024u}) {
         const auto label = std::to_string(size);
         benchmark::RegisterBenchmark(("seal_open/ecdh_gcm/" + label).c_str(), seal_open<ecdh_gcm::scheme>,

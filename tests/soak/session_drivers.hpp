@@ -73,9 +73,9 @@ inline failure expect_close(std::uint16_t got, std::uint16_t want) {
 // --- ECDH-GCM ---------------------------------------------------------------------------------
 struct ecdh_gcm_driver {
     static constexpr std::string_view name = "ecdh_gcm";
-    static constexpr std::array<std::string_view, 6> bad_kinds = {
+    static constexpr std::array<std::string_view, 7> bad_kinds = {
         "text_before_authenticate", "no_public_key", "empty_token", "off_curve_key", "tampered_ciphertext",
-        "oversized_frame"};
+        "oversized_frame", "non_finite_number"};
     context& ctx;
 
     std::string url() const { return ctx.ws_url(name, "/stream"); }
@@ -133,6 +133,49 @@ struct ecdh_gcm_driver {
         co_return expect_close(co_await c.close_code(), close);
     }
 
+    // A number past double range would be relayed as `Infinity` (not JSON): an error event, and
+    // the session goes on.
+    static awaitable<failure> non_finite_number(sealed_test::raw_client<sealed::ecdh_gcm::cipher>& c) {
+        if (co_await c.write_sealed(R"({"event":"echo","data":{"x":1e400}})")) co_return "write failed";
+        const auto answer = co_await c.read_opened();
+        if (const auto got = error_code_of(answer); got != "invalid_message_format") co_return "error " + got;
+        const std::string fine = R"({"event":"echo","data":{"x":1e300}})";
+        if (co_await c.write_sealed(fine)) co_return "write failed after the refusal";
+        if (co_await c.read_opened() != fine) co_return "no echo after the refusal";
+        const sealed::close_reason bye{sealed::close_code::normal, "done"};
+        co_await c.stream.async_close(bye);
+        co_return std::nullopt;
+    }
+
+    // Echo requests of 16 KiB, never reading the echoes: the server's queue for this client
+    // passes its byte bound (the soak server's send_queue_bytes, 256 KiB) and the server ends
+    // the connection. The writes may all fit in loopback's socket buffers (the server's receive
+    // buffer grows to tens of MiB while it reads fast), so what is checked is that the
+    // connection has ended: reading what reached the client then stops within 15 s. A server
+    // that queued every echo would still be sending them, and then wait for more.
+    static awaitable<failure> slow_reader(sealed_test::raw_client<sealed::ecdh_gcm::cipher>& c) {
+        using namespace sealed::net::experimental::awaitable_operators;
+        const std::string inner = R"({"event":"echo","data":")" + std::string(16 * 1024, 's') + R"("})";
+        for (int i = 0; i < 1024; ++i)
+            if (co_await c.write_sealed(inner)) break;
+        auto drain = [&]() -> awaitable<void> {
+            sealed::message_buffer in;
+            while (!co_await c.stream.async_read(in)) {}
+        };
+        sealed::net::steady_timer limit(c.stream.get_executor(), std::chrono::seconds(15));
+        auto r = co_await (drain() || limit.async_wait(sealed::net::as_tuple(sealed::net::use_awaitable)));
+        if (r.index() != 0) co_return "echo requests written and never read, and the server kept the connection";
+        co_return std::nullopt;
+    }
+
+    awaitable<failure> slow_reader() {
+        const auto target = url();
+        sealed::ecdh_gcm::handshake h(sealed::role::client, client_options("slow"));
+        auto c = co_await handshaken<sealed::ecdh_gcm::cipher>(ctx, target, h);
+        if (!c) co_return "handshake failed";
+        co_return co_await slow_reader(*c);
+    }
+
     awaitable<failure> bad(std::string_view kind) {
         using sealed::crypto::base64_encode;
         const auto key = sealed::crypto::p256_private_key::generate();
@@ -171,10 +214,11 @@ struct ecdh_gcm_driver {
             if (co_await c.write(huge)) co_return "the write was reset";
             co_return expect_close(co_await c.close_code(), sealed::close_code::too_big);
         }
-        // tampered_ciphertext: a sealed event with one bit of its ciphertext flipped.
         sealed::ecdh_gcm::handshake h(sealed::role::client, client_options("mallory"));
         auto c = co_await handshaken<sealed::ecdh_gcm::cipher>(ctx, target, h);
         if (!c) co_return "handshake failed";
+        if (kind == "non_finite_number") co_return co_await non_finite_number(*c);
+        // tampered_ciphertext: a sealed event with one bit of its ciphertext flipped.
         message_buffer wire;
         const std::string inner = R"({"event":"echo","data":"tampered"})";
         if (c->cipher->seal(sealed::as_bytes(inner), wire)) co_return "seal failed";
