@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     auto ecdh_config = loopback("/stream");
     ecdh_config.max_message_size = 32 * 1024;
     ecdh_config.send_queue_bytes = 256 * 1024;  // the slow_reader kind passes it within a second
-    ecdh_config.rate_limit = {4096, 2048};        // its 2 048 echo requests are all taken
+    ecdh_config.rate_limit = {4096, 2048};        // its 1 024 echo requests are all taken
     server<ws, ecdh_gcm::scheme> ecdh_server(io, ecdh_config, ecdh_options);
     ecdh_server.on_session([](auto& c) { return echo(c); });
 
@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
     auto broker = signaling::broker::make(io.get_executor(), signaling::broker_options{});
     auto signaling_config = loopback(broker->ws_path());
     signaling_config.send_queue_bytes = 1024 * 1024;  // the slow_reader kind's 32 MiB of OFFERs pass it
-    signaling_config.rate_limit = {1024, 512};
+    signaling_config.rate_limit = {1024, 512};        // its 512 OFFERs are all taken
     server<ws, signaling::scheme> signaling_server(io, signaling_config, signaling::scheme::options{broker});
     signaling_server.on_http([broker](const http_request& req) { return broker->http(req); });
     signaling_server.on_metrics([broker] { return broker->prometheus_text(); });
