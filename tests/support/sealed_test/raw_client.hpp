@@ -43,8 +43,9 @@ struct raw_client {
         if (co_await stream.async_read(in) || cipher->open(in.bytes(), plain)) co_return "";
         co_return std::string(plain.text());
     }
-    // Reads until the server closes; its close code (0 if none came within `limit`).
-    sealed::awaitable<std::uint16_t> close_code(std::chrono::milliseconds limit = std::chrono::seconds(3)) {
+    // Reads and discards until the connection ends (a close frame, EOF, a reset); false if it
+    // is still open after `limit`.
+    sealed::awaitable<bool> ends_within(std::chrono::milliseconds limit) {
         using namespace sealed::net::experimental::awaitable_operators;
         sealed::net::steady_timer timer(stream.get_executor(), limit);
         auto drain = [this]() -> sealed::awaitable<void> {
@@ -52,7 +53,11 @@ struct raw_client {
             while (!co_await stream.async_read(in)) {}
         };
         auto r = co_await (drain() || timer.async_wait(sealed::net::as_tuple(sealed::net::use_awaitable)));
-        if (r.index() != 0) co_return 0;
+        co_return r.index() == 0;
+    }
+    // Reads until the server closes; its close code (0 if none came within `limit`).
+    sealed::awaitable<std::uint16_t> close_code(std::chrono::milliseconds limit = std::chrono::seconds(3)) {
+        if (!co_await ends_within(limit)) co_return 0;
         auto reason = stream.peer_close_reason();
         co_return reason ? reason->code : 0;
     }
