@@ -26,7 +26,7 @@ sealed::awaitable<void> echo(Channel& channel) {
 // HTTP path, no sealing).
 std::optional<sealed::http_response> echo_post(const sealed::http_request& req) {
     if (req.method() != sealed::http::verb::post) return std::nullopt;
-    return sealed::detail::make_response(req, sealed::http::status::ok, req.body(), "application/octet-stream");
+    return sealed::make_response(req, sealed::http::status::ok, req.body(), "application/octet-stream");
 }
 
 template <class Family>

@@ -113,7 +113,7 @@ struct outbound_state {
     server_config config;
     runtime_stats stats;
     policy::deduplicator dedup{std::chrono::minutes(5)};
-    detail::room_index rooms;
+    room_index rooms;
     connection_context context() { return {&config, &stats, &dedup, &rooms, log::get("mesh")}; }
 };
 

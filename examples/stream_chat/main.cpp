@@ -91,10 +91,10 @@ private:
 
 std::optional<sealed::http_response> serve_page(const sealed::http_request& req) {
     if (req.method() != sealed::http::verb::get && req.method() != sealed::http::verb::head) return std::nullopt;
-    const auto path = sealed::detail::target_path(req.target());
+    const auto path = sealed::target_path(req.target());
     for (const auto& asset : stream_chat::web_assets) {
         if (path != asset.path) continue;
-        auto res = sealed::detail::make_response(req, sealed::http::status::ok, std::string(asset.body),
+        auto res = sealed::make_response(req, sealed::http::status::ok, std::string(asset.body),
                                                  std::string(asset.content_type));
         res.set(sealed::http::field::cache_control, "no-cache");
         return res;

@@ -40,7 +40,7 @@ awaitable<bool> write_response(Stream& stream, http_response res) {
 template <class Result, class Next>
 awaitable<std::optional<Result>> run_front(Next stream, const http_front_options& front,
                                            const transport::websocket_options& ws,
-                                           const http_handler& handler, spdlog::logger& log) {
+                                           const async_http_handler& handler, spdlog::logger& log) {
     beast::flat_buffer buffer;
     auto& lowest = beast::get_lowest_layer(stream);
     auto deadline = front.deadline;
@@ -111,32 +111,14 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
 
 awaitable<std::optional<upgraded<transport::ws_stream>>> http_front(
     beast::tcp_stream stream, const http_front_options& front, const transport::websocket_options& ws,
-    const http_handler& handler, spdlog::logger& log) {
+    const async_http_handler& handler, spdlog::logger& log) {
     return run_front<upgraded<transport::ws_stream>>(std::move(stream), front, ws, handler, log);
 }
 
 awaitable<std::optional<upgraded<transport::wss_stream>>> http_front(
     beast::ssl_stream<beast::tcp_stream> stream, const http_front_options& front,
-    const transport::websocket_options& ws, const http_handler& handler, spdlog::logger& log) {
+    const transport::websocket_options& ws, const async_http_handler& handler, spdlog::logger& log) {
     return run_front<upgraded<transport::wss_stream>>(std::move(stream), front, ws, handler, log);
-}
-
-http_response make_response(const http_request& req, http::status status, std::string body,
-                            std::string_view content_type) {
-    http_response res{status, req.version() ? req.version() : 11};
-    res.set(http::field::server, "sealed");
-    res.set(http::field::content_type, content_type);
-    res.keep_alive(req.keep_alive());
-    res.body() = std::move(body);
-    res.prepare_payload();
-    // HEAD: the headers of a GET (its Content-Length) and no body, which the client would read
-    // as the start of the next response.
-    if (req.method() == http::verb::head) res.body().clear();
-    return res;
-}
-
-std::string_view target_path(std::string_view target) noexcept {
-    return target.substr(0, target.find('?'));
 }
 
 }  // namespace sealed::detail

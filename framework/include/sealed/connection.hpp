@@ -8,7 +8,7 @@
 #include <sealed/concepts.hpp>
 #include <sealed/control.hpp>
 #include <sealed/detail/heap.hpp>
-#include <sealed/detail/room_index.hpp>
+#include <sealed/rooms.hpp>
 #include <sealed/log.hpp>
 #include <sealed/metrics.hpp>
 #include <sealed/policy/deduplicator.hpp>
@@ -36,7 +36,7 @@ struct connection_context {
     const server_config* config = nullptr;
     runtime_stats* stats = nullptr;
     policy::deduplicator* dedup = nullptr;
-    detail::room_index* rooms = nullptr;
+    room_index* rooms = nullptr;
     std::shared_ptr<spdlog::logger> log;
 };
 

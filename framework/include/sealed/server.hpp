@@ -53,13 +53,13 @@ public:
 
     void on_session(session_handler h) { state_->handler = std::move(h); }
     // Plain HTTP requests (not upgrades) on WebSocket transports; unanswered ones get 404.
-    void on_http(detail::sync_http_handler h) {
+    void on_http(http_handler h) {
         state_->http_handler = [h = std::move(h)](const http_request& req) -> awaitable<std::optional<http_response>> {
             co_return h(req);
         };
     }
     // The same for routes that wait on I/O; the handler runs on the connection's strand.
-    void on_http_async(detail::http_handler h) { state_->http_handler = std::move(h); }
+    void on_http_async(async_http_handler h) { state_->http_handler = std::move(h); }
     // More Prometheus text appended to /metrics (a scheme's or a Redis client's counters).
     void on_metrics(std::function<std::string()> f) { state_->extra_metrics = std::move(f); }
     // Which rooms a client that asks to join may join (on its strand). Unset: all it asks for.
@@ -176,7 +176,7 @@ public:
     std::shared_ptr<connection_type> get_session(std::string_view id) const {
         return find_first([&](const connection_type& c) { return c.session_id() == id; });
     }
-    const detail::room_index& rooms() const noexcept { return state_->rooms; }
+    const room_index& rooms() const noexcept { return state_->rooms; }
     // Queues `message` to every connection but `except` (a connection id; 0: none). Each is
     // sealed with that connection's own session. Returns how many it was queued to.
     std::size_t broadcast(const_bytes message, message_kind kind = message_kind::binary, std::uint64_t except = 0) {
@@ -228,13 +228,13 @@ private:
         tcp_endpoint local;
         std::shared_ptr<net::ssl::context> tls;
         session_handler handler;
-        detail::http_handler http_handler;
+        async_http_handler http_handler;
         std::function<std::string()> extra_metrics;
         detail::connection_set connections;
         std::atomic<bool> stopped{false};
         runtime_stats stats;
         policy::deduplicator dedup;
-        detail::room_index rooms;
+        room_index rooms;
         join_filter room_filter;
         mutable std::mutex registry_mutex;
         std::unordered_map<std::uint64_t, std::weak_ptr<connection_type>> registry;
@@ -393,11 +393,11 @@ private:
         return [st, ticket](const http_request& req) -> std::optional<http_response> {
             if (!room_for_session(*st)) {
                 st->stats.refused_max_connections++;
-                return detail::make_response(req, http::status::service_unavailable, "server is at max_connections\n");
+                return make_response(req, http::status::service_unavailable, "server is at max_connections\n");
             }
             if (!policy::origin_allowed(req[http::field::origin], st->config.allowed_origins)) {
                 st->stats.refused_origin++;
-                return detail::make_response(req, http::status::forbidden, "origin not allowed\n");
+                return make_response(req, http::status::forbidden, "origin not allowed\n");
             }
             if constexpr (requires { S::admit(req, st->options); }) {
                 auto refusal = S::admit(req, st->options);
@@ -412,12 +412,12 @@ private:
     }
 
     // Plain HTTP: /metrics, then the app's routes.
-    static detail::http_handler make_http_handler(const state_ptr& st) {
+    static async_http_handler make_http_handler(const state_ptr& st) {
         return [st](const http_request& req) -> awaitable<std::optional<http_response>> {
-            if (!st->config.metrics_path.empty() && detail::target_path(req.target()) == st->config.metrics_path) {
+            if (!st->config.metrics_path.empty() && target_path(req.target()) == st->config.metrics_path) {
                 auto text = st->stats.render();
                 if (st->extra_metrics) text += st->extra_metrics();
-                co_return detail::make_response(req, http::status::ok, std::move(text),
+                co_return make_response(req, http::status::ok, std::move(text),
                                                 "text/plain; version=0.0.4; charset=utf-8");
             }
             if (st->http_handler) co_return co_await st->http_handler(req);

@@ -1,7 +1,7 @@
 #include <sealed/envelope/service.hpp>
 #include <sealed/envelope/scheme.hpp>
 
-#include <sealed/detail/http_front.hpp>
+#include <sealed/http.hpp>
 #include <sealed/log.hpp>
 
 #include <algorithm>
@@ -10,7 +10,7 @@ namespace sealed::envelope {
 namespace {
 
 http_response json_response(const http_request& req, unsigned status, std::string body) {
-    auto res = detail::make_response(req, static_cast<http::status>(status), std::move(body), "application/json");
+    auto res = make_response(req, static_cast<http::status>(status), std::move(body), "application/json");
     return res;
 }
 
@@ -74,7 +74,7 @@ http_response service::not_found(const http_request& req) {
 }
 
 awaitable<std::optional<http_response>> service::handle_http(const http_request& req) {
-    const auto path = detail::target_path(req.target());
+    const auto path = target_path(req.target());
     // Routing comes before the body limit: a wrong path or method is answered as such.
     const auto wrong_method = [&](std::string_view allow) {
         count_refusal(error::method_not_allowed);
@@ -92,7 +92,7 @@ awaitable<std::optional<http_response>> service::handle_http(const http_request&
     if (path == options_.health_path) {
         // Served whatever the replay store's state: the process is up.
         if (!get_or_head) co_return wrong_method("GET, HEAD");
-        co_return detail::make_response(req, http::status::ok, "ok", "text/plain");
+        co_return make_response(req, http::status::ok, "ok", "text/plain");
     }
     if (!path.starts_with(options_.api_prefix)) co_return std::nullopt;
     if (!is_route(path)) co_return not_found(req);
@@ -117,8 +117,8 @@ std::string service::prometheus_text() const {
 }
 
 std::optional<http_response> scheme::admit(const http_request& upgrade, const options& o) {
-    if (o.routes.empty() || listed(o.routes, detail::target_path(upgrade.target()))) return std::nullopt;
-    return detail::make_response(upgrade, http::status::not_found, refusal_body(error::not_found), "application/json");
+    if (o.routes.empty() || listed(o.routes, target_path(upgrade.target()))) return std::nullopt;
+    return make_response(upgrade, http::status::not_found, refusal_body(error::not_found), "application/json");
 }
 
 }  // namespace sealed::envelope

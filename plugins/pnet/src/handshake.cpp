@@ -1,7 +1,7 @@
 #include <sealed/pnet/scheme.hpp>
 
 #include <sealed/crypto/random.hpp>
-#include <sealed/detail/http_front.hpp>
+#include <sealed/http.hpp>
 
 namespace sealed::pnet {
 
@@ -30,7 +30,7 @@ next_action<cipher> handshake::resume(const_bytes in) {
 }
 
 result<std::string_view> did_of(std::string_view target, std::string_view prefix) noexcept {
-    const auto path = detail::target_path(target);
+    const auto path = target_path(target);
     if (!path.starts_with(prefix) || !is_valid_did(path.substr(prefix.size()))) return error::invalid_did;
     return path.substr(prefix.size());
 }
@@ -47,7 +47,7 @@ std::optional<http_response> scheme::admit(const http_request& upgrade, const op
     if (!o.master_secret) return std::nullopt;
     const auto did = did_of(upgrade.target(), o.path_prefix);
     if (did) return std::nullopt;
-    return detail::make_response(upgrade, http::status::bad_request,
+    return make_response(upgrade, http::status::bad_request,
                                  did.error().message() + ": expected " + o.path_prefix + "did:<method>:<id>\n");
 }
 

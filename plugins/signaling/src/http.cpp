@@ -7,7 +7,7 @@
 
 #include <sealed/crypto/hash.hpp>
 #include <sealed/crypto/random.hpp>
-#include <sealed/detail/http_front.hpp>
+#include <sealed/http.hpp>
 #include <sealed/url.hpp>
 
 #include <boost/json/array.hpp>
@@ -42,7 +42,7 @@ void add_cors(const http_request& req, http_response& res) {
 }  // namespace
 
 std::optional<http_response> broker::http(const http_request& req) const {
-    const auto path = detail::target_path(req.target());
+    const auto path = target_path(req.target());
     std::string_view base = options_.path;
     if (base.back() == '/') base.remove_suffix(1);  // "/" → "", "/myapp/" → "/myapp"
     if (!(path == base || (path.size() > base.size() && path.starts_with(base) && path[base.size()] == '/')))
@@ -50,7 +50,7 @@ std::optional<http_response> broker::http(const http_request& req) const {
     const auto rest = path.substr(base.size());  // "", "/", "/<key>/id", …
 
     if (req.method() == http::verb::options) {
-        auto res = detail::make_response(req, http::status::no_content, "", "");
+        auto res = make_response(req, http::status::no_content, "", "");
         res.erase(http::field::content_type);
         add_cors(req, res);
         res.set(http::field::access_control_allow_methods, "GET,HEAD,PUT,PATCH,POST,DELETE");
@@ -61,7 +61,7 @@ std::optional<http_response> broker::http(const http_request& req) const {
         return res;
     }
     auto answer = [&](http::status status, std::string body, std::string_view type) {
-        auto res = detail::make_response(req, status, std::move(body), type);
+        auto res = make_response(req, status, std::move(body), type);
         add_cors(req, res);
         return res;
     };

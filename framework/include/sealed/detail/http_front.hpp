@@ -3,6 +3,7 @@
 // admission hook rejects (max_connections, Origin, the scheme's checks), and upgrades the rest.
 #pragma once
 
+#include <sealed/http.hpp>
 #include <sealed/transport/websocket.hpp>
 
 #include <spdlog/logger.h>
@@ -14,11 +15,6 @@
 
 namespace sealed::detail {
 
-// Answers a plain HTTP request, or nullopt for "not mine" (→ 404). Asynchronous, so a route may
-// wait on I/O (the envelope scheme's replay store in Redis) without holding the thread.
-using http_handler = std::function<awaitable<std::optional<http_response>>(const http_request&)>;
-// The same for routes that answer at once.
-using sync_http_handler = std::function<std::optional<http_response>(const http_request&)>;
 // Looks at an upgrade request: nullopt admits it, a response refuses it with that response.
 using admission_hook = std::function<std::optional<http_response>(const http_request&)>;
 
@@ -43,16 +39,9 @@ struct upgraded {
 
 awaitable<std::optional<upgraded<transport::ws_stream>>> http_front(
     beast::tcp_stream stream, const http_front_options& front, const transport::websocket_options& ws,
-    const http_handler& handler, spdlog::logger& log);
+    const async_http_handler& handler, spdlog::logger& log);
 awaitable<std::optional<upgraded<transport::wss_stream>>> http_front(
     beast::ssl_stream<beast::tcp_stream> stream, const http_front_options& front,
-    const transport::websocket_options& ws, const http_handler& handler, spdlog::logger& log);
-
-// A small response with a text body, keep-alive and version taken from the request.
-http_response make_response(const http_request& req, http::status status, std::string body,
-                            std::string_view content_type = "text/plain; charset=utf-8");
-
-// The path of a request target, without the query.
-std::string_view target_path(std::string_view target) noexcept;
+    const transport::websocket_options& ws, const async_http_handler& handler, spdlog::logger& log);
 
 }  // namespace sealed::detail

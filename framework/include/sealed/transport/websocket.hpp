@@ -6,14 +6,13 @@
 
 #include <sealed/bytes.hpp>
 #include <sealed/error.hpp>
+#include <sealed/http.hpp>
 #include <sealed/net.hpp>
 #include <sealed/transport/draining_tcp_stream.hpp>
 #include <sealed/url.hpp>
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
@@ -23,10 +22,7 @@
 
 namespace sealed {
 
-namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
-using http_request = http::request<http::string_body>;
-using http_response = http::response<http::string_body>;
 
 namespace transport {
 

@@ -4,9 +4,10 @@
 #pragma once
 
 #include <sealed/envelope/seal.hpp>
+#include <sealed/http.hpp>
 #include <sealed/net.hpp>
-#include <sealed/transport/websocket.hpp>
 
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <optional>

@@ -6,9 +6,8 @@
 #pragma once
 
 #include <sealed/concepts.hpp>
-#include <sealed/detail/http_front.hpp>
+#include <sealed/http.hpp>
 #include <sealed/plaintext/scheme.hpp>
-#include <sealed/transport/websocket.hpp>
 
 #include <optional>
 #include <string>
@@ -41,7 +40,7 @@ struct scheme {
     static std::optional<http_response> admit(const http_request& upgrade, const options& o);
     static handshake_type make_handshake(role, const options&) { return handshake_type{}; }
     static handshake_type make_handshake(role, const options&, const http_request& upgrade) {
-        return handshake_type{std::string(detail::target_path(upgrade.target()))};
+        return handshake_type{std::string(target_path(upgrade.target()))};
     }
 };
 

@@ -11,7 +11,7 @@
 #include <sealed/cluster/replay_store.hpp>
 #include <sealed/envelope/seal.hpp>
 #include <sealed/log.hpp>
-#include <sealed/transport/websocket.hpp>
+#include <sealed/http.hpp>
 
 #include <spdlog/logger.h>
 

@@ -10,7 +10,7 @@
 #include <sealed/concepts.hpp>
 #include <sealed/crypto/stream.hpp>
 #include <sealed/pnet/psk.hpp>
-#include <sealed/transport/websocket.hpp>
+#include <sealed/http.hpp>
 
 #include <boost/beast/http/message.hpp>
 

@@ -6,8 +6,9 @@
 // the HTTP routes (`/`, `/<key>/id`, `/<key>/peers`) are http().
 #pragma once
 
+#include <sealed/error.hpp>
+#include <sealed/http.hpp>
 #include <sealed/net.hpp>
-#include <sealed/transport/websocket.hpp>
 
 #include <atomic>
 #include <chrono>

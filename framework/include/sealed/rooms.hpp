@@ -12,7 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
-namespace sealed::detail {
+namespace sealed {
 
 class room_index {
 public:
@@ -78,4 +78,4 @@ private:
     std::unordered_map<std::uint64_t, boost::container::flat_set<std::string, std::less<>>> rooms_;
 };
 
-}  // namespace sealed::detail
+}  // namespace sealed

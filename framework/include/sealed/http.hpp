@@ -1,0 +1,34 @@
+// The HTTP a WebSocket server speaks before the upgrade: the request and response types an
+// app's routes and a scheme's admit() hook see, the handler types server::on_http takes, and
+// the two helpers every route needs.
+#pragma once
+
+#include <sealed/net.hpp>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sealed {
+
+namespace http = boost::beast::http;
+using http_request = http::request<http::string_body>;
+using http_response = http::response<http::string_body>;
+
+// Answers a plain HTTP request (not an upgrade), or nullopt for "not mine" (→ 404).
+using http_handler = std::function<std::optional<http_response>(const http_request&)>;
+// The same for routes that wait on I/O (a replay store in Redis) without holding the thread.
+using async_http_handler = std::function<awaitable<std::optional<http_response>>(const http_request&)>;
+
+// A small response with a text body; keep-alive and version from the request, no body for HEAD.
+http_response make_response(const http_request& req, http::status status, std::string body,
+                            std::string_view content_type = "text/plain; charset=utf-8");
+
+// The path of a request target, without the query.
+std::string_view target_path(std::string_view target) noexcept;
+
+}  // namespace sealed
