@@ -1,5 +1,6 @@
 // The concepts accept the real types and reject deliberately broken ones.
 #include <sealed/concepts.hpp>
+#include <sealed/hooks.hpp>
 #include <sealed/plaintext/scheme.hpp>
 #include <sealed/session.hpp>
 #include <sealed/transport/memory.hpp>
@@ -87,6 +88,35 @@ struct wrong_factory_scheme {
     static int make_handshake(role, const options&) { return 0; }
 };
 static_assert(!Scheme<wrong_factory_scheme>);
+
+// Broken: a scheme that does not say whether its cipher detects tampering.
+struct unsaid_scheme {
+    static constexpr std::string_view name = "unsaid";
+    struct options {};
+    using handshake_type = plaintext::handshake;
+    static handshake_type make_handshake(role r, const options&) { return handshake_type(r); }
+};
+static_assert(!Scheme<unsaid_scheme>);
+
+// Transport families: the four the runtime serves; a stream is not a family.
+static_assert(TransportFamily<ws> && TransportFamily<wss> && TransportFamily<tcp> && TransportFamily<tcp_raw>);
+static_assert(!TransportFamily<transport::ws_stream>);
+
+// Hooks: a member named like a hook is either the hook or a compile error in server<>/client<>
+// (tests/headers/near_miss_hook.cpp). Here the two halves of that check, one at a time.
+struct hooked_scheme : plaintext::scheme {
+    static std::optional<http_response> admit(const http_request&, const options&);
+    static inbound inspect(const_bytes);
+};
+struct near_miss_scheme : plaintext::scheme {
+    static bool admit(const http_request&, const options&);  // the refusal response is missing
+    static inbound inspect(std::string_view);                // not callable with const_bytes
+};
+static_assert(has_admit_hook<hooked_scheme> && has_inspect_hook<hooked_scheme>);
+static_assert(!has_admit_hook<near_miss_scheme> && detail::declares_admit<near_miss_scheme>);
+static_assert(!has_inspect_hook<near_miss_scheme> && detail::declares_inspect<near_miss_scheme>);
+static_assert(!has_admit_hook<plaintext::scheme> && !detail::declares_admit<plaintext::scheme>);
+static_assert(hooks_well_formed<hooked_scheme>() && hooks_well_formed<plaintext::scheme>());
 
 TEST(concepts, wire_limit_defaults_to_plaintext_plus_framing) {
     EXPECT_EQ(wire_limit_for<plaintext::scheme>(1000), 1000u + 4096u);

@@ -18,9 +18,11 @@
 
 namespace sealed {
 
-template <class Family, Scheme S>
+template <TransportFamily Family, Scheme S>
 class client {
 public:
+    static_assert(hooks_well_formed<S>());
+
     using stream_type = typename Family::stream_type;
     using channel_type = secure_channel<stream_type, cipher_of<S>>;
     using scheme_options = typename S::options;

@@ -44,14 +44,29 @@ concept Handshake = requires(H& h, const_bytes in) {
     { h.resume(in) } -> std::same_as<next_action<typename H::cipher_type>>;
 };
 
-// A scheme names its handshake and options and makes a handshake for either role.
+// A scheme names its handshake and options, makes a handshake for either role, and says whether
+// its cipher detects tampering (false: plaintext, or a layer above must check; the conformance
+// suite then expects a flipped bit to arrive instead of closing the channel). Optional hooks:
+// sealed/hooks.hpp.
 template <class S>
 concept Scheme = requires(const typename S::options& opts, role r) {
     typename S::options;
     typename S::handshake_type;
     requires Handshake<typename S::handshake_type>;
     { S::name } -> std::convertible_to<std::string_view>;
+    { S::authenticates_messages } -> std::convertible_to<bool>;
     { S::make_handshake(r, opts) } -> std::same_as<typename S::handshake_type>;
+};
+
+// What server<> and client<> are parameterised on (sealed::ws, wss, tcp, tcp_raw): the stream
+// a connection runs over, and how it is reached.
+template <class F>
+concept TransportFamily = requires {
+    typename F::stream_type;
+    requires Transport<typename F::stream_type>;
+    { F::is_websocket } -> std::convertible_to<bool>;
+    { F::uses_tls } -> std::convertible_to<bool>;
+    { F::url_scheme } -> std::convertible_to<std::string_view>;
 };
 
 template <Scheme S>

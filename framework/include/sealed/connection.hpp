@@ -7,6 +7,7 @@
 #include <sealed/config.hpp>
 #include <sealed/concepts.hpp>
 #include <sealed/control.hpp>
+#include <sealed/hooks.hpp>
 #include <sealed/detail/heap.hpp>
 #include <sealed/rooms.hpp>
 #include <sealed/log.hpp>
@@ -83,13 +84,13 @@ public:
                 co_return ec;
             }
             if (!allowed) continue;
-            if constexpr (requires { { S::message_id(out.bytes()) } -> std::convertible_to<std::optional<std::string_view>>; }) {
+            if constexpr (has_message_id_hook<S>) {
                 if (auto message_id = S::message_id(out.bytes()); message_id && ctx_.dedup->seen(*message_id)) {
                     ctx_.stats->dropped_duplicate++;
                     continue;
                 }
             }
-            if constexpr (requires { { S::inspect(out.bytes()) } -> std::same_as<inbound>; }) {
+            if constexpr (has_inspect_hook<S>) {
                 if (!deliver(S::inspect(out.bytes()))) continue;
             }
             ctx_.stats->messages_in++;

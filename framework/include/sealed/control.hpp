@@ -1,9 +1,6 @@
-// Optional hooks a scheme gives the runtime for what happens around the app's messages: how a
-// message that does not open is answered, which opened messages are the protocol's own
-// (heartbeats, room membership, refusals) rather than the app's, how long a connection may stay
-// silent, and how a handshake that runs out of time is closed. A scheme without them gets the
-// defaults: close on the first bad message, every message goes to the app, transport keepalive
-// only, close 1008 "handshake timeout".
+// What the optional hooks (sealed/hooks.hpp) return: how a message that does not open is
+// answered, which opened messages are the protocol's own (heartbeats, room membership, refusals)
+// rather than the app's, and how long a connection may stay silent.
 #pragma once
 
 #include <sealed/handshake.hpp>

@@ -33,9 +33,11 @@
 
 namespace sealed {
 
-template <class Family, Scheme S>
+template <TransportFamily Family, Scheme S>
 class server {
 public:
+    static_assert(hooks_well_formed<S>());
+
     using stream_type = typename Family::stream_type;
     using channel_type = secure_channel<stream_type, cipher_of<S>>;
     using connection_type = connection<channel_type, S>;
@@ -346,7 +348,7 @@ private:
         opened.request = {};
         auto remaining = std::max(deadline - std::chrono::steady_clock::now(),
                                   std::chrono::steady_clock::duration::zero());
-        if constexpr (requires { { handshake.time_limit() } -> std::convertible_to<std::chrono::steady_clock::duration>; })
+        if constexpr (has_time_limit_hook<decltype(handshake)>)
             remaining = std::min<std::chrono::steady_clock::duration>(remaining, handshake.time_limit());
         co_return co_await run_handshake(opened.stream, handshake, remaining);
     }
@@ -355,7 +357,7 @@ private:
     static typename keepalive_type::settings keepalive_settings(const state& st) {
         typename keepalive_type::settings s{st.config.ping_interval, st.config.pong_timeout,
                                             st.config.write_timeout + std::chrono::seconds(1), std::nullopt};
-        if constexpr (requires { { S::liveness(st.options) } -> std::convertible_to<std::optional<liveness>>; })
+        if constexpr (has_liveness_hook<S>)
             s.alive = S::liveness(st.options);
         return s;
     }
@@ -372,7 +374,7 @@ private:
 
     // Schemes that look at the upgrade request (path parameters, query) take it here.
     static auto make_server_handshake(const state& st, const http_request& req) {
-        if constexpr (requires { S::make_handshake(role::server, st.options, req); })
+        if constexpr (has_request_handshake_hook<S>)
             return S::make_handshake(role::server, st.options, req);
         else
             return S::make_handshake(role::server, st.options);
@@ -399,7 +401,7 @@ private:
                 st->stats.refused_origin++;
                 return make_response(req, http::status::forbidden, "origin not allowed\n");
             }
-            if constexpr (requires { S::admit(req, st->options); }) {
+            if constexpr (has_admit_hook<S>) {
                 auto refusal = S::admit(req, st->options);
                 if (refusal) {
                     st->stats.refused_admission++;

@@ -8,6 +8,7 @@
 
 #include <sealed/concepts.hpp>
 #include <sealed/control.hpp>
+#include <sealed/hooks.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -56,7 +57,7 @@ awaitable<result<established<typename H::cipher_type>>> run_handshake(
     };
 
     close_reason timed_out{close_code::policy_violation, "handshake timeout"};
-    if constexpr (requires { { h.timeout_reason() } -> std::convertible_to<close_reason>; })
+    if constexpr (has_timeout_reason_hook<H>)
         timed_out = h.timeout_reason();
     // On time-out the close frame goes out while the handshake's read is still pending
     // (cancelling a WebSocket read first would tear the stream down without one); the read is
@@ -76,17 +77,6 @@ awaitable<result<established<typename H::cipher_type>>> run_handshake(
     if (expired) co_return make_error_code(errc::handshake_timeout);
     if (winner.index() != 0) co_return make_error_code(net::error::operation_aborted);  // cancelled from outside
     co_return std::move(std::get<0>(winner));
-}
-
-// max_message_size limits plaintext; a transport reads wire bytes, which a scheme expands
-// (base64, JSON, tags). A scheme states its bound with wire_size_limit(); otherwise 4 KiB of
-// framing overhead is allowed.
-template <Scheme S>
-constexpr std::size_t wire_limit_for(std::size_t plaintext_limit) {
-    if constexpr (requires { { S::wire_size_limit(plaintext_limit) } -> std::convertible_to<std::size_t>; })
-        return S::wire_size_limit(plaintext_limit);
-    else
-        return plaintext_limit + 4096;
 }
 
 struct channel_options {
@@ -168,7 +158,7 @@ public:
     // Gives back what the cipher keeps between messages (a keyed context, scratch buffers) while
     // the connection is quiet; the next message rebuilds it. Call on the channel's executor.
     void release_idle_memory() {
-        if constexpr (requires(C& c) { c.release_idle_memory(); }) cipher_.release_idle_memory();
+        if constexpr (has_release_idle_memory_hook<C>) cipher_.release_idle_memory();
     }
 
     // Transport interface, so a channel can carry another scheme.
@@ -199,7 +189,7 @@ private:
     }
 
     open_failure failure_for(const error_code& ec) {
-        if constexpr (requires(C& c) { { c.on_open_failure(ec) } -> std::convertible_to<open_failure>; })
+        if constexpr (has_on_open_failure_hook<C>)
             return cipher_.on_open_failure(ec);
         else
             return {std::nullopt, close_reason{default_close_code(ec), ec.message()}};
