@@ -14,6 +14,15 @@ std::string new_client_id() { return crypto::hex_encode(crypto::random_array<16>
 }  // namespace
 
 handshake::handshake(role r, options opts) : role_(r), options_(std::move(opts)) {}
+handshake::handshake(role r, options opts, handshake_randomness fixed)
+    : role_(r), options_(std::move(opts)), fixed_(std::move(fixed)) {}
+
+crypto::p256_private_key handshake::take_ephemeral() {
+    if (!fixed_.ephemeral) return crypto::p256_private_key::generate();
+    auto key = std::move(*fixed_.ephemeral);
+    fixed_.ephemeral.reset();
+    return key;
+}
 
 next_action<cipher> handshake::start() {
     if (role_ == role::server) return next_action<cipher>::read();
@@ -21,7 +30,7 @@ next_action<cipher> handshake::start() {
     data["type"] = "Bearer";
     data["token"] = options_.token;
     if (options_.encrypt) {
-        client_key_.emplace(crypto::p256_private_key::generate());
+        client_key_.emplace(take_ephemeral());
         data["clientPublicKey"] = crypto::base64_encode(client_key_->public_key().bytes());
     }
     return next_action<cipher>::write_then_read(to_bytes(wire::make_frame("authenticate", data)), message_kind::text);
@@ -76,7 +85,7 @@ next_action<cipher> handshake::server_resume(const_bytes in) {
         user = auth.token;
     if (!user) return refuse(error::authentication_failed, "Authentication failed");
 
-    wire::connected reply{new_client_id(), *user, wire::iso8601_now(), {}, {}};
+    wire::connected reply{fixed_.client_id ? *fixed_.client_id : new_client_id(), *user, wire::iso8601_now(), {}, {}};
     // IGNIS puts every client in a room of its own id and in the default room.
     auto session = [&](cipher c) {
         return established<cipher>{std::move(c), *user, {}, reply.id, {reply.id, std::string(default_room)}};
@@ -91,8 +100,8 @@ next_action<cipher> handshake::server_resume(const_bytes in) {
     auto peer = crypto::p256_public_key::from_sec1(*raw);
     if (!peer) return refuse(error::invalid_public_key, "Invalid public key");
 
-    auto mine = crypto::p256_private_key::generate();
-    auto salt = crypto::random_array<salt_size>();
+    auto mine = take_ephemeral();
+    const auto salt = fixed_.salt ? *fixed_.salt : crypto::random_array<salt_size>();
     auto key = derive(mine, *peer, salt, reply.id);
     if (!key) return refuse(error::invalid_public_key, "Invalid public key");
     reply.server_public_key = crypto::base64_encode(mine.public_key().bytes());

@@ -48,19 +48,32 @@ result<secure_bytes> shared_secret(const node_identity& me, const crypto::x25519
 
 }  // namespace
 
-handshake::handshake(role r, options opts) : role_(r), options_(std::move(opts)) {
+handshake::handshake(role r, options opts) : handshake(r, std::move(opts), handshake_randomness{}) {}
+
+handshake::handshake(role r, options opts, handshake_randomness fixed)
+    : role_(r), options_(std::move(opts)), fixed_(std::move(fixed)) {
     if (!options_.identity) throw std::invalid_argument("hmac_x25519::options::identity is required");
+}
+
+crypto::x25519_private_key handshake::take_ephemeral() {
+    if (!fixed_.ephemeral) return crypto::x25519_private_key::generate();
+    auto key = std::move(*fixed_.ephemeral);
+    fixed_.ephemeral.reset();
+    return key;
 }
 
 next_action<cipher> handshake::start() {
     if (role_ == role::server) return action::read();
-    crypto::random_bytes(challenge_);
+    if (fixed_.challenge)
+        challenge_ = *fixed_.challenge;
+    else
+        crypto::random_bytes(challenge_);
     json::object payload;
     payload["identity"] = options_.identity->to_json();
     payload["challenge"] = crypto::base64_encode(challenge_);
     payload["version"] = wire::protocol_version;
     if (options_.ephemeral != ephemeral_mode::off) {
-        ephemeral_.emplace(crypto::x25519_private_key::generate());
+        ephemeral_.emplace(take_ephemeral());
         payload[ephemeral_field] = crypto::base64_encode(ephemeral_->public_key().bytes());
     }
     const auto hello = wire::make_envelope(wire::type::handshake, options_.identity->id(),
@@ -78,7 +91,7 @@ bool handshake::mix_ephemeral(const json::value& payload, secure_bytes& shared) 
     auto raw = announced->is_string() ? crypto::base64_decode(announced->get_string()) : result<bytes>(errc::invalid_encoding);
     auto key = raw ? crypto::x25519_public_key::from_bytes(*raw) : result<crypto::x25519_public_key>(raw.error());
     if (!key) return false;
-    if (!ephemeral_) ephemeral_.emplace(crypto::x25519_private_key::generate());  // the responder's
+    if (!ephemeral_) ephemeral_.emplace(take_ephemeral());  // the responder's
     auto agreed = ephemeral_->agree(*key);
     if (!agreed) return false;
     constexpr std::string_view label = "sealed-ephemeral-x25519/1";

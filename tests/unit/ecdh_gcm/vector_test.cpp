@@ -87,4 +87,48 @@ TEST(ecdh_gcm_vector_frame, the_schemes_cipher_opens_the_vectors_encrypted_event
     EXPECT_EQ(plain.text(), f.text("plaintext"));
 }
 
+// The real handshake, both roles, with the vector's keys and salt put in through the randomness
+// seam: what each side writes carries the vector's public keys and salt, and the session each
+// ends with opens the vector's encrypted event.
+boost::json::object data_of(const sealed::bytes& frame) {
+    return boost::json::parse(std::string(frame.begin(), frame.end())).as_object().at("data").as_object();
+}
+
+TEST(ecdh_gcm_vector_handshake, both_roles_reproduce_the_vector_through_the_randomness_seam) {
+    const vector_fields f;
+    ecdh_gcm::handshake_randomness client_random;
+    client_random.ephemeral.emplace(crypto::p256_private_key::from_scalar(f.hex("client_private_hex")).value());
+    ecdh_gcm::handshake client(role::client, ecdh_gcm::options{}, std::move(client_random));
+
+    ecdh_gcm::handshake_randomness server_random;
+    server_random.ephemeral.emplace(crypto::p256_private_key::from_scalar(f.hex("server_private_hex")).value());
+    const auto salt = f.hex("salt_hex");
+    server_random.salt.emplace();
+    std::copy(salt.begin(), salt.end(), server_random.salt->begin());
+    server_random.client_id = "vector-client";
+    ecdh_gcm::options server_options;
+    server_options.keys = nullptr;  // a key of its own rather than one in a server's map
+    ecdh_gcm::handshake server(role::server, server_options, std::move(server_random));
+
+    auto hello = client.start();
+    ASSERT_EQ(hello.out.size(), 1u);
+    EXPECT_EQ(data_of(hello.out[0].data).at("clientPublicKey").as_string(), f.text("client_public_b64"));
+    ASSERT_EQ(server.start().then, next_action<ecdh_gcm::cipher>::state::read);
+    auto served = server.resume(hello.out[0].data);
+    ASSERT_EQ(served.then, next_action<ecdh_gcm::cipher>::state::done);
+    ASSERT_EQ(served.out.size(), 1u);
+    const auto connected = data_of(served.out[0].data);
+    EXPECT_EQ(connected.at("serverPublicKey").as_string(), f.text("server_public_b64"));
+    EXPECT_EQ(connected.at("salt").as_string(), f.text("salt_b64"));
+    EXPECT_EQ(connected.at("id").as_string(), "vector-client");
+
+    auto joined = client.resume(served.out[0].data);
+    ASSERT_EQ(joined.then, next_action<ecdh_gcm::cipher>::state::done);
+    for (auto* session : {&*served.session, &*joined.session}) {
+        message_buffer plain;
+        ASSERT_FALSE(session->cipher.open(as_bytes(f.text("frame")), plain));
+        EXPECT_EQ(plain.text(), f.text("plaintext"));
+    }
+}
+
 }  // namespace

@@ -78,4 +78,46 @@ TEST(hmac_x25519_vector, smsg_frame_is_reproduced_byte_for_byte_and_opens) {
     EXPECT_EQ(crypto::hex_encode(frame.bytes()), f.text("smsg_frame"));
 }
 
+// The real handshake, both roles (plain Go: no ephemeral), with the vector's identities and
+// challenge put in through the randomness seam: the hello carries the vector's challenge, the
+// ack its challenge response, and the session both sides end with opens the vector's frame.
+boost::json::object payload_of(const bytes& envelope) {
+    return boost::json::parse(std::string(envelope.begin(), envelope.end())).as_object().at("payload").as_object();
+}
+
+TEST(hmac_x25519_vector, both_roles_reproduce_the_vector_through_the_randomness_seam) {
+    vector_fields f;
+    options initiator_options, responder_options;
+    initiator_options.identity = std::make_shared<node_identity>(
+        node_identity::from_private_key(f.hex("initiator_private_key"), "alice").value());
+    responder_options.identity = std::make_shared<node_identity>(
+        node_identity::from_private_key(f.hex("responder_private_key"), "bob").value());
+    handshake_randomness fixed;
+    const auto challenge = f.hex("challenge");
+    ASSERT_EQ(challenge.size(), challenge_size);
+    fixed.challenge.emplace();
+    std::copy(challenge.begin(), challenge.end(), fixed.challenge->begin());
+    handshake initiator(role::client, initiator_options, std::move(fixed));
+    handshake responder(role::server, responder_options);
+
+    auto hello = initiator.start();
+    ASSERT_EQ(hello.out.size(), 1u);
+    EXPECT_EQ(crypto::base64_decode(payload_of(hello.out[0].data).at("challenge").as_string()).value(), challenge);
+    ASSERT_EQ(responder.start().then, next_action<cipher>::state::read);
+    auto acked = responder.resume(hello.out[0].data);
+    ASSERT_EQ(acked.then, next_action<cipher>::state::done);
+    ASSERT_EQ(acked.out.size(), 1u);
+    EXPECT_EQ(crypto::base64_decode(payload_of(acked.out[0].data).at("challengeResponse").as_string()).value(),
+              f.hex("challenge_response"));
+    auto joined = initiator.resume(acked.out[0].data);
+    ASSERT_EQ(joined.then, next_action<cipher>::state::done);
+    EXPECT_EQ(joined.session->peer_id, f.text("responder_id"));
+    EXPECT_EQ(acked.session->peer_id, f.text("initiator_id"));
+    for (auto* session : {&*acked.session, &*joined.session}) {
+        message_buffer plain;
+        ASSERT_FALSE(session->cipher.open(f.hex("smsg_frame"), plain));
+        EXPECT_EQ(plain.text(), f.text("smsg_body"));
+    }
+}
+
 }  // namespace

@@ -13,6 +13,7 @@
 #include <sealed/ecdh_gcm/wire.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -76,10 +77,19 @@ private:
     bytes scratch_;  // ciphertext ‖ tag before base64, reused
 };
 
+// The handshake's random choices. Unset ones are drawn when needed; a known-answer test sets
+// them, so the vector test drives this handshake rather than a copy of the protocol.
+struct handshake_randomness {
+    std::optional<crypto::p256_private_key> ephemeral;       // either role's ephemeral key
+    std::optional<std::array<byte, salt_size>> salt;          // server: the HKDF salt
+    std::optional<std::string> client_id;                     // server: the client's id
+};
+
 class handshake {
 public:
     using cipher_type = cipher;
     handshake(role r, options opts);
+    handshake(role r, options opts, handshake_randomness fixed);
 
     next_action<cipher> start();
     next_action<cipher> resume(const_bytes in);
@@ -95,8 +105,11 @@ private:
                                                 const crypto::p256_public_key& peer, const_bytes salt,
                                                 const std::string& client_id) const;
 
+    crypto::p256_private_key take_ephemeral();
+
     role role_;
     options options_;
+    handshake_randomness fixed_;
     std::optional<crypto::p256_private_key> client_key_;  // the client's ephemeral key
 };
 

@@ -13,6 +13,7 @@
 #include <sealed/hmac_x25519/smsg.hpp>
 #include <sealed/hmac_x25519/wire.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -63,10 +64,18 @@ private:
     std::string body_;  // reused
 };
 
+// The handshake's random choices. Unset ones are drawn when needed; a known-answer test sets
+// them, so the vector test drives this handshake rather than a copy of the protocol.
+struct handshake_randomness {
+    std::optional<std::array<byte, challenge_size>> challenge;  // initiator
+    std::optional<crypto::x25519_private_key> ephemeral;        // either role, with ephemeral on
+};
+
 class handshake {
 public:
     using cipher_type = cipher;
     handshake(role r, options opts);
+    handshake(role r, options opts, handshake_randomness fixed);
 
     next_action<cipher> start();
     next_action<cipher> resume(const_bytes in);
@@ -87,8 +96,11 @@ private:
     // the field is there but unusable.
     bool mix_ephemeral(const boost::json::value& payload, secure_bytes& shared);
 
+    crypto::x25519_private_key take_ephemeral();
+
     role role_;
     options options_;
+    handshake_randomness fixed_;
     std::array<byte, challenge_size> challenge_{};
     std::optional<peer_identity> peer_;
     std::optional<crypto::x25519_private_key> ephemeral_;  // dropped (wiped) with the handshake
