@@ -1,4 +1,5 @@
 #include <sealed/error.hpp>
+#include <sealed/error_table.hpp>
 #include <sealed/bytes.hpp>
 
 #include <boost/asio/error.hpp>
@@ -15,85 +16,57 @@ void secure_wipe(void* data, std::size_t size) noexcept {
 
 namespace {
 
-class sealed_category final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "sealed"; }
+using E = errc;
+using C = condition;
+constexpr error_entry<errc> errors[] = {
+    {E::transport_closed, "transport_closed", "the connection was closed", C::transport_closed},
+    {E::message_too_big, "message_too_big", "message exceeds the size limit", C::resource_exhausted},
+    {E::timeout, "timeout", "operation timed out", C::timeout},
+    {E::handshake_timeout, "handshake_timeout", "handshake did not finish in time", C::timeout},
+    {E::send_queue_full, "send_queue_full", "send queue is full (peer reads too slowly)", C::resource_exhausted},
+    {E::connection_refused, "connection_refused", "connection refused by admission", C::resource_exhausted},
+    {E::protocol_violation, "protocol_violation", "protocol violation", C::protocol_violation},
+    {E::unexpected_message, "unexpected_message", "unexpected message", C::protocol_violation},
+    {E::handshake_failed, "handshake_failed", "handshake failed", C::handshake_failed},
+    {E::authentication_failed, "authentication_failed", "authentication failed", C::authentication_failed},
+    {E::peer_not_allowed, "peer_not_allowed", "peer is not on the allowlist", C::handshake_failed},
+    {E::unsupported_version, "unsupported_version", "unsupported protocol version", C::handshake_failed},
+    {E::invalid_public_key, "invalid_public_key", "invalid public key", C::authentication_failed},
+    {E::invalid_key, "invalid_key", "invalid key", std::nullopt},
+    {E::decrypt_failed, "decrypt_failed", "decryption failed", C::authentication_failed},
+    {E::nonce_exhausted, "nonce_exhausted", "key has sealed its maximum number of messages", C::resource_exhausted},
+    {E::invalid_encoding, "invalid_encoding", "invalid encoding", C::protocol_violation},
+    {E::invalid_argument, "invalid_argument", "invalid argument", std::nullopt},
+    {E::unsupported_algorithm, "unsupported_algorithm", "algorithm not supported by this provider", std::nullopt},
+    {E::crypto_failure, "crypto_failure", "crypto library failure", std::nullopt},
+    {E::rate_limited, "rate_limited", "rate limit exceeded", C::resource_exhausted},
+    {E::duplicate_message, "duplicate_message", "duplicate message", std::nullopt},
+    {E::shutting_down, "shutting_down", "server is shutting down", std::nullopt},
+    {E::descriptor_limit, "descriptor_limit", "the open-file limit (ulimit -n) is below what max_connections needs",
+     C::resource_exhausted},
+    {E::redis_unavailable, "redis_unavailable", "Redis is unavailable (not connected)", std::nullopt},
+    {E::redis_error, "redis_error", "Redis answered with an error", std::nullopt},
+    {E::redis_timeout, "redis_timeout", "Redis did not answer in time", C::timeout},
+    {E::redis_auth_failed, "redis_auth_failed", "Redis refused the credentials (AUTH)", std::nullopt},
+    {E::replay_store_unavailable, "replay_store_unavailable", "replay store unavailable", std::nullopt},
+    {E::replay_store_full, "replay_store_full", "replay store is full", C::resource_exhausted},
+};
 
-    std::string message(int ev) const override {
-        switch (static_cast<errc>(ev)) {
-        case errc::transport_closed: return "the connection was closed";
-        case errc::message_too_big: return "message exceeds the size limit";
-        case errc::timeout: return "operation timed out";
-        case errc::handshake_timeout: return "handshake did not finish in time";
-        case errc::send_queue_full: return "send queue is full (peer reads too slowly)";
-        case errc::connection_refused: return "connection refused by admission";
-        case errc::protocol_violation: return "protocol violation";
-        case errc::unexpected_message: return "unexpected message";
-        case errc::handshake_failed: return "handshake failed";
-        case errc::authentication_failed: return "authentication failed";
-        case errc::peer_not_allowed: return "peer is not on the allowlist";
-        case errc::unsupported_version: return "unsupported protocol version";
-        case errc::invalid_public_key: return "invalid public key";
-        case errc::invalid_key: return "invalid key";
-        case errc::decrypt_failed: return "decryption failed";
-        case errc::nonce_exhausted: return "key has sealed its maximum number of messages";
-        case errc::invalid_encoding: return "invalid encoding";
-        case errc::invalid_argument: return "invalid argument";
-        case errc::unsupported_algorithm: return "algorithm not supported by this provider";
-        case errc::crypto_failure: return "crypto library failure";
-        case errc::rate_limited: return "rate limit exceeded";
-        case errc::duplicate_message: return "duplicate message";
-        case errc::shutting_down: return "server is shutting down";
-        case errc::descriptor_limit: return "the open-file limit (ulimit -n) is below what max_connections needs";
-        case errc::redis_unavailable: return "Redis is unavailable (not connected)";
-        case errc::redis_error: return "Redis answered with an error";
-        case errc::redis_timeout: return "Redis did not answer in time";
-        case errc::redis_auth_failed: return "Redis refused the credentials (AUTH)";
-        case errc::replay_store_unavailable: return "replay store unavailable";
-        case errc::replay_store_full: return "replay store is full";
-        }
-        return "unknown sealed error";
-    }
-
-    boost::system::error_condition default_error_condition(int ev) const noexcept override {
-        switch (static_cast<errc>(ev)) {
-        case errc::transport_closed: return condition::transport_closed;
-        case errc::timeout:
-        case errc::handshake_timeout:
-        case errc::redis_timeout: return condition::timeout;
-        case errc::handshake_failed:
-        case errc::unsupported_version: return condition::handshake_failed;
-        case errc::authentication_failed:
-        case errc::peer_not_allowed:
-        case errc::invalid_public_key:
-        case errc::decrypt_failed: return condition::authentication_failed;
-        case errc::protocol_violation:
-        case errc::unexpected_message:
-        case errc::invalid_encoding:
-        case errc::message_too_big: return condition::protocol_violation;
-        case errc::send_queue_full:
-        case errc::connection_refused:
-        case errc::nonce_exhausted:
-        case errc::rate_limited:
-        case errc::descriptor_limit:
-        case errc::replay_store_full: return condition::resource_exhausted;
-        default: return {ev, *this};
-        }
-    }
+constexpr error_entry<condition> conditions[] = {
+    {condition::transport_closed, "transport_closed", "transport closed", std::nullopt},
+    {condition::timeout, "timeout", "timed out", std::nullopt},
+    {condition::handshake_failed, "handshake_failed", "handshake failed", std::nullopt},
+    {condition::authentication_failed, "authentication_failed", "authentication failed", std::nullopt},
+    {condition::protocol_violation, "protocol_violation", "protocol violation", std::nullopt},
+    {condition::resource_exhausted, "resource_exhausted", "resource exhausted", std::nullopt},
 };
 
 class sealed_condition_category final : public boost::system::error_category {
 public:
     const char* name() const noexcept override { return "sealed.condition"; }
     std::string message(int ev) const override {
-        switch (static_cast<condition>(ev)) {
-        case condition::transport_closed: return "transport closed";
-        case condition::timeout: return "timed out";
-        case condition::handshake_failed: return "handshake failed";
-        case condition::authentication_failed: return "authentication failed";
-        case condition::protocol_violation: return "protocol violation";
-        case condition::resource_exhausted: return "resource exhausted";
-        }
+        for (const auto& c : conditions)
+            if (static_cast<int>(c.code) == ev) return std::string(c.message);
         return "unknown condition";
     }
     // Errors from Asio and Beast that mean "the connection is gone" count as transport_closed.
@@ -119,7 +92,7 @@ public:
 }  // namespace
 
 const boost::system::error_category& error_category() noexcept {
-    static const sealed_category instance;
+    static const table_category<errc> instance("sealed", errors);
     return instance;
 }
 

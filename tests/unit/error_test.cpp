@@ -12,7 +12,7 @@ TEST(error, codes_have_messages_and_category) {
     error_code ec = errc::decrypt_failed;
     EXPECT_STREQ(ec.category().name(), "sealed");
     EXPECT_EQ(ec.message(), "decryption failed");
-    for (int e = 1; e <= static_cast<int>(errc::shutting_down); ++e)
+    for (int e = 1; e <= static_cast<int>(errc::replay_store_full); ++e)
         EXPECT_NE(error_code(e, error_category()).message(), "unknown sealed error") << e;
 }
 
@@ -23,6 +23,10 @@ TEST(error, codes_map_to_shared_conditions) {
     EXPECT_EQ(error_code(errc::protocol_violation), condition::protocol_violation);
     EXPECT_EQ(error_code(errc::send_queue_full), condition::resource_exhausted);
     EXPECT_NE(error_code(errc::decrypt_failed), condition::transport_closed);
+    // error_table.hpp's rule: a limit is resource_exhausted, a policy refusal handshake_failed.
+    EXPECT_EQ(error_code(errc::message_too_big), condition::resource_exhausted);
+    EXPECT_EQ(error_code(errc::peer_not_allowed), condition::handshake_failed);
+    EXPECT_NE(error_code(errc::redis_error), condition::resource_exhausted);
 }
 
 TEST(error, asio_and_beast_disconnects_are_transport_closed) {

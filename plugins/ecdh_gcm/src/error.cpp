@@ -1,62 +1,33 @@
 #include <sealed/ecdh_gcm/error.hpp>
 
+#include <sealed/error_table.hpp>
+
 namespace sealed::ecdh_gcm {
 namespace {
 
-class category final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "sealed.ecdh_gcm"; }
-    std::string message(int ev) const override {
-        switch (static_cast<error>(ev)) {
-        case error::invalid_message_format: return "Invalid message format";
-        case error::not_authenticated: return "Not authenticated";
-        case error::authentication_failed: return "Authentication failed";
-        case error::invalid_public_key: return "Invalid public key";
-        case error::encryption_required: return "Encryption required";
-        case error::decrypt_failed: return "Decryption failed";
-        case error::already_authenticated: return "Already authenticated";
-        case error::authentication_timeout: return "Authentication timeout";
-        case error::heartbeat_timeout: return "Heartbeat timeout";
-        }
-        return "unknown ecdh_gcm error";
-    }
-    boost::system::error_condition default_error_condition(int ev) const noexcept override {
-        switch (static_cast<error>(ev)) {
-        case error::invalid_message_format:
-        case error::not_authenticated:
-        case error::already_authenticated: return condition::protocol_violation;
-        case error::authentication_failed:
-        case error::invalid_public_key:
-        case error::decrypt_failed: return condition::authentication_failed;
-        case error::encryption_required: return condition::handshake_failed;
-        case error::authentication_timeout:
-        case error::heartbeat_timeout: return condition::timeout;
-        }
-        return {ev, *this};
-    }
+using C = condition;
+constexpr error_entry<error> errors[] = {
+    {error::invalid_message_format, "invalid_message_format", "Invalid message format", C::protocol_violation},
+    {error::not_authenticated, "not_authenticated", "Not authenticated", C::protocol_violation},
+    {error::authentication_failed, "authentication_failed", "Authentication failed", C::authentication_failed},
+    {error::invalid_public_key, "invalid_public_key", "Invalid public key", C::authentication_failed},
+    {error::encryption_required, "encryption_required", "Encryption required", C::handshake_failed},
+    {error::decrypt_failed, "decrypt_failed", "Decryption failed", C::authentication_failed},
+    {error::already_authenticated, "already_authenticated", "Already authenticated", C::protocol_violation},
+    {error::authentication_timeout, "authentication_timeout", "Authentication timeout", C::timeout},
+    {error::heartbeat_timeout, "heartbeat_timeout", "Heartbeat timeout", C::timeout},
 };
 
-}  // namespace
-
-const boost::system::error_category& error_category() noexcept {
-    static const category instance;
+const table_category<error>& category() noexcept {
+    static const table_category<error> instance("sealed.ecdh_gcm", errors);
     return instance;
 }
 
-std::string_view code_name(error e) noexcept {
-    switch (e) {
-    case error::invalid_message_format: return "invalid_message_format";
-    case error::not_authenticated: return "not_authenticated";
-    case error::authentication_failed: return "authentication_failed";
-    case error::invalid_public_key: return "invalid_public_key";
-    case error::encryption_required: return "encryption_required";
-    case error::decrypt_failed: return "decrypt_failed";
-    case error::already_authenticated: return "already_authenticated";
-    case error::authentication_timeout: return "authentication_timeout";
-    case error::heartbeat_timeout: return "heartbeat_timeout";
-    }
-    return "unknown";
-}
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept { return category(); }
+
+std::string_view code_name(error e) noexcept { return category().code_name(e); }
 
 std::uint16_t close_code_for(error e) noexcept {
     switch (e) {

@@ -1,70 +1,38 @@
 #include <sealed/envelope/error.hpp>
 
+#include <sealed/error_table.hpp>
+
 namespace sealed::envelope {
 namespace {
 
-class category final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "sealed.envelope"; }
-    std::string message(int ev) const override {
-        switch (static_cast<error>(ev)) {
-        case error::body_too_large: return "request body over the size limit";
-        case error::malformed_envelope: return "not an envelope: a field is missing, of the wrong type or size";
-        case error::unsupported_version: return "unsupported envelope version";
-        case error::unknown_kid: return "no server key has this kid (fetch /.well-known/sealed-keys again)";
-        case error::stale_timestamp: return "timestamp outside the accepted window";
-        case error::invalid_public_key: return "epk is not a valid P-256 point";
-        case error::decrypt_failed: return "the envelope does not decrypt (tampered or wrong key)";
-        case error::replayed_nonce: return "this nonce was already used";
-        case error::replay_store_unavailable: return "the replay store is unavailable; try again later";
-        case error::not_found: return "no such route";
-        case error::method_not_allowed: return "method not allowed on this route";
-        case error::bad_key_file: return "key directory file is malformed";
-        }
-        return "unknown envelope error";
-    }
-    boost::system::error_condition default_error_condition(int ev) const noexcept override {
-        switch (static_cast<error>(ev)) {
-        case error::stale_timestamp:
-        case error::decrypt_failed:
-        case error::replayed_nonce:
-        case error::unknown_kid: return condition::authentication_failed;
-        case error::malformed_envelope:
-        case error::unsupported_version:
-        case error::invalid_public_key:
-        case error::not_found:
-        case error::method_not_allowed: return condition::protocol_violation;
-        case error::body_too_large:
-        case error::replay_store_unavailable: return condition::resource_exhausted;
-        case error::bad_key_file: break;
-        }
-        return {ev, *this};
-    }
+using C = condition;
+constexpr error_entry<error> errors[] = {
+    {error::body_too_large, "body_too_large", "request body over the size limit", C::resource_exhausted},
+    {error::malformed_envelope, "malformed_envelope", "not an envelope: a field is missing, of the wrong type or size", C::protocol_violation},
+    {error::unsupported_version, "unsupported_version", "unsupported envelope version", C::handshake_failed},
+    {error::unknown_kid, "unknown_kid", "no server key has this kid (fetch /.well-known/sealed-keys again)", C::authentication_failed},
+    {error::stale_timestamp, "stale_timestamp", "timestamp outside the accepted window", C::authentication_failed},
+    {error::invalid_public_key, "invalid_public_key", "epk is not a valid P-256 point", C::authentication_failed},
+    {error::decrypt_failed, "decrypt_failed", "the envelope does not decrypt (tampered or wrong key)", C::authentication_failed},
+    {error::replayed_nonce, "replayed_nonce", "this nonce was already used", C::authentication_failed},
+    {error::replay_store_unavailable, "replay_store_unavailable", "the replay store is unavailable; try again later", std::nullopt},
+    {error::not_found, "not_found", "no such route", C::protocol_violation},
+    {error::method_not_allowed, "method_not_allowed", "method not allowed on this route", C::protocol_violation},
+    {error::bad_key_file, "bad_key_file", "key directory file is malformed", std::nullopt},
 };
 
-}  // namespace
-
-const boost::system::error_category& error_category() noexcept {
-    static const category instance;
+const table_category<error>& category() noexcept {
+    static const table_category<error> instance("sealed.envelope", errors);
     return instance;
 }
 
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept { return category(); }
+
 std::string_view code_of(error e) noexcept {
-    switch (e) {
-    case error::body_too_large: return "body_too_large";
-    case error::malformed_envelope: return "malformed_envelope";
-    case error::unsupported_version: return "unsupported_version";
-    case error::unknown_kid: return "unknown_kid";
-    case error::stale_timestamp: return "stale_timestamp";
-    case error::invalid_public_key: return "invalid_public_key";
-    case error::decrypt_failed: return "decrypt_failed";
-    case error::replayed_nonce: return "replayed_nonce";
-    case error::replay_store_unavailable: return "replay_store_unavailable";
-    case error::not_found: return "not_found";
-    case error::method_not_allowed: return "method_not_allowed";
-    case error::bad_key_file: return "bad_key_file";
-    }
-    return "internal_error";
+    const auto* entry = category().find(static_cast<int>(e));
+    return entry ? entry->name : "internal_error";
 }
 
 unsigned http_status_of(error e) noexcept {

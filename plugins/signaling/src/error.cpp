@@ -1,50 +1,37 @@
 #include <sealed/signaling/error.hpp>
 
+#include <sealed/error_table.hpp>
+
 namespace sealed::signaling {
 namespace {
 
-class category final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "sealed.signaling"; }
-    std::string message(int ev) const override { return std::string(wire_message(static_cast<error>(ev))); }
-    boost::system::error_condition default_error_condition(int ev) const noexcept override {
-        switch (static_cast<error>(ev)) {
-        case error::invalid_key:
-        case error::id_taken:
-        case error::not_registered:
-        case error::invalid_api_token: return condition::authentication_failed;
-        case error::missing_parameters:
-        case error::invalid_id:
-        case error::malformed_message: return condition::protocol_violation;
-        case error::concurrent_limit:
-        case error::queue_full: return condition::resource_exhausted;
-        case error::server_error: break;
-        }
-        return {ev, *this};
-    }
+using C = condition;
+// The messages are npm peer's ERROR payloads, byte for byte (PROTOCOLS.md §5).
+constexpr error_entry<error> errors[] = {
+    {error::missing_parameters, "missing_parameters", "No id, token, or key supplied to websocket server", C::protocol_violation},
+    {error::invalid_key, "invalid_key", "Invalid key provided", C::authentication_failed},
+    {error::id_taken, "id_taken", "ID is taken", C::authentication_failed},
+    {error::concurrent_limit, "concurrent_limit", "Server has reached its concurrent user limit", C::resource_exhausted},
+    {error::invalid_id, "invalid_id", "Invalid id provided", C::protocol_violation},
+    {error::invalid_api_token, "invalid_api_token", "Invalid API token provided", C::authentication_failed},
+    {error::malformed_message, "malformed_message", "Invalid message: expected a JSON object with a string type", C::protocol_violation},
+    {error::queue_full, "queue_full", "Too many messages queued for this peer", C::resource_exhausted},
+    {error::not_registered, "not_registered", "This socket no longer holds its id: reconnect to register", C::authentication_failed},
+    {error::server_error, "server_error", "Server error", std::nullopt},
 };
 
-}  // namespace
-
-const boost::system::error_category& error_category() noexcept {
-    static const category instance;
+const table_category<error>& category() noexcept {
+    static const table_category<error> instance("sealed.signaling", errors);
     return instance;
 }
 
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept { return category(); }
+
 std::string_view wire_message(error e) noexcept {
-    switch (e) {
-    case error::missing_parameters: return "No id, token, or key supplied to websocket server";
-    case error::invalid_key: return "Invalid key provided";
-    case error::id_taken: return "ID is taken";
-    case error::concurrent_limit: return "Server has reached its concurrent user limit";
-    case error::invalid_id: return "Invalid id provided";
-    case error::invalid_api_token: return "Invalid API token provided";
-    case error::malformed_message: return "Invalid message: expected a JSON object with a string type";
-    case error::queue_full: return "Too many messages queued for this peer";
-    case error::not_registered: return "This socket no longer holds its id: reconnect to register";
-    case error::server_error: return "Server error";
-    }
-    return "Server error";
+    const auto* entry = category().find(static_cast<int>(e));
+    return entry ? entry->message : "Server error";
 }
 
 error error_from_message(std::string_view msg) noexcept {
