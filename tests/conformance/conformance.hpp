@@ -5,6 +5,8 @@
 //   struct my_case { using family = sealed::ws; using scheme = my::scheme;
 //                    static my::scheme::options server_options(); client_options(); };
 // family may be sealed_test::memory (in-process pipe) or any server<>/client<> family.
+// Every scheme instantiates it but envelope and signaling, whose sessions are application
+// protocols; not_applicable_test.cpp reports them as skipped, with the reason, in every run.
 #pragma once
 
 #include "pair.hpp"
