@@ -16,9 +16,9 @@ namespace {
 
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 
-// The first read of a message takes at most first_read_bytes (see max_size() below): 1.3 KiB
-// less held by every quiet connection, for one more pass through Beast's read loop (a post,
-// ~1.4 us on the bench machine) for messages over 256 bytes. A buffer a big message grew past
+// The first read of a message takes at most first_read_bytes (see max_size() below): less held
+// by every quiet connection, for one more pass through Beast's read loop (a post) for messages
+// over 256 bytes (both figures: docs/benchmarks.md, "Memory per idle connection"). A buffer a big message grew past
 // retained_read_capacity is given back before waiting for the next one; smaller ones are kept
 // so busy connections do not allocate per message.
 constexpr std::size_t first_read_bytes = 256;
@@ -110,7 +110,9 @@ awaitable<error_code> websocket_stream<NextLayer>::async_read(message_buffer& in
     message_dynamic_buffer buf(in, ws_->read_message_max() ? ws_->read_message_max() : std::size_t(-1));
     auto [ec, n] = co_await ws_->async_read(buf, use_nothrow);
     (void)n;
-    if (ec == websocket::error::message_too_big || ec == beast::http::error::buffer_overflow) co_return errc::message_too_big;
+    // read_message_max refuses a message as message_too_big; the buffer's own bound (the same
+    // number) would report websocket::error::buffer_overflow.
+    if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow) co_return errc::message_too_big;
     if (ec) co_return ec;
     in.set_kind(ws_->got_text() ? message_kind::text : message_kind::binary);
     co_return error_code{};
