@@ -311,7 +311,7 @@ private:
         const auto deadline = accepted + st->config.handshake_timeout;
         std::optional<detail::upgraded<stream_type>> opened;
         {
-            // Scoped: a moved-from tcp_stream still holds its state (~0.5 KiB) until destroyed.
+            // Scoped: a moved-from tcp_stream still holds its state until destroyed.
             beast::tcp_stream stream(std::move(socket));  // named: see ADR-0001 (GCC 12 and temporaries)
             opened = co_await open_transport(st, std::move(stream), deadline, ticket);
         }

@@ -85,7 +85,7 @@ const EVP_CIPHER* cipher_for(aead_algorithm a) {
 
 // One context keyed once; each message sets the nonce and the direction. One context, not one
 // per direction: OpenSSL keeps the key schedule when only the IV and direction change, and a
-// keyed AES-GCM context is ~1.1 KiB, held by every idle connection.
+// keyed context is held by every active connection (its size: docs/benchmarks.md).
 class evp_aead final : public aead_impl {
 public:
     evp_aead(cipher_ctx_ptr ctx, bool variable_nonce) noexcept : ctx_(std::move(ctx)), variable_nonce_(variable_nonce) {}
@@ -220,7 +220,7 @@ void hmac_sha256(const_bytes key, const_bytes message, sha256_digest& out) {
 error_code hkdf_sha256(const_bytes ikm, const_bytes salt, const_bytes info, mutable_bytes out) {
     // A fresh context per call: a reused OpenSSL 3.0 HKDF context crashed when an empty info
     // followed a non-empty one (found by the differential test), and 3.0 cannot dup an HKDF
-    // context. The whole call then takes ~4 us, which is why auto prefers Botan's HKDF.
+    // context. The whole call then costs more than Botan's, which is why auto prefers Botan's HKDF.
     const std::unique_ptr<EVP_KDF_CTX, openssl_deleter<EVP_KDF_CTX_free>> ctx(
         EVP_KDF_CTX_new(hkdf_kdf()));
     if (!ctx) throw std::bad_alloc();

@@ -73,20 +73,10 @@ bool provides(provider p, primitive what) noexcept {
     return false;
 }
 
-// SEALED_CRYPTO=auto picks the faster provider per primitive, from a quick single-thread
-// measurement through this API (Debian 12, g++ 12 -O2, Botan 2.19.3, OpenSSL 3.0.19, x86-64 with
-// AES-NI/SHA-NI, 2 shared cores, so +-20% noise; botan vs openssl):
-//   random 32 B            1.82M/s   vs 0.88M/s    (getrandom vs the DRBG's locking) -> botan
-//   sha256 64 B            6.7-9.4M/s vs 5.2-6.6M/s (16 KiB: 1.7 GB/s both)           -> botan
-//   hmac_sha256 64 B       1.65-1.74M/s vs 1.34-1.86M/s                              -> botan
-//   hkdf_sha256 32 B out   460-570k/s vs 230-260k/s (OpenSSL needs a context per call) -> botan
-//   p256 gen+parse+agree   1.5k/s    vs 7.8-11.4k/s                                  -> openssl
-//   x25519 gen+agree       7.9-8.7k/s vs 8.8-9.7k/s                                  -> openssl
-//   aes256_gcm 16 KiB seal 1.6 GB/s  vs 3.3 GB/s  (64 B: 5.2M/s vs 3.6M/s)            -> openssl
-//   chacha20_poly1305      0.77 GB/s vs 3.4 GB/s  (64 B: 2.9M/s vs 2.1M/s)            -> openssl
-//   xchacha20_poly1305, salsa20: Botan only.
-// The hashes are per-call overhead races (OpenSSL's EVP dispatch costs more than the work on
-// short inputs); the handshake and bulk AEAD numbers are the ones the bench reports.
+// SEALED_CRYPTO=auto picks the faster provider per primitive, from a single-thread measurement
+// through this API (docs/benchmarks.md, "Provider choice"): Botan for the RNG, hashes, HMAC and
+// HKDF (per-call overhead races that OpenSSL's EVP dispatch loses on short inputs), OpenSSL for
+// P-256, X25519 and the AEADs; XChaCha20-Poly1305 and Salsa20 are Botan only.
 provider default_provider(primitive what) noexcept {
 #if defined(SEALED_CRYPTO_DEFAULT_BOTAN) || !defined(SEALED_HAVE_OPENSSL_PROVIDER)
     (void)what;

@@ -1,9 +1,9 @@
 // Authenticated encryption: AES-256-GCM, ChaCha20-Poly1305 (RFC 8439), XChaCha20-Poly1305.
 // A keyed object is made once per session key and reused for every message (no per-message
 // key schedule or allocation on the hot path). Not thread-safe: one per connection.
-// The keyed context (key schedule and tables, ~1.1 KiB for AES-256-GCM with OpenSSL) is built
-// by the first seal or open, and release_context() frees it while the key is idle: an idle
-// connection then holds the 32 key bytes, not the context.
+// The keyed context (key schedule and tables) is built by the first seal or open, and
+// release_context() frees it while the key is idle: an idle connection then holds the 32 key
+// bytes, not the context.
 #pragma once
 
 #include <sealed/bytes.hpp>

@@ -8,7 +8,7 @@
 //
 // Each quiet tick also releases the cipher's idle memory (secure_channel::release_idle_memory).
 // A timer with a callback on the connection's strand, not a coroutine raced against the app's
-// handler: that race cost ~3 KiB of coroutine frames per idle connection (docs/benchmarks.md).
+// handler: that race cost coroutine frames on every idle connection (docs/benchmarks.md).
 #pragma once
 
 #include <sealed/control.hpp>
@@ -88,8 +88,8 @@ private:
             return arm(settings_.grace);
         }
         // No message for a whole tick (pongs do not count): the cipher's keyed context and
-        // buffers go until the next message; an idle connection keeps its key, not ~1 KiB of
-        // key schedule.
+        // buffers go until the next message; an idle connection keeps its key, not the key
+        // schedule.
         if (conn_->silent_for() >= tick_) conn_->channel().release_idle_memory();
         give_back_pending_memory();
         if constexpr (Pings) {
