@@ -104,9 +104,10 @@ public:
     bool leave(const std::string& room) { return ctx_.rooms->leave(id_, room); }
     std::vector<std::string> rooms() const { return ctx_.rooms->rooms_of(id_); }
 
-    // Queues a message; errc::send_queue_full (and the connection closes with 1008) when the
-    // peer reads too slowly (server_config's send_queue_* bounds), errc::transport_closed once
-    // closing.
+    // Enqueues a message and returns: it does not wait for the write (secure_channel::async_send
+    // does). The result is the backpressure signal: errc::send_queue_full (and the connection
+    // closes with 1008) when the peer reads too slowly (server_config's send_queue_* bounds),
+    // errc::transport_closed once closing.
     awaitable<error_code> async_send(const_bytes message, message_kind kind = message_kind::binary) {
         co_return enqueue(bytes(message.begin(), message.end()), kind);
     }
