@@ -14,7 +14,10 @@
 int main() {
     sealed::net::io_context io;
     bool ok = false;
-    auto [a, b] = sealed::transport::memory_stream::make_pair(io.get_executor());
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    auto ends = sealed::transport::memory_stream::make_pair(io.get_executor());
+    auto& a = ends.first;
+    auto& b = ends.second;
     auto server = [&]() -> sealed::awaitable<void> {
         auto hs = sealed::plaintext::scheme::make_handshake(sealed::role::server, {});
         auto est = co_await sealed::run_handshake(b, hs, std::chrono::seconds(1));
