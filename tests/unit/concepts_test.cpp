@@ -98,8 +98,9 @@ struct unsaid_scheme {
 };
 static_assert(!Scheme<unsaid_scheme>);
 
-// Transport families: the four the runtime serves; a stream is not a family.
+// Transport families: the five the runtime serves; a stream is not a family.
 static_assert(TransportFamily<ws> && TransportFamily<wss> && TransportFamily<tcp> && TransportFamily<tcp_raw>);
+static_assert(InProcessFamily<memory> && !InProcessFamily<ws>);
 static_assert(!TransportFamily<transport::ws_stream>);
 
 // Hooks: a member named like a hook is either the hook or a compile error in server<>/client<>

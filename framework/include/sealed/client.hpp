@@ -5,6 +5,7 @@
 #include <sealed/config.hpp>
 #include <sealed/session.hpp>
 #include <sealed/tls.hpp>
+#include <sealed/transport/memory.hpp>
 #include <sealed/transport/tcp.hpp>
 #include <sealed/transport/websocket.hpp>
 #include <sealed/url.hpp>
@@ -55,6 +56,16 @@ public:
         return parse_and_connect(std::move(ex), std::string(target), client_config{}, scheme_options{});
     }
 
+    // In-process families (sealed::memory): the client's side of the handshake over the end
+    // server<memory, S>::connect() returned (moved from; taken by reference, so a caller on
+    // GCC 12 names it rather than passing a temporary).
+    static awaitable<result<channel_type>> handshake(stream_type& end, const client_config& cfg,
+                                                     const scheme_options& opts)
+        requires InProcessFamily<Family>
+    {
+        return handshake_over(std::move(end), cfg, opts);
+    }
+
     // Keeps a session up: connects, runs `on_session` until the channel fails, waits a backoff
     // delay, and connects again (keys are re-derived by each new handshake, which is how ADR-0003
     // clients recover after a server restart). Returns when cancelled or when `on_session`
@@ -69,6 +80,13 @@ public:
     }
 
 private:
+    static awaitable<result<channel_type>> handshake_over(stream_type end, client_config cfg, scheme_options opts) {
+        auto hs = S::make_handshake(role::client, opts);
+        auto established = co_await run_handshake(end, hs, cfg.handshake_timeout);
+        if (!established) co_return established.error();
+        co_return channel_type(std::move(end), std::move(*established), {cfg.max_message_size});
+    }
+
     static awaitable<void> do_run(net::any_io_executor ex, std::string target, client_config cfg, scheme_options opts,
                                   session_fn on_session, reconnect_policy policy, error_fn on_connect_error) {
         co_await net::this_coro::throw_if_cancelled(false);

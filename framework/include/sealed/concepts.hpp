@@ -69,6 +69,10 @@ concept TransportFamily = requires {
     { F::url_scheme } -> std::convertible_to<std::string_view>;
 };
 
+// A family whose connections are made in this process (sealed::memory), not dialled.
+template <class F>
+concept InProcessFamily = TransportFamily<F> && requires { requires F::in_process; };
+
 template <Scheme S>
 using cipher_of = typename S::handshake_type::cipher_type;
 

@@ -16,6 +16,7 @@
 #include <sealed/log.hpp>
 #include <sealed/session.hpp>
 #include <sealed/tls.hpp>
+#include <sealed/transport/memory.hpp>
 #include <sealed/transport/tcp.hpp>
 #include <sealed/transport/websocket.hpp>
 #include <sealed/url.hpp>
@@ -67,37 +68,32 @@ public:
     // Which rooms a client that asks to join may join (on its strand). Unset: all it asks for.
     void on_join(join_filter f) { state_->room_filter = std::move(f); }
 
+    // In-process families (sealed::memory): a new connection, served like an accepted one; the
+    // returned end is the client's (client<memory, S>::handshake runs its side).
+    stream_type connect() requires InProcessFamily<Family> {
+        auto& st = *state_;
+        auto strand = net::make_strand(st.io);
+        auto ends = stream_type::make_pair(strand);
+        st.stats.connections_total++;
+        auto ticket = st.connections.add(strand, detail::connection_phase::handshake);
+        auto slot = ticket->signal.slot();
+        net::co_spawn(strand, serve(state_, std::move(ends.second), ticket),
+                      net::bind_cancellation_slot(slot, detail::connection_done{ticket, st.log}));
+        return std::move(ends.first);
+    }
+
     // Binds config().listen and starts accepting; returns the bound endpoint (port 0 resolved).
+    // In-process families bind nothing (an empty endpoint); connect() makes connections.
     // errc::descriptor_limit when the open-file limit, raised as far as the hard limit allows,
     // cannot hold max_connections (the server would fail accepts instead).
     result<tcp_endpoint> start() {
         auto& st = *state_;
-        auto addr = listen_address::parse(st.config.listen);
-        if (!addr) return addr.error();
-        const auto needed = st.config.max_connections + detail::reserved_descriptors;
-        if (auto limit_ec = detail::ensure_descriptors(needed)) {
-            if (limit_ec == errc::descriptor_limit)
-                st.log->error("max_connections {} needs about {} open files; the hard limit is lower (ulimit -Hn): "
-                              "lower max_connections or raise the limit", st.config.max_connections, needed);
-            return limit_ec;
+        if constexpr (InProcessFamily<Family>) {
+            st.log->info("{} in process (connect() makes connections)", S::name);
+            return tcp_endpoint{};
+        } else {
+            return listen();
         }
-        boost::system::error_code ec;
-        auto ip = net::ip::make_address(addr->host, ec);
-        if (ec) return ec;
-        if constexpr (Family::uses_tls) {
-            if (auto tls_ec = st.load_tls()) return tls_ec;
-        }
-        tcp_endpoint endpoint(ip, addr->port);
-        st.acceptor.open(endpoint.protocol(), ec);
-        if (!ec) st.acceptor.set_option(net::socket_base::reuse_address(true), ec);
-        if (!ec) st.acceptor.bind(endpoint, ec);
-        if (!ec) st.acceptor.listen(net::socket_base::max_listen_connections, ec);
-        if (ec) return ec;
-        st.local = st.acceptor.local_endpoint(ec);
-        if (ec) return ec;
-        net::co_spawn(st.acceptor.get_executor(), accept_loop(state_), detail::connection_done{nullptr, st.log});
-        st.log->info("{} over {} listening on {}", S::name, Family::url_scheme, transport::to_string(st.local));
-        return st.local;
     }
 
     // Stops accepting, sends close 1004 (shutdown) to every established connection and cancels
@@ -198,6 +194,36 @@ public:
     const scheme_options& options() const noexcept { return state_->options; }
 
 private:
+    result<tcp_endpoint> listen() {
+        auto& st = *state_;
+        auto addr = listen_address::parse(st.config.listen);
+        if (!addr) return addr.error();
+        const auto needed = st.config.max_connections + detail::reserved_descriptors;
+        if (auto limit_ec = detail::ensure_descriptors(needed)) {
+            if (limit_ec == errc::descriptor_limit)
+                st.log->error("max_connections {} needs about {} open files; the hard limit is lower (ulimit -Hn): "
+                              "lower max_connections or raise the limit", st.config.max_connections, needed);
+            return limit_ec;
+        }
+        boost::system::error_code ec;
+        auto ip = net::ip::make_address(addr->host, ec);
+        if (ec) return ec;
+        if constexpr (Family::uses_tls) {
+            if (auto tls_ec = st.load_tls()) return tls_ec;
+        }
+        tcp_endpoint endpoint(ip, addr->port);
+        st.acceptor.open(endpoint.protocol(), ec);
+        if (!ec) st.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+        if (!ec) st.acceptor.bind(endpoint, ec);
+        if (!ec) st.acceptor.listen(net::socket_base::max_listen_connections, ec);
+        if (ec) return ec;
+        st.local = st.acceptor.local_endpoint(ec);
+        if (ec) return ec;
+        net::co_spawn(st.acceptor.get_executor(), accept_loop(state_), detail::connection_done{nullptr, st.log});
+        st.log->info("{} over {} listening on {}", S::name, Family::url_scheme, transport::to_string(st.local));
+        return st.local;
+    }
+
     template <class Predicate>
     std::shared_ptr<connection_type> find_first(Predicate matches) const {
         std::lock_guard lock(state_->registry_mutex);
@@ -284,10 +310,12 @@ private:
     // This frame lives as long as the connection, so it holds only what the session needs;
     // accepting, upgrading and the handshake run in open_session's frame, gone once the session
     // is established (docs/benchmarks.md, memory per idle connection).
-    static awaitable<void> serve(state_ptr st, tcp_socket socket, detail::connection_ticket ticket) {
+    // `accepted` is the socket, or the server's end of an in-process pipe.
+    template <class Accepted>
+    static awaitable<void> serve(state_ptr st, Accepted accepted, detail::connection_ticket ticket) {
         co_await net::this_coro::throw_if_cancelled(false);
         st->stats.connections_open++;
-        auto conn = co_await open_session(st, std::move(socket), ticket);
+        auto conn = co_await open_session(st, std::move(accepted), ticket);
         if (conn) {
             watch_pongs(*conn);
             auto alive = std::make_shared<keepalive_type>(conn, ticket, keepalive_settings(*st), st->stats, st->log);
@@ -305,12 +333,18 @@ private:
 
     // Transport, upgrade and handshake; the established connection, registered and in its
     // initial rooms, or null (the failure is counted and logged here).
-    static awaitable<std::shared_ptr<connection_type>> open_session(state_ptr st, tcp_socket socket,
+    template <class Accepted>
+    static awaitable<std::shared_ptr<connection_type>> open_session(state_ptr st, Accepted socket,
                                                                     detail::connection_ticket ticket) {
         const auto accepted = std::chrono::steady_clock::now();
         const auto deadline = accepted + st->config.handshake_timeout;
         std::optional<detail::upgraded<stream_type>> opened;
-        {
+        if constexpr (InProcessFamily<Family>) {
+            if (st->connections.sessions() <= st->config.max_connections || room_for_session(*st))
+                opened.emplace(detail::upgraded<stream_type>{std::move(socket), {}});
+            else
+                st->stats.refused_max_connections++;
+        } else {
             // Scoped: a moved-from tcp_stream still holds its state until destroyed.
             beast::tcp_stream stream(std::move(socket));  // named: see ADR-0001 (GCC 12 and temporaries)
             opened = co_await open_transport(st, std::move(stream), deadline, ticket);

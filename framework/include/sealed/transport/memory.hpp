@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace sealed::transport {
@@ -65,3 +66,20 @@ private:
 };
 
 }  // namespace sealed::transport
+
+namespace sealed {
+
+// The in-process family: server<memory, S> listens nowhere; each server.connect() makes a pipe,
+// serves one end as an accepted connection (admission, handshake deadline, keepalive, queue,
+// policies: the real runtime) and returns the other; client<memory, S>::handshake() runs the
+// client's side over it. Deterministic tests of the runtime without sockets. The pipe's ends
+// share the server connection's strand: use the returned end from the io_context's one thread.
+struct memory {
+    using stream_type = transport::memory_stream;
+    static constexpr bool is_websocket = false;
+    static constexpr bool uses_tls = false;
+    static constexpr bool in_process = true;
+    static constexpr std::string_view url_scheme = "memory";
+};
+
+}  // namespace sealed
