@@ -22,7 +22,7 @@ struct in_process {
     net::io_context io;
     server_config cfg;
     std::unique_ptr<memory_server> srv;
-    const client_config client_cfg;
+    const client_config client_cfg{};
 
     void start() {
         srv = std::make_unique<memory_server>(io, cfg);
