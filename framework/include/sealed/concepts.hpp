@@ -58,7 +58,7 @@ concept Scheme = requires(const typename S::options& opts, role r) {
     { S::make_handshake(r, opts) } -> std::same_as<typename S::handshake_type>;
 };
 
-// What server<> and client<> are parameterised on (sealed::ws, wss, tcp, tcp_raw): the stream
+// What server<> and client<> are parameterised on (sealed::ws, wss, tcp, tcp_raw, memory): the stream
 // a connection runs over, and how it is reached.
 template <class F>
 concept TransportFamily = requires {
