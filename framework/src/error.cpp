@@ -65,9 +65,8 @@ class sealed_condition_category final : public boost::system::error_category {
 public:
     const char* name() const noexcept override { return "sealed.condition"; }
     std::string message(int ev) const override {
-        for (const auto& c : conditions)
-            if (static_cast<int>(c.code) == ev) return std::string(c.message);
-        return "unknown condition";
+        const auto* c = find_error_entry<condition>(conditions, ev);
+        return c ? std::string(c->message) : "unknown condition";
     }
     // Errors from Asio and Beast that mean "the connection is gone" count as transport_closed.
     bool equivalent(const error_code& code, int cond) const noexcept override {

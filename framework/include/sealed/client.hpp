@@ -63,7 +63,7 @@ public:
                                                      const scheme_options& opts)
         requires InProcessFamily<Family>
     {
-        return handshake_over(std::move(end), cfg, opts);
+        return handshake_on(std::move(end), cfg, opts);
     }
 
     // Keeps a session up: connects, runs `on_session` until the channel fails, waits a backoff
@@ -80,7 +80,8 @@ public:
     }
 
 private:
-    static awaitable<result<channel_type>> handshake_over(stream_type end, client_config cfg, scheme_options opts) {
+    // The client's handshake on an open transport, and the channel it yields.
+    static awaitable<result<channel_type>> handshake_on(stream_type end, client_config cfg, scheme_options opts) {
         auto hs = S::make_handshake(role::client, opts);
         auto established = co_await run_handshake(end, hs, cfg.handshake_timeout);
         if (!established) co_return established.error();
@@ -123,10 +124,7 @@ private:
                                                       scheme_options opts) {
         auto transport = co_await open(ex, target, cfg);
         if (!transport) co_return transport.error();
-        auto handshake = S::make_handshake(role::client, opts);
-        auto established = co_await run_handshake(*transport, handshake, cfg.handshake_timeout);
-        if (!established) co_return established.error();
-        co_return channel_type(std::move(*transport), std::move(*established), {cfg.max_message_size});
+        co_return co_await handshake_on(std::move(*transport), std::move(cfg), std::move(opts));
     }
 
     static awaitable<result<channel_type>> parse_and_connect(net::any_io_executor ex, std::string target,

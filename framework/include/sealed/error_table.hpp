@@ -32,6 +32,14 @@ struct error_entry {
     std::optional<condition> shared;  // nullopt: apps compare against the code itself
 };
 
+// The row for value `ev`, or null.
+template <class Enum>
+const error_entry<Enum>* find_error_entry(std::span<const error_entry<Enum>> table, int ev) noexcept {
+    for (const auto& e : table)
+        if (static_cast<int>(e.code) == ev) return &e;
+    return nullptr;
+}
+
 template <class Enum>
 class table_category final : public boost::system::error_category {
 public:
@@ -49,11 +57,7 @@ public:
         return {ev, *this};
     }
 
-    const error_entry<Enum>* find(int ev) const noexcept {
-        for (const auto& e : table_)
-            if (static_cast<int>(e.code) == ev) return &e;
-        return nullptr;
-    }
+    const error_entry<Enum>* find(int ev) const noexcept { return find_error_entry(table_, ev); }
     std::string_view code_name(Enum code) const noexcept {
         const auto* e = find(static_cast<int>(code));
         return e ? e->name : "unknown";

@@ -71,14 +71,9 @@ public:
     // In-process families (sealed::memory): a new connection, served like an accepted one; the
     // returned end is the client's (client<memory, S>::handshake runs its side).
     stream_type connect() requires InProcessFamily<Family> {
-        auto& st = *state_;
-        auto strand = net::make_strand(st.io);
+        auto strand = net::make_strand(state_->io);
         auto ends = stream_type::make_pair(strand);
-        st.stats.connections_total++;
-        auto ticket = st.connections.add(strand, detail::connection_phase::handshake);
-        auto slot = ticket->signal.slot();
-        net::co_spawn(strand, serve(state_, std::move(ends.second), ticket),
-                      net::bind_cancellation_slot(slot, detail::connection_done{ticket, st.log}));
+        start_serving(state_, strand, std::move(ends.second), detail::connection_phase::handshake);
         return std::move(ends.first);
     }
 
@@ -294,16 +289,24 @@ private:
                 continue;
             }
             pause = std::chrono::milliseconds(10);
-            st->stats.connections_total++;
-            auto ticket = st->connections.add(strand, Family::is_websocket ? detail::connection_phase::http
-                                                                           : detail::connection_phase::handshake);
+            start_serving(st, strand, std::move(socket),
+                          Family::is_websocket ? detail::connection_phase::http : detail::connection_phase::handshake);
             if (Family::is_websocket && st->connections.count(detail::connection_phase::http) > st->config.max_http_connections &&
                 st->connections.evict_oldest(detail::connection_phase::http, std::chrono::steady_clock::duration::zero()))
                 st->stats.evicted++;
-            auto slot = ticket->signal.slot();
-            net::co_spawn(strand, serve(st, std::move(socket), ticket),
-                          net::bind_cancellation_slot(slot, detail::connection_done{ticket, st->log}));
         }
+    }
+
+    // Counts an accepted connection (a socket, or the server's end of an in-process pipe) and
+    // runs it on its strand, cancellable through its ticket.
+    template <class Accepted>
+    static void start_serving(const state_ptr& st, const net::strand<net::io_context::executor_type>& strand,
+                              Accepted accepted, detail::connection_phase phase) {
+        st->stats.connections_total++;
+        auto ticket = st->connections.add(strand, phase);
+        auto slot = ticket->signal.slot();
+        net::co_spawn(strand, serve(st, std::move(accepted), ticket),
+                      net::bind_cancellation_slot(slot, detail::connection_done{ticket, st->log}));
     }
 
     // `ticket` keeps this connection counted (and cancellable) for as long as the coroutine runs.
@@ -340,10 +343,7 @@ private:
         const auto deadline = accepted + st->config.handshake_timeout;
         std::optional<detail::upgraded<stream_type>> opened;
         if constexpr (InProcessFamily<Family>) {
-            if (st->connections.sessions() <= st->config.max_connections || room_for_session(*st))
-                opened.emplace(detail::upgraded<stream_type>{std::move(socket), {}});
-            else
-                st->stats.refused_max_connections++;
+            if (room_for_accepted_session(*st)) opened.emplace(detail::upgraded<stream_type>{std::move(socket), {}});
         } else {
             // Scoped: a moved-from tcp_stream still holds its state until destroyed.
             beast::tcp_stream stream(std::move(socket));  // named: see ADR-0001 (GCC 12 and temporaries)
@@ -423,6 +423,15 @@ private:
         return true;
     }
 
+    // The same for a connection counted as a session since accept (TCP, in-process): room is
+    // needed for one more than the others. Refusals are counted and logged here.
+    static bool room_for_accepted_session(state& st) {
+        if (st.connections.sessions() <= st.config.max_connections || room_for_session(st)) return true;
+        st.stats.refused_max_connections++;
+        st.log->warn("refused a connection: max_connections ({}) reached", st.config.max_connections);
+        return false;
+    }
+
     // Upgrade admission, in order: max_connections (503), Origin (403), the scheme's admit().
     // An admitted upgrade counts as a session from here on.
     static detail::admission_hook make_admission(const state_ptr& st, const detail::connection_ticket& ticket) {
@@ -467,12 +476,7 @@ private:
         detail::connection_ticket ticket) {
         const auto wire_limit = wire_limit_for<S>(st->config.max_message_size);
         if constexpr (!Family::is_websocket) {
-            // Counted as a session since accept: room is needed for one more than the others.
-            if (st->connections.sessions() > st->config.max_connections && !room_for_session(*st)) {
-                st->stats.refused_max_connections++;
-                st->log->warn("refused a connection: max_connections ({}) reached", st->config.max_connections);
-                co_return std::nullopt;
-            }
+            if (!room_for_accepted_session(*st)) co_return std::nullopt;
             transport::tcp_options opts;
             opts.max_message_size = wire_limit;
             co_return detail::upgraded<stream_type>{stream_type(std::move(stream), opts), {}};
