@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sealed/config.hpp>
+#include <sealed/detail/backoff.hpp>
 #include <sealed/session.hpp>
 #include <sealed/tls.hpp>
 #include <sealed/transport/memory.hpp>
@@ -15,7 +16,6 @@
 
 #include <functional>
 #include <memory>
-#include <random>
 
 namespace sealed {
 
@@ -91,7 +91,7 @@ private:
     static awaitable<void> do_run(net::any_io_executor ex, std::string target, client_config cfg, scheme_options opts,
                                   session_fn on_session, reconnect_policy policy, error_fn on_connect_error) {
         co_await net::this_coro::throw_if_cancelled(false);
-        auto delay = policy.initial;
+        detail::backoff waits(policy);
         net::steady_timer timer(ex);
         for (;;) {
             auto channel = co_await connect(ex, std::string_view(target), cfg, opts);
@@ -100,24 +100,16 @@ private:
                 if (co_await on_session(*channel)) co_return;
                 const close_reason bye{close_code::normal, ""};
                 co_await channel->async_close(bye);
-                if (std::chrono::steady_clock::now() - started >= policy.reset_after) delay = policy.initial;
+                waits.session_ended(std::chrono::steady_clock::now() - started);
             } else if (on_connect_error) {
                 on_connect_error(channel.error());
             }
-            timer.expires_after(jittered(delay, policy.jitter));
+            timer.expires_after(waits.next());
             auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
             if (ec) co_return;  // cancelled
             auto cs = co_await net::this_coro::cancellation_state;
             if (cs.cancelled() != net::cancellation_type::none) co_return;
-            delay = std::min(policy.max, std::chrono::duration_cast<std::chrono::milliseconds>(delay * policy.factor));
         }
-    }
-
-    static std::chrono::milliseconds jittered(std::chrono::milliseconds d, double jitter) {
-        // Spreads reconnects so that clients of a restarted server do not all arrive at once.
-        static thread_local std::minstd_rand rng{std::random_device{}()};
-        std::uniform_real_distribution<double> spread(1.0 - jitter, 1.0 + jitter);
-        return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(d.count()) * spread(rng)));
     }
 
     static awaitable<result<channel_type>> do_connect(net::any_io_executor ex, url target, client_config cfg,

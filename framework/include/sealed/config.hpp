@@ -19,7 +19,22 @@ namespace sealed {
 
 using namespace std::chrono_literals;
 
-struct server_config {
+// What each established connection is held to, on either side (connection.hpp).
+struct connection_limits {
+    std::chrono::milliseconds write_timeout = 10s;
+    policy::rate_limit rate_limit{100, 50};          // received messages: burst, refill per second
+    std::chrono::milliseconds dedup_ttl = std::chrono::minutes(5);
+    // A connection's send queue (the message being written included) is closed with 1008 when
+    // it would pass either bound; the first message of an empty queue is always taken. Past the
+    // total (all of a server's connections), a connection that is already behind is closed
+    // instead of queued to.
+    std::size_t send_queue_limit = 1024;                  // messages
+    std::size_t send_queue_bytes = 4 * 1024 * 1024;       // bytes per connection
+    std::size_t send_queue_total_bytes = 256 * 1024 * 1024;  // bytes over all connections
+    std::size_t max_rooms = 64;                      // rooms one connection may be in
+};
+
+struct server_config : connection_limits {
     std::string listen = "127.0.0.1:9091";
     std::string ws_path = "/ws";          // WebSocket transports: the upgrade path; one ending in
                                           // '/' ("/swarm/") takes every path below it
@@ -40,20 +55,10 @@ struct server_config {
     std::size_t http_max_requests = 1000;
     std::size_t max_message_size = 1024 * 1024;
     std::chrono::milliseconds handshake_timeout = 10s;
-    std::chrono::milliseconds write_timeout = 10s;
     std::chrono::milliseconds ping_interval = 30s;   // WebSocket ping every interval
     std::chrono::milliseconds pong_timeout = 10s;    // idle > ping_interval + pong_timeout: closed
     // Browser Origins allowed to upgrade (host names); no Origin header = not a browser = allowed.
     std::vector<std::string> allowed_origins = policy::default_allowed_origins();
-    policy::rate_limit rate_limit{100, 50};          // per connection: burst, refill per second
-    std::chrono::milliseconds dedup_ttl = std::chrono::minutes(5);
-    // A connection's send queue (the message being written included) is closed with 1008 when
-    // it would pass either bound; the first message of an empty queue is always taken. Past the
-    // server-wide total, a connection that is already behind is closed instead of queued to.
-    std::size_t send_queue_limit = 1024;                  // messages
-    std::size_t send_queue_bytes = 4 * 1024 * 1024;       // bytes per connection
-    std::size_t send_queue_total_bytes = 256 * 1024 * 1024;  // bytes over all connections
-    std::size_t max_rooms = 64;                      // rooms one connection may be in
     std::string metrics_path = "/metrics";           // Prometheus text; empty: no endpoint
     std::chrono::milliseconds stop_timeout = 5s;     // how long stop() waits for connections
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -69,7 +74,10 @@ struct reconnect_policy {
     std::chrono::milliseconds reset_after = 10s;
 };
 
-struct client_config {
+// Clients: the server is a peer the client chose, so received messages are not rate limited
+// unless asked (rate_limit); the other limits are the server's (managed_client.hpp).
+struct client_config : connection_limits {
+    client_config() noexcept { rate_limit = policy::rate_limit{0, 0}; }
     std::chrono::milliseconds connect_timeout = 10s;
     std::chrono::milliseconds handshake_timeout = 10s;
     // WebSocket keepalive: a ping after ping_interval of silence; nothing received for

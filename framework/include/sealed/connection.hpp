@@ -32,9 +32,10 @@
 
 namespace sealed {
 
-// What connections share with their server (owned by the server's state, which outlives them).
+// What connections share with their server or managed client (owned by its state, which
+// outlives them).
 struct connection_context {
-    const server_config* config = nullptr;
+    const connection_limits* limits = nullptr;
     runtime_stats* stats = nullptr;
     policy::deduplicator* dedup = nullptr;
     room_index* rooms = nullptr;
@@ -53,12 +54,12 @@ public:
     connection(Channel channel, strand_type strand, std::uint64_t id, connection_context ctx,
                const join_filter* filter = nullptr)
         : channel_(std::move(channel)), strand_(std::move(strand)), id_(id), ctx_(std::move(ctx)),
-          join_filter_(filter), bucket_(ctx_.config->rate_limit),
+          join_filter_(filter), bucket_(ctx_.limits->rate_limit),
           writer_idle_(strand_, clock::time_point::max()), last_activity_(clock::now()),
           last_message_(last_activity_),
           session_id_(channel_.session_id().empty() ? std::to_string(id) : channel_.session_id()) {}
     // The writer returns every byte it counted before it lets go of the connection, so nothing
-    // here touches ctx_ (whose stats may be gone: mesh_node's dialled connections outlive them).
+    // here touches ctx_.
     ~connection() {
         if (burst_) detail::give_back_freed_memory();
     }
@@ -106,7 +107,7 @@ public:
 
     // Enqueues a message and returns: it does not wait for the write (secure_channel::async_send
     // does). The result is the backpressure signal: errc::send_queue_full (and the connection
-    // closes with 1008) when the peer reads too slowly (server_config's send_queue_* bounds),
+    // closes with 1008) when the peer reads too slowly (connection_limits's send_queue_* bounds),
     // errc::transport_closed once closing.
     awaitable<error_code> async_send(const_bytes message, message_kind kind = message_kind::binary) {
         co_return enqueue(bytes(message.begin(), message.end()), kind);
@@ -195,9 +196,9 @@ private:
             auto allowed = join_filter_ && *join_filter_ ? (*join_filter_)(*this, std::move(message.rooms))
                                                          : std::move(message.rooms);
             for (const auto& room : allowed) {
-                if (ctx_.rooms->count_of(id_) >= ctx_.config->max_rooms && !ctx_.rooms->contains(id_, room)) {
+                if (ctx_.rooms->count_of(id_) >= ctx_.limits->max_rooms && !ctx_.rooms->contains(id_, room)) {
                     ctx_.log->warn("connection {} ({}): max_rooms ({}) reached, not joining more", id_,
-                                   remote_endpoint(), ctx_.config->max_rooms);
+                                   remote_endpoint(), ctx_.limits->max_rooms);
                     break;
                 }
                 join(room);
@@ -231,7 +232,7 @@ private:
     // Which bound one more message of `size` bytes would pass, or null. An empty queue always
     // takes one message, so a limit below max_message_size still lets every message through.
     const char* queue_bound_passed(std::size_t size) const noexcept {
-        const auto& cfg = *ctx_.config;
+        const auto& cfg = *ctx_.limits;
         if (queued_bytes_ == 0 && queue_.empty()) return nullptr;
         if (queue_.size() >= cfg.send_queue_limit) return "send_queue_limit";
         if (queued_bytes_ + size > cfg.send_queue_bytes) return "send_queue_bytes";
@@ -307,7 +308,7 @@ private:
 
     awaitable<error_code> write_with_timeout(const queued& message) {
         using namespace net::experimental::awaitable_operators;
-        net::steady_timer timer(strand_, ctx_.config->write_timeout);
+        net::steady_timer timer(strand_, ctx_.limits->write_timeout);
         auto write = message.sealed ? channel_.async_send(message.data, message.kind)
                                     : channel_.transport().async_write(message.data, message.kind);
         auto winner = co_await (std::move(write) || timer.async_wait(net::as_tuple(net::use_awaitable)));

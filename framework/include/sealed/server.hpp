@@ -320,7 +320,7 @@ private:
         st->stats.connections_open++;
         auto conn = co_await open_session(st, std::move(accepted), ticket);
         if (conn) {
-            watch_pongs(*conn);
+            keepalive_type::watch_control_frames(*conn);
             auto alive = std::make_shared<keepalive_type>(conn, ticket, keepalive_settings(*st), st->stats, st->log);
             alive->start();
             if (st->handler) co_await st->handler(*conn);
@@ -394,16 +394,6 @@ private:
         if constexpr (has_liveness_hook<S>)
             s.alive = S::liveness(st.options);
         return s;
-    }
-
-    static void watch_pongs(connection_type& conn) {
-        if constexpr (Family::is_websocket) {
-            conn.channel().transport().native().control_callback(
-                [c = &conn](websocket::frame_type kind, beast::string_view) {
-                    if (kind != websocket::frame_type::close) c->note_activity();
-                    else c->channel().transport().fail_if_close_code_undefined();
-                });
-        }
     }
 
     // Schemes that look at the upgrade request (path parameters, query) take it here.

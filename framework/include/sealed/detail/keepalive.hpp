@@ -15,6 +15,7 @@
 #include <sealed/detail/connection_set.hpp>
 #include <sealed/detail/heap.hpp>
 #include <sealed/metrics.hpp>
+#include <sealed/transport/websocket.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
@@ -60,6 +61,18 @@ public:
     }
     // Why the keepalive closed the connection, if it did.
     const std::optional<close_reason>& verdict() const noexcept { return verdict_; }
+
+    // Pongs count as activity; a close frame with an undefined code fails the pending read.
+    // Call once, before the first read.
+    static void watch_control_frames(Connection& conn) {
+        if constexpr (Pings) {
+            conn.channel().transport().native().control_callback(
+                [c = &conn](websocket::frame_type kind, beast::string_view) {
+                    if (kind != websocket::frame_type::close) c->note_activity();
+                    else c->channel().transport().fail_if_close_code_undefined();
+                });
+        }
+    }
 
 private:
     void arm(duration after) {
