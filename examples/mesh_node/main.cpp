@@ -9,7 +9,7 @@
 // `peer down <id>` and `chat <from id> <text>` lines. --echo also answers every other message
 // with a reply of the same type and payload (what the bench drives).
 #include <sealed/app.hpp>
-#include <sealed/client.hpp>
+#include <sealed/managed_client.hpp>
 #include <sealed/hmac_x25519/scheme.hpp>
 #include <sealed/server.hpp>
 
@@ -107,46 +107,39 @@ private:
     policy::deduplicator seen_{std::chrono::minutes(5)};  // chat ids, across all links
 };
 
-// Outbound links get the same runtime connection as inbound ones (single writer, bounded queue,
-// rate limit, dedup); this is the state a server would otherwise share with them.
-struct outbound_state {
-    server_config config;
-    runtime_stats stats;
-    policy::deduplicator dedup{std::chrono::minutes(5)};
-    room_index rooms;
-    connection_context context() { return {&config, &stats, &dedup, &rooms, log::get("mesh")}; }
-};
-
-template <class Family>
-awaitable<void> dial(net::io_context& io, mesh& m, outbound_state& state, std::string url, client_config cfg,
-                     hx::options opts, std::uint64_t link_base) {
-    using channel_t = typename client<Family, hx::scheme>::channel_type;
-    using connection_t = connection<channel_t, hx::scheme>;
-    const reconnect_policy backoff;
-    auto delay = backoff.initial;
-    auto strand = co_await net::this_coro::executor;
-    net::steady_timer timer(strand);
-    for (std::uint64_t attempt = 0;; ++attempt) {
-        auto channel = co_await client<Family, hx::scheme>::connect(strand, std::string_view(url), cfg, opts);
-        if (channel) {
-            delay = backoff.initial;
-            auto conn = std::make_shared<connection_t>(std::move(*channel), net::make_strand(io), link_base + attempt,
-                                                       state.context());
-            const send_fn send = [conn](bytes b) { conn->send(std::move(b)); };
-            const auto link = m.add(conn->peer_id(), "out", send);
-            message_buffer in;
-            while (!co_await conn->async_receive(in)) m.on_message(link, in.text(), send);
-            const close_reason bye{close_code::normal, ""};
-            co_await conn->async_close(bye);
-            m.remove(link);
-        } else {
-            log::get("mesh")->warn("cannot reach {}: {}", url, channel.error().message());
-        }
-        timer.expires_after(delay);
-        if (auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable)); ec) co_return;
-        delay = std::min(backoff.max, std::chrono::duration_cast<std::chrono::milliseconds>(delay * backoff.factor));
-    }
+// One link, inbound or outbound (both are runtime connections): registered with the mesh while
+// it is up, every message it brings handed to the relay.
+template <class Connection>
+awaitable<void> serve_link(mesh& m, Connection& c, std::string_view direction) {
+    auto self = c.shared_from_this();
+    const send_fn send = [self](bytes b) { self->send(std::move(b)); };
+    const auto link = m.add(c.peer_id(), direction, send);
+    message_buffer in;
+    while (!co_await c.async_receive(in)) m.on_message(link, in.text(), send);
+    m.remove(link);
 }
+
+// The peers this node dials: each a managed client (reconnects with backoff, the runtime's
+// queue, keepalive and policies), stopped with the server.
+class outbound_links {
+public:
+    template <class Family>
+    void dial(net::io_context& io, mesh& m, const std::string& url, const client_config& cfg, const hx::options& opts) {
+        auto link = std::make_shared<managed_client<Family, hx::scheme>>(io, url, cfg, opts);
+        link->on_session([&m](auto& c) { return serve_link(m, c, "out"); });
+        link->on_connect_error([url](const error_code& ec) {
+            log::get("mesh")->warn("cannot reach {}: {}", url, ec.message());
+        });
+        link->start();
+        stops_.emplace_back([link] { link->stop(); });
+    }
+    void stop_all() {
+        for (auto& stop : stops_) stop();
+    }
+
+private:
+    std::vector<std::function<void()>> stops_;  // each holds its client
+};
 
 // Each line of stdin is a chat from this node; at EOF (or with no stdin) nothing more is said.
 awaitable<void> read_stdin(mesh& m) {
@@ -175,20 +168,11 @@ int run_node(server_config cfg, hx::options opts, const std::vector<std::string>
              std::chrono::seconds ping_interval, bool echo) {
     net::io_context io(static_cast<int>(cfg.threads));
     mesh m(opts.identity, echo);
-    outbound_state outbound;
-    outbound.config = cfg;
     server<Family, hx::scheme> srv(io, cfg, opts);
-    srv.on_session([&m](auto& c) -> awaitable<void> {
-        auto self = c.shared_from_this();
-        const send_fn send = [self](bytes b) { self->send(std::move(b)); };
-        const auto link = m.add(c.peer_id(), "in", send);
-        message_buffer in;
-        while (!co_await c.async_receive(in)) m.on_message(link, in.text(), send);
-        m.remove(link);
-    });
+    srv.on_session([&m](auto& c) { return serve_link(m, c, "in"); });
     // Posted: runs once the server listens, so `listening on` stays the first line.
     net::post(io, [&] { m.print("node id " + opts.identity->id()); });
-    std::uint64_t link_base = 1'000'000;
+    outbound_links outbound;
     for (const auto& peer : peers) {
         auto peer_opts = opts;
         std::string url = peer;
@@ -197,16 +181,14 @@ int run_node(server_config cfg, hx::options opts, const std::vector<std::string>
             peer_opts.expected_peer_id = peer.substr(0, at);
             url = peer.substr(at + 1);
         }
-        auto strand = net::make_strand(io);
         if (url.starts_with("wss://"))
-            net::co_spawn(strand, dial<wss>(io, m, outbound, url, peer_cfg, peer_opts, link_base), net::detached);
+            outbound.dial<wss>(io, m, url, peer_cfg, peer_opts);
         else
-            net::co_spawn(strand, dial<ws>(io, m, outbound, url, peer_cfg, peer_opts, link_base), net::detached);
-        link_base += 1'000'000;
+            outbound.dial<ws>(io, m, url, peer_cfg, peer_opts);
     }
     net::co_spawn(io, read_stdin(m), net::detached);
     net::co_spawn(io, ping_every(m, ping_interval), net::detached);
-    return app::run(io, srv, cfg.threads);
+    return app::run(io, srv, cfg.threads, [&outbound] { outbound.stop_all(); });
 }
 
 }  // namespace
@@ -257,6 +239,10 @@ int main(int argc, char** argv) {
     }
     client_config peer_cfg;
     peer_cfg.tls_ca_file = peer_ca;
+    // Peers are peers: a link this node dialled is held to the limits of one it accepted.
+    static_cast<connection_limits&>(peer_cfg) = cfg;
+    peer_cfg.ping_interval = cfg.ping_interval;
+    peer_cfg.pong_timeout = cfg.pong_timeout;
     const auto interval = std::chrono::seconds(std::max(1u, ping_seconds));
     if (app::wants_tls(cfg)) return run_node<wss>(cfg, opts, peers, peer_cfg, interval, echo);
     return run_node<ws>(cfg, opts, peers, peer_cfg, interval, echo);

@@ -95,9 +95,10 @@ inline std::shared_ptr<redis::client> start_redis(net::io_context& io, const std
 
 inline bool wants_tls(const server_config& cfg) { return cfg.tls_context || !cfg.tls_cert.empty(); }
 
-// Starts `srv`, announces the endpoint on stdout, runs until SIGINT/SIGTERM, then stops it.
+// Starts `srv`, announces the endpoint on stdout, runs until SIGINT/SIGTERM, then stops it
+// (and calls `also_stop`, for what the app runs beside the server: its managed clients).
 template <class Server>
-int run(net::io_context& io, Server& srv, unsigned threads) {
+int run(net::io_context& io, Server& srv, unsigned threads, std::function<void()> also_stop = {}) {
     // Signals are caught before the endpoint is announced, so a supervisor that signals as soon
     // as it reads the line gets a graceful stop.
     net::signal_set signals(io, SIGINT, SIGTERM);
@@ -127,6 +128,7 @@ int run(net::io_context& io, Server& srv, unsigned threads) {
         if (ec) return;
         log::get("app")->info("signal received, stopping");
         srv.stop();
+        if (also_stop) also_stop();
         stop_started = std::chrono::steady_clock::now();
         poll_until_stopped({});
     });
