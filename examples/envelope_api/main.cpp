@@ -108,9 +108,9 @@ private:
         auto changed = keys_.reload_if_changed();
         auto log = log::get("envelope");
         if (!changed)
-            log->error("key directory reload ({}) failed, keeping the current keys: {}", why, changed.error().message());
+            log.error("key directory reload ({}) failed, keeping the current keys: {}", why, changed.error().message());
         else if (*changed)
-            log->info("keys reloaded ({}): current {}", why, keys_.snapshot()->current().kid);
+            log.info("keys reloaded ({}): current {}", why, keys_.snapshot()->current().kid);
     }
     void arm_timer() {
         timer_.expires_after(std::chrono::seconds(1));
@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     auto keys = std::make_shared<envelope::key_store>(std::move(*ring), key_dir);
-    log::get("envelope")->info("current key {}", keys->snapshot()->current().kid);
+    log::get("envelope").info("current key {}", keys->snapshot()->current().kid);
 
     net::io_context io(static_cast<int>(cfg.threads));
     std::shared_ptr<redis::client> redis_client;

@@ -128,7 +128,7 @@ public:
         auto link = std::make_shared<managed_client<Family, hx::scheme>>(io, url, cfg, opts);
         link->on_session([&m](auto& c) { return serve_link(m, c, "out"); });
         link->on_connect_error([url](const error_code& ec) {
-            log::get("mesh")->warn("cannot reach {}: {}", url, ec.message());
+            log::get("mesh").warn("cannot reach {}: {}", url, ec.message());
         });
         link->start();
         stops_.emplace_back([link] { link->stop(); });

@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
             std::printf("%s\n", line.c_str());
             std::fflush(stdout);
         });
-        log::get("swarm")->info("raw TCP network, PSK fingerprint {}, on {}", fingerprint,
+        log::get("swarm").info("raw TCP network, PSK fingerprint {}, on {}", fingerprint,
                                 transport::to_string(*bound));
     }
     auto run = [&](auto& srv) {

@@ -40,7 +40,7 @@ awaitable<bool> write_response(Stream& stream, http_response res) {
 template <class Result, class Next>
 awaitable<std::optional<Result>> run_front(Next stream, const http_front_options& front,
                                            const transport::websocket_options& ws,
-                                           const async_http_handler& handler, spdlog::logger& log) {
+                                           const async_http_handler& handler, const logger& log) {
     beast::flat_buffer buffer;
     auto& lowest = beast::get_lowest_layer(stream);
     auto deadline = front.deadline;
@@ -111,13 +111,13 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
 
 awaitable<std::optional<upgraded<transport::ws_stream>>> http_front(
     beast::tcp_stream stream, const http_front_options& front, const transport::websocket_options& ws,
-    const async_http_handler& handler, spdlog::logger& log) {
+    const async_http_handler& handler, const logger& log) {
     return run_front<upgraded<transport::ws_stream>>(std::move(stream), front, ws, handler, log);
 }
 
 awaitable<std::optional<upgraded<transport::wss_stream>>> http_front(
     beast::ssl_stream<beast::tcp_stream> stream, const http_front_options& front,
-    const transport::websocket_options& ws, const async_http_handler& handler, spdlog::logger& log) {
+    const transport::websocket_options& ws, const async_http_handler& handler, const logger& log) {
     return run_front<upgraded<transport::wss_stream>>(std::move(stream), front, ws, handler, log);
 }
 

@@ -73,7 +73,7 @@ inline void fit_default_max_connections(const CLI::App& cli, server_config& cfg)
     if (cli.count("--max-connections") != 0) return;
     const auto holds = detail::connections_the_hard_limit_holds();
     if (cfg.max_connections <= holds) return;
-    log::get("app")->warn("max_connections lowered from {} to {}: the hard open-file limit (ulimit -Hn) holds no more",
+    log::get("app").warn("max_connections lowered from {} to {}: the hard open-file limit (ulimit -Hn) holds no more",
                           cfg.max_connections, holds);
     cfg.max_connections = holds;
 }
@@ -126,7 +126,7 @@ int run(net::io_context& io, Server& srv, unsigned threads, std::function<void()
     };
     signals.async_wait([&](const error_code& ec, int) {
         if (ec) return;
-        log::get("app")->info("signal received, stopping");
+        log::get("app").info("signal received, stopping");
         srv.stop();
         if (also_stop) also_stop();
         stop_started = std::chrono::steady_clock::now();

@@ -39,7 +39,7 @@ struct connection_context {
     runtime_stats* stats = nullptr;
     policy::deduplicator* dedup = nullptr;
     room_index* rooms = nullptr;
-    std::shared_ptr<spdlog::logger> log;
+    const logger* log = nullptr;
 };
 
 template <class Channel, class S>

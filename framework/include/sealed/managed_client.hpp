@@ -36,12 +36,13 @@ public:
     using error_handler = std::function<void(const error_code&)>;
 
     managed_client(net::io_context& io, url target, client_config cfg, scheme_options opts,
-                   reconnect_policy policy = {})
-        : state_(std::make_shared<state>(io, std::move(target), std::move(cfg), std::move(opts), policy)) {}
+                   reconnect_policy policy = {}, logger log = logger("client"))
+        : state_(std::make_shared<state>(io, std::move(target), std::move(cfg), std::move(opts), policy,
+                                         std::move(log))) {}
     // A url that does not parse is a programming error here: std::invalid_argument.
     managed_client(net::io_context& io, std::string_view target, client_config cfg, scheme_options opts,
-                   reconnect_policy policy = {})
-        : managed_client(io, parse_or_throw(target), std::move(cfg), std::move(opts), policy) {}
+                   reconnect_policy policy = {}, logger log = logger("client"))
+        : managed_client(io, parse_or_throw(target), std::move(cfg), std::move(opts), policy, std::move(log)) {}
     managed_client(const managed_client&) = delete;
     managed_client& operator=(const managed_client&) = delete;
     // Stops; the loop still running keeps the shared state alive until it ends.
@@ -98,15 +99,15 @@ private:
     using keepalive_type = detail::keepalive<connection_type, Family::is_websocket>;
 
     struct state {
-        state(net::io_context& io, url t, client_config c, scheme_options o, reconnect_policy p)
+        state(net::io_context& io, url t, client_config c, scheme_options o, reconnect_policy p, logger l)
             : strand(net::make_strand(io)), target(std::move(t)), config(std::move(c)), options(std::move(o)),
               policy(p), dedup(config.dedup_ttl), stop_signal(strand, clock::time_point::max()),
-              log(log::get("client")) {
+              log(std::make_shared<const logger>(std::move(l))) {
             // Pings and the idle close are this client's keepalive's, not the transport's own.
             connect_config = config;
             connect_config.ping_interval = std::chrono::milliseconds::zero();
         }
-        connection_context context() { return {&config, &stats, &dedup, &rooms, log}; }
+        connection_context context() { return {&config, &stats, &dedup, &rooms, log.get()}; }
 
         strand_type strand;
         url target;
@@ -123,7 +124,7 @@ private:
         std::atomic<bool> started{false}, stopped{false}, ended{false};
         mutable std::mutex mutex;
         std::shared_ptr<connection_type> current;
-        std::shared_ptr<spdlog::logger> log;
+        std::shared_ptr<const logger> log;
     };
     using state_ptr = std::shared_ptr<state>;
 

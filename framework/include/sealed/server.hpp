@@ -47,8 +47,9 @@ public:
     using session_handler = std::function<awaitable<void>(connection_type&)>;
     using join_filter = typename connection_type::join_filter;
 
-    server(net::io_context& io, server_config cfg, scheme_options opts = {})
-        : state_(std::make_shared<state>(io, std::move(cfg), std::move(opts))) {}
+    // `log`: where the server's lines go (connections, keepalive, HTTP front included).
+    server(net::io_context& io, server_config cfg, scheme_options opts = {}, logger log = logger("server"))
+        : state_(std::make_shared<state>(io, std::move(cfg), std::move(opts), std::move(log))) {}
     server(const server&) = delete;
     server& operator=(const server&) = delete;
     // Stops the server; connection coroutines still running keep the shared state alive.
@@ -229,9 +230,9 @@ private:
 
     // Everything a connection coroutine needs, shared so that it outlives the server object.
     struct state {
-        state(net::io_context& ctx, server_config cfg, scheme_options opts)
+        state(net::io_context& ctx, server_config cfg, scheme_options opts, logger l)
             : io(ctx), config(std::move(cfg)), options(std::move(opts)), acceptor(ctx),
-              dedup(config.dedup_ttl), log(log::get("server")) {}
+              dedup(config.dedup_ttl), log(std::make_shared<const logger>(std::move(l))) {}
 
         error_code load_tls() {
             if (config.tls_context) {
@@ -261,9 +262,9 @@ private:
         join_filter room_filter;
         mutable std::mutex registry_mutex;
         std::unordered_map<std::uint64_t, std::weak_ptr<connection_type>> registry;
-        std::shared_ptr<spdlog::logger> log;
+        std::shared_ptr<const logger> log;
 
-        connection_context context() { return {&config, &stats, &dedup, &rooms, log}; }
+        connection_context context() { return {&config, &stats, &dedup, &rooms, log.get()}; }
     };
     using state_ptr = std::shared_ptr<state>;
 

@@ -14,7 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include <spdlog/logger.h>
+#include <sealed/log.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -60,14 +60,14 @@ struct pending_request {
 }  // namespace
 
 struct client::impl : std::enable_shared_from_this<impl> {
-    impl(net::any_io_executor ex, config c, std::shared_ptr<spdlog::logger> l)
+    impl(net::any_io_executor ex, config c, logger l)
         : strand(net::make_strand(std::move(ex))), cfg(std::move(c)),
-          log(l ? std::move(l) : sealed::log::get("redis")), command(strand, "redis"),
+          log(std::move(l)), command(strand, "redis"),
           subscriber(strand, "redis pub/sub") {}
 
     strand_type strand;
     const config cfg;
-    std::shared_ptr<spdlog::logger> log;
+    logger log;
 
     // Readable from any thread.
     std::atomic<connection_state> state{connection_state::stopped};
@@ -103,7 +103,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
                           try {
                               std::rethrow_exception(e);
                           } catch (const std::exception& ex) {
-                              log->error("{}: connection loop ended by an exception: {}", name, ex.what());
+                              log.error("{}: connection loop ended by an exception: {}", name, ex.what());
                           }
                       }));
     }
@@ -142,7 +142,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
     error_code on_push(reply&& r) {
         if (r.is_error()) {
-            log->warn("redis pub/sub: Redis answered {}", r.str);
+            log.warn("redis pub/sub: Redis answered {}", r.str);
             return {};
         }
         if (r.type != reply_type::array || r.elements.size() < 3) return {};
@@ -173,7 +173,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
         try {
             it->second(channel, message);
         } catch (const std::exception& e) {
-            log->error("redis pub/sub: handler for a message on {} threw: {}", channel, e.what());
+            log.error("redis pub/sub: handler for a message on {} threw: {}", channel, e.what());
         }
     }
 
@@ -224,10 +224,10 @@ struct client::impl : std::enable_shared_from_this<impl> {
             if (!ec) {
                 if (ever_up) {
                     ++(is_command ? s.reconnects : s.subscriber_reconnects);
-                    s.log->info("{}: reconnected to {}:{} after {} failed attempt(s)", l.name(), s.cfg.host,
+                    s.log.info("{}: reconnected to {}:{} after {} failed attempt(s)", l.name(), s.cfg.host,
                                 s.cfg.port, failures);
                 } else {
-                    s.log->info("{}: connected to {}:{}", l.name(), s.cfg.host, s.cfg.port);
+                    s.log.info("{}: connected to {}:{}", l.name(), s.cfg.host, s.cfg.port);
                 }
                 ever_up = true;
                 failures = 0;
@@ -249,18 +249,18 @@ struct client::impl : std::enable_shared_from_this<impl> {
                     s.confirmed_count = 0;
                 }
                 if (s.stopping) break;
-                s.log->warn("{}: connection to {}:{} lost ({}); reconnecting", l.name(), s.cfg.host, s.cfg.port,
+                s.log.warn("{}: connection to {}:{} lost ({}); reconnecting", l.name(), s.cfg.host, s.cfg.port,
                             why.message());
             } else {
                 ++failures;
                 if (is_command) s.set_last_error(ec);
                 if (ec != reported) {
                     reported = ec;
-                    s.log->warn("{}: cannot connect to {}:{}: {}{}{}; retrying (backoff up to {} ms)", l.name(),
+                    s.log.warn("{}: cannot connect to {}:{}: {}{}{}; retrying (backoff up to {} ms)", l.name(),
                                 s.cfg.host, s.cfg.port, ec.message(), detail.empty() ? "" : ": ", detail,
                                 s.cfg.reconnect_max.count());
                 } else {
-                    s.log->debug("{}: attempt {} failed: {}", l.name(), failures, ec.message());
+                    s.log.debug("{}: attempt {} failed: {}", l.name(), failures, ec.message());
                 }
             }
             backoff.expires_after(detail::jittered(delay));
@@ -337,7 +337,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     }
 };
 
-client::client(net::any_io_executor ex, config cfg, std::shared_ptr<spdlog::logger> log)
+client::client(net::any_io_executor ex, config cfg, logger log)
     : impl_(std::make_shared<impl>(std::move(ex), std::move(cfg), std::move(log))) {}
 
 client::~client() { stop(); }
@@ -448,7 +448,7 @@ std::string client::prometheus_text(std::string_view prefix) const {
     return out.str();
 }
 
-std::shared_ptr<client> make_client(net::any_io_executor ex, config cfg, std::shared_ptr<spdlog::logger> log) {
+std::shared_ptr<client> make_client(net::any_io_executor ex, config cfg, logger log) {
     return std::make_shared<client>(std::move(ex), std::move(cfg), std::move(log));
 }
 

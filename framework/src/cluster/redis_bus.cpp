@@ -12,7 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <spdlog/logger.h>
+#include <sealed/log.hpp>
 
 #include <deque>
 
@@ -75,7 +75,7 @@ private:
     void enqueue(std::string channel, std::string payload) {
         if (queue_.size() >= opts_.max_buffered) {
             ++dropped_full_;
-            if (!dropping_) log_->warn("bus: {} messages wait for Redis; dropping new ones (counted)", queue_.size());
+            if (!dropping_) log_.warn("bus: {} messages wait for Redis; dropping new ones (counted)", queue_.size());
             dropping_ = true;  // one line per outage, not one per message
             return;
         }
@@ -129,7 +129,7 @@ private:
         auto m = parse_bus_message(text);
         if (!m) {
             ++invalid_;
-            log_->warn("bus: ignored a message on {}: {}", channel, m.error().message());
+            log_.warn("bus: ignored a message on {}: {}", channel, m.error().message());
             return;
         }
         hand_over(*m);
@@ -143,7 +143,7 @@ private:
     bool timer_armed_ = false;
     net::steady_timer waiting_;
     bool dropping_ = false;
-    std::shared_ptr<spdlog::logger> log_;
+    logger log_;
     std::atomic<std::uint64_t> published_{0}, invalid_{0}, dropped_full_{0}, publish_failed_{0}, buffered_{0};
 };
 

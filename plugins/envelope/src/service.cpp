@@ -27,9 +27,9 @@ constexpr error all_refusals[] = {error::body_too_large,     error::malformed_en
 }  // namespace
 
 service::service(std::shared_ptr<key_store> keys, std::shared_ptr<cluster::replay_store> replay, app_handler app,
-                 service_options options, std::shared_ptr<spdlog::logger> log)
+                 service_options options, logger log)
     : keys_(std::move(keys)), replay_(std::move(replay)), app_(std::move(app)), options_(std::move(options)),
-      log_(log ? std::move(log) : sealed::log::get("envelope")) {
+      log_(std::move(log)) {
     if (!keys_ || !replay_ || !app_) throw std::invalid_argument("envelope::service needs keys, a replay store and a handler");
 }
 
@@ -39,7 +39,7 @@ service_reply service::refuse(error e, std::string_view route) {
     count_refusal(e);
     // The route is ours; nothing the client sent (kid, nonce, body) goes into the log.
     if (std::uint64_t held = 0; refusal_lines_.allow(held))
-        log_->info("refused a request to {}: {} ({} more refusals since the last line)", route, code_of(e), held);
+        log_.info("refused a request to {}: {} ({} more refusals since the last line)", route, code_of(e), held);
     return {http_status_of(e), refusal_body(e), e};
 }
 
@@ -53,7 +53,7 @@ awaitable<service_reply> service::handle(std::string_view route, std::string_vie
     const std::string replay_key = options_.nonce_key_prefix + opened->envelope().nonce;
     auto fresh = co_await replay_->async_remember(replay_key, options_.nonce_ttl);
     if (!fresh) {
-        log_->warn("replay store ({}) could not answer: {}", replay_->name(), fresh.error().message());
+        log_.warn("replay store ({}) could not answer: {}", replay_->name(), fresh.error().message());
         co_return refuse(error::replay_store_unavailable, route);
     }
     if (!*fresh) co_return refuse(error::replayed_nonce, route);

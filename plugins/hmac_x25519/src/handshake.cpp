@@ -164,7 +164,7 @@ next_action<cipher> handshake::verify_ack(const_bytes in) {
     if (!accepted || !accepted->is_bool()) return fail(error::invalid_message, "invalid handshake_ack");
     if (!accepted->get_bool()) {
         // The peer's words: logged as untrusted text, never part of our error.
-        log::get("hmac_x25519")->info("handshake refused by peer: \"{}\"", printable(string_field(ack->payload, "reason")));
+        log::get("hmac_x25519").info("handshake refused by peer: \"{}\"", printable(string_field(ack->payload, "reason")));
         return action::fail(error::handshake_refused, close_reason{close_code::normal, "handshake refused"});
     }
     const auto* identity = field(ack->payload, "identity");

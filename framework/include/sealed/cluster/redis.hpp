@@ -11,6 +11,7 @@
 #pragma once
 
 #include <sealed/error.hpp>
+#include <sealed/log.hpp>
 #include <sealed/net.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -25,10 +26,6 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
-
-namespace spdlog {
-class logger;
-}
 
 namespace sealed::redis {
 
@@ -82,7 +79,7 @@ public:
     using message_handler = std::function<void(std::string_view channel, std::string_view message)>;
     struct impl;
 
-    client(net::any_io_executor ex, config cfg, std::shared_ptr<spdlog::logger> log);
+    client(net::any_io_executor ex, config cfg, logger log);
     ~client();  // stop()s
     client(const client&) = delete;
     client& operator=(const client&) = delete;
@@ -147,9 +144,8 @@ private:
     std::shared_ptr<impl> impl_;
 };
 
-// A client on `ex` (it makes its own strand); logs to `log` or to sealed::log::get("redis").
+// A client on `ex` (it makes its own strand), logging to `log`.
 // Call start() to connect.
-std::shared_ptr<client> make_client(net::any_io_executor ex, config cfg,
-                                    std::shared_ptr<spdlog::logger> log = nullptr);
+std::shared_ptr<client> make_client(net::any_io_executor ex, config cfg, logger log = logger("redis"));
 
 }  // namespace sealed::redis

@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <spdlog/logger.h>
+#include <sealed/log.hpp>
 
 namespace sealed::detail {
 
@@ -138,7 +138,7 @@ private:
 // Holding the ticket keeps the cancellation signal alive as long as co_spawn may touch it.
 struct connection_done {
     connection_ticket ticket;
-    std::shared_ptr<spdlog::logger> log;
+    std::shared_ptr<const logger> log;
     void operator()(std::exception_ptr e) const {
         if (!e) return;
         try {

@@ -6,7 +6,7 @@
 #include <sealed/http.hpp>
 #include <sealed/transport/websocket.hpp>
 
-#include <spdlog/logger.h>
+#include <sealed/log.hpp>
 
 #include <chrono>
 #include <functional>
@@ -39,9 +39,9 @@ struct upgraded {
 
 awaitable<std::optional<upgraded<transport::ws_stream>>> http_front(
     beast::tcp_stream stream, const http_front_options& front, const transport::websocket_options& ws,
-    const async_http_handler& handler, spdlog::logger& log);
+    const async_http_handler& handler, const logger& log);
 awaitable<std::optional<upgraded<transport::wss_stream>>> http_front(
     beast::ssl_stream<beast::tcp_stream> stream, const http_front_options& front,
-    const transport::websocket_options& ws, const async_http_handler& handler, spdlog::logger& log);
+    const transport::websocket_options& ws, const async_http_handler& handler, const logger& log);
 
 }  // namespace sealed::detail

@@ -18,7 +18,7 @@
 #include <sealed/transport/websocket.hpp>
 
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/logger.h>
+#include <sealed/log.hpp>
 
 #include <chrono>
 #include <memory>
@@ -38,7 +38,7 @@ public:
     };
 
     keepalive(std::shared_ptr<Connection> conn, connection_ticket ticket, const settings& s, runtime_stats& stats,
-              std::shared_ptr<spdlog::logger> log)
+              std::shared_ptr<const logger> log)
         : conn_(std::move(conn)), ticket_(std::move(ticket)), settings_(s), stats_(stats), log_(std::move(log)),
           timer_(conn_->strand()) {
         // At most tick_ between checks; next_check() wakes earlier for a deadline. A zero
@@ -132,7 +132,7 @@ private:
     connection_ticket ticket_;
     settings settings_;
     runtime_stats& stats_;
-    std::shared_ptr<spdlog::logger> log_;
+    std::shared_ptr<const logger> log_;
     net::steady_timer timer_;
     duration tick_;
     std::chrono::steady_clock::time_point next_ping_;

@@ -13,8 +13,6 @@
 #include <sealed/log.hpp>
 #include <sealed/http.hpp>
 
-#include <spdlog/logger.h>
-
 #include <array>
 #include <atomic>
 #include <functional>
@@ -59,7 +57,7 @@ struct service_reply {
 class service {
 public:
     service(std::shared_ptr<key_store> keys, std::shared_ptr<cluster::replay_store> replay, app_handler app,
-            service_options options = {}, std::shared_ptr<spdlog::logger> log = nullptr);
+            service_options options = {}, logger log = logger("envelope"));
 
     // The JWKS, health and API routes (405 with Allow for other methods, 404 for unknown paths
     // under api_prefix); nullopt for paths outside them, which the app may answer or not_found().
@@ -86,7 +84,7 @@ private:
     std::shared_ptr<cluster::replay_store> replay_;
     app_handler app_;
     service_options options_;
-    std::shared_ptr<spdlog::logger> log_;
+    logger log_;
     log::throttle refusal_lines_{std::chrono::seconds(1)};  // a forged request costs one line a second
     std::atomic<std::uint64_t> served_{0};
     std::array<std::atomic<std::uint64_t>, 16> refusals_{};

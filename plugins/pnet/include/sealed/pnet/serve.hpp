@@ -44,7 +44,7 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, st
     net::steady_timer deadline(c.strand(), negotiate_timeout);
     deadline.async_wait([self, log, tenant](const error_code& ec) {
         if (ec) return;
-        log->warn("tenant {} from {}: no multistream-select within the time limit, closing", tenant,
+        log.warn("tenant {} from {}: no multistream-select within the time limit, closing", tenant,
                   self->remote_endpoint());
         self->close({close_code::policy_violation, "protocol negotiation timeout"});
     });
@@ -65,7 +65,7 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, st
             bus->publish({{}, cluster::target_kind::room, room, "swarm", data, {}});
         }
         if (out.error) {
-            log->warn("tenant {} from {} (PSK fingerprint {}): the stream is not multistream-select — wrong PSK? "
+            log.warn("tenant {} from {} (PSK fingerprint {}): the stream is not multistream-select — wrong PSK? "
                       "closing", tenant, c.remote_endpoint(), fingerprint);
             c.close({close_code::policy_violation, "protocol negotiation failed"});
             break;
