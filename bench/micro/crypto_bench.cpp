@@ -5,6 +5,7 @@
 #include <sealed/crypto/hash.hpp>
 #include <sealed/crypto/kdf.hpp>
 #include <sealed/crypto/random.hpp>
+#include <sealed/crypto/sign.hpp>
 #include <sealed/crypto/stream.hpp>
 
 #include <benchmark/benchmark.h>
@@ -35,6 +36,19 @@ void x25519_keygen_agree(benchmark::State& state, provider p) {
         benchmark::DoNotOptimize(shared);
     }
     state.SetItemsProcessed(state.iterations());
+}
+
+// What a libp2p peer does per message it accepts (a pubsub signature) and per handshake.
+void ed25519_sign(benchmark::State& state, provider p) {
+    const auto key = ed25519_private_key::generate(p);
+    const std::array<byte, 64> message{};
+    for (auto _ : state) benchmark::DoNotOptimize(key.sign(message));
+}
+void ed25519_verify(benchmark::State& state, provider p) {
+    const auto key = ed25519_private_key::generate(p);
+    const std::array<byte, 64> message{};
+    const auto signature = key.sign(message);
+    for (auto _ : state) benchmark::DoNotOptimize(key.public_key().verify(message, signature, p));
 }
 
 void hkdf(benchmark::State& state, provider p) {
@@ -74,6 +88,10 @@ void xsalsa20(benchmark::State& state) {
             benchmark::RegisterBenchmark(("p256_keygen_agree" + suffix).c_str(), p256_keygen_agree, p);
         if (provides(p, primitive::x25519))
             benchmark::RegisterBenchmark(("x25519_keygen_agree" + suffix).c_str(), x25519_keygen_agree, p);
+        if (provides(p, primitive::ed25519)) {
+            benchmark::RegisterBenchmark(("ed25519_sign_64B" + suffix).c_str(), ed25519_sign, p);
+            benchmark::RegisterBenchmark(("ed25519_verify_64B" + suffix).c_str(), ed25519_verify, p);
+        }
         if (provides(p, primitive::hkdf_sha256))
             benchmark::RegisterBenchmark(("hkdf_sha256_32B" + suffix).c_str(), hkdf, p);
         if (provides(p, primitive::hmac_sha256))

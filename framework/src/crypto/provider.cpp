@@ -53,6 +53,7 @@ std::string_view to_string(primitive p) noexcept {
     case primitive::chacha20_poly1305: return "chacha20_poly1305";
     case primitive::xchacha20_poly1305: return "xchacha20_poly1305";
     case primitive::salsa20: return "salsa20";
+    case primitive::ed25519: return "ed25519";
     }
     return "unknown";
 }
@@ -87,6 +88,7 @@ provider default_provider(primitive what) noexcept {
     switch (what) {
     case primitive::p256:
     case primitive::x25519:
+    case primitive::ed25519:
     case primitive::aes256_gcm:
     case primitive::chacha20_poly1305: return provider::openssl;
     case primitive::random:

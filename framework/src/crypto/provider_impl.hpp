@@ -7,6 +7,7 @@
 #include <sealed/crypto/aead.hpp>
 #include <sealed/crypto/ecdh.hpp>
 #include <sealed/crypto/hash.hpp>
+#include <sealed/crypto/sign.hpp>
 #include <sealed/crypto/stream.hpp>
 #include <sealed/error.hpp>
 
@@ -85,6 +86,10 @@ result<aead_handle> make_aead(aead_algorithm algorithm, const_bytes key);
 void shake128(const_bytes data, mutable_bytes out);
 void sha256_counter_xor(const_bytes prefix, mutable_bytes data);
 result<stream_handle> make_salsa20(const_bytes key, const_bytes nonce);
+// Ed25519: the seed is 32 bytes, public keys 32, signatures 64 (S already checked below L).
+void ed25519_public_from_seed(const_bytes seed, mutable_bytes out);
+void ed25519_sign(const_bytes seed, const_bytes message, mutable_bytes out);
+bool ed25519_verify(const_bytes public_key, const_bytes message, const_bytes signature) noexcept;
 }  // namespace botan_provider
 
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
@@ -100,6 +105,10 @@ result<p256_pair> p256_from_scalar(const_bytes scalar);
 bool p256_point_valid(const_bytes sec1) noexcept;
 result<x25519_pair> x25519_from_bytes(const_bytes raw);
 result<aead_handle> make_aead(aead_algorithm algorithm, const_bytes key);
+// Ed25519: the seed is 32 bytes, public keys 32, signatures 64 (S already checked below L).
+void ed25519_public_from_seed(const_bytes seed, mutable_bytes out);
+void ed25519_sign(const_bytes seed, const_bytes message, mutable_bytes out);
+bool ed25519_verify(const_bytes public_key, const_bytes message, const_bytes signature) noexcept;
 }  // namespace openssl_provider
 #endif
 

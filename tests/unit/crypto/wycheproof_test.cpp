@@ -5,6 +5,7 @@
 #include <sealed/crypto/ecdh.hpp>
 #include <sealed/crypto/hash.hpp>
 #include <sealed/crypto/kdf.hpp>
+#include <sealed/crypto/sign.hpp>
 
 #include <sealed_test/paths.hpp>
 
@@ -199,6 +200,48 @@ TEST_P(Wycheproof, HmacSha256) {
         tl.check(prefix_matches == valid && verified == (valid && full), t,
                  "tag mismatch or verify disagrees");
     });
+}
+
+TEST_P(Wycheproof, Ed25519) {
+    const provider p = GetParam();
+    SEALED_REQUIRE_PRIMITIVE(p, primitive::ed25519);
+    tally tl("ed25519_test.json", p);
+    tl.acceptable_policy("none in the file; every invalid signature (malleable S, wrong length, "
+                         "non-canonical R or key) must be refused by both providers alike");
+    for_each_test(load("ed25519_test.json"), [&](const json::object& g, const json::object& t) {
+        const auto key = crypto::ed25519_public_key::from_bytes(
+            unhex(std::string(g.at("publicKey").at("pk").as_string())));
+        if (!key) return tl.check(false, t, "public key refused");
+        const bool verified = key->verify(bin(t, "msg"), bin(t, "sig"), p);
+        tl.check(verified == (str(t, "result") == "valid"), t, verified ? "invalid signature accepted"
+                                                                        : "valid signature refused");
+    });
+}
+
+// A key made from a seed signs what its public key verifies, and both providers derive the
+// same public key and (Ed25519 is deterministic) the same signature.
+TEST(Ed25519, ProvidersAgreeOnKeysAndSignatures) {
+    const auto seed = unhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+    const auto message = sealed::as_bytes("noise-libp2p-static-key:");
+    std::vector<crypto::ed25519_signature> signatures;
+    std::vector<sealed::bytes> publics;
+    for (const auto p : crypto::compiled_providers()) {
+        auto key = crypto::ed25519_private_key::from_seed(seed, p);
+        ASSERT_TRUE(key) << crypto::to_string(p);
+        const auto signature = key->sign(message);
+        EXPECT_TRUE(key->public_key().verify(message, signature, p));
+        auto tampered = signature;
+        tampered[10] ^= 1;
+        EXPECT_FALSE(key->public_key().verify(message, tampered, p));
+        signatures.push_back(signature);
+        const auto pub = key->public_key().bytes();
+        publics.emplace_back(pub.begin(), pub.end());
+    }
+    for (std::size_t i = 1; i < signatures.size(); ++i) {
+        EXPECT_EQ(signatures[i], signatures[0]);
+        EXPECT_EQ(publics[i], publics[0]);
+    }
+    EXPECT_FALSE(crypto::ed25519_private_key::from_seed(sealed::bytes(31, 0)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Providers, Wycheproof, sealed_test::all_providers(), sealed_test::provider_name);

@@ -24,6 +24,7 @@ enum class primitive : unsigned char {
     chacha20_poly1305,
     xchacha20_poly1305,
     salsa20,  // Salsa20 (8-byte nonce) and XSalsa20 (24-byte nonce); Botan only
+    ed25519,
 };
 
 std::string_view to_string(provider p) noexcept;
