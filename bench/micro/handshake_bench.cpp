@@ -6,6 +6,7 @@
 #include <sealed/ecdh_gcm/scheme.hpp>
 #include <sealed/envelope/seal.hpp>
 #include <sealed/hmac_x25519/scheme.hpp>
+#include <sealed/noise/scheme.hpp>
 #include <sealed/plaintext/scheme.hpp>
 #include <sealed/pnet/scheme.hpp>
 
@@ -110,6 +111,16 @@ pnet::options pnet_side() {
     return o;
 }
 
+// noise: XX with a static key per side (made once, as a server does), the server pinned.
+struct noise_sides {
+    noise::options client, server;
+    noise_sides() {
+        server.static_key = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
+        client.static_key = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
+        client.expected_peer = server.static_key->public_key();
+    }
+};
+
 // The envelope's per-request cost: the client seals to the server's key, the server opens it
 // (P-256 agreement with the request's ephemeral key, HKDF, AES-256-GCM) and seals a response,
 // the client opens that.
@@ -154,6 +165,8 @@ void register_all() {
                                  plaintext::scheme::options{});
     benchmark::RegisterBenchmark("handshake/ecdh_gcm", handshake<ecdh_gcm::scheme>, ecdh_client(), ecdh_server());
     benchmark::RegisterBenchmark("handshake/pnet", handshake<pnet::scheme>, pnet_side(), pnet_side());
+    const noise_sides noise_xx;
+    benchmark::RegisterBenchmark("handshake/noise_xx", handshake<noise::scheme>, noise_xx.client, noise_xx.server);
     benchmark::RegisterBenchmark("request/envelope/1024", envelope_request, 1024);
     benchmark::RegisterBenchmark("request/envelope_api_login", envelope_api_login)->Unit(benchmark::kMillisecond);
     for (std::size_t size : {64u, 1024u, 16u * 1024u, 1024u * 1024u}) {
@@ -165,6 +178,8 @@ void register_all() {
                                      envelope_of_size(size));
         benchmark::RegisterBenchmark(("seal_open/pnet/" + label).c_str(), seal_open<pnet::scheme>, pnet_side(),
                                      pnet_side(), bytes(size, 'x'));
+        benchmark::RegisterBenchmark(("seal_open/noise/" + label).c_str(), seal_open<noise::scheme>, noise_xx.client,
+                                     noise_xx.server, bytes(size, 'x'));
         benchmark::RegisterBenchmark(("seal_open/plaintext/" + label).c_str(), seal_open<plaintext::scheme>,
                                      plaintext::scheme::options{}, plaintext::scheme::options{}, bytes(size, 'x'));
     }

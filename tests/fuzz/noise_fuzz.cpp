@@ -20,7 +20,9 @@ crypto::x25519_private_key key(std::string_view hex) {
 void run_responder(const_bytes input) {
     static const auto protocol = noise::parse_protocol_name("Noise_XX_25519_ChaChaPoly_SHA256").value();
     noise::handshake_keys keys;
-    keys.local_static = key("4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893");
+    static const auto responder_static = std::make_shared<const crypto::x25519_private_key>(
+        key("4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893"));
+    keys.local_static = responder_static;
     keys.prologue = crypto::hex_decode("4a6f686e2047616c74").value();
     const noise::ephemeral_source fixed = [] {
         return key("bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b");

@@ -129,7 +129,7 @@ error_code handshake_state::mix_dh(token t) {
     const bool responder_static = t == token::es || t == token::ss;
     const bool local_static = initiator_ ? initiator_static : responder_static;
     const bool remote_static = initiator_ ? responder_static : initiator_static;
-    const auto& local = local_static ? s_ : e_;
+    const crypto::x25519_private_key* local = local_static ? s_.get() : (e_ ? &*e_ : nullptr);
     const auto& remote = remote_static ? rs_ : re_;
     if (!local || !remote) return errc::protocol_violation;
     auto secret = local->agree(*remote);

@@ -40,20 +40,33 @@ std::array<byte, 12> cipher_state::nonce_bytes(std::uint64_t n) noexcept {
     return nonce;
 }
 
+error_code cipher_state::encrypt_with_ad(const_bytes ad, const_bytes plaintext, mutable_bytes out) {
+    if (!aead_) return errc::invalid_key;
+    if (n_ == reserved_nonce) return errc::nonce_exhausted;
+    if (auto ec = aead_->seal(nonce_bytes(n_), ad, plaintext, out)) return ec;
+    ++n_;
+    return {};
+}
+
+error_code cipher_state::decrypt_with_ad(const_bytes ad, const_bytes ciphertext, mutable_bytes out) {
+    if (!aead_) return errc::invalid_key;
+    if (n_ == reserved_nonce) return errc::nonce_exhausted;
+    if (ciphertext.size() < tag_size) return errc::decrypt_failed;
+    if (auto ec = aead_->open(nonce_bytes(n_), ad, ciphertext, out)) return ec;
+    ++n_;
+    return {};
+}
+
 error_code cipher_state::encrypt_with_ad(const_bytes ad, const_bytes plaintext, bytes& out) {
-    const auto at = out.size();
     if (!aead_) {
         out.insert(out.end(), plaintext.begin(), plaintext.end());
         return {};
     }
-    if (n_ == reserved_nonce) return errc::nonce_exhausted;
+    const auto at = out.size();
     out.resize(at + plaintext.size() + tag_size);
-    if (auto ec = aead_->seal(nonce_bytes(n_), ad, plaintext, mutable_bytes(out).subspan(at))) {
-        out.resize(at);
-        return ec;
-    }
-    ++n_;
-    return {};
+    const auto ec = encrypt_with_ad(ad, plaintext, mutable_bytes(out).subspan(at));
+    if (ec) out.resize(at);
+    return ec;
 }
 
 error_code cipher_state::decrypt_with_ad(const_bytes ad, const_bytes ciphertext, bytes& out) {
@@ -61,16 +74,12 @@ error_code cipher_state::decrypt_with_ad(const_bytes ad, const_bytes ciphertext,
         out.insert(out.end(), ciphertext.begin(), ciphertext.end());
         return {};
     }
-    if (n_ == reserved_nonce) return errc::nonce_exhausted;
     if (ciphertext.size() < tag_size) return errc::decrypt_failed;
     const auto at = out.size();
     out.resize(at + ciphertext.size() - tag_size);
-    if (auto ec = aead_->open(nonce_bytes(n_), ad, ciphertext, mutable_bytes(out).subspan(at))) {
-        out.resize(at);
-        return ec;
-    }
-    ++n_;
-    return {};
+    const auto ec = decrypt_with_ad(ad, ciphertext, mutable_bytes(out).subspan(at));
+    if (ec) out.resize(at);
+    return ec;
 }
 
 error_code cipher_state::rekey() {

@@ -25,9 +25,9 @@ bytes hex(const json::object& v, const char* name) {
     return crypto::hex_decode(std::string(field->as_string())).value();
 }
 
-std::optional<crypto::x25519_private_key> private_key(const json::object& v, const char* name) {
-    if (!v.contains(name)) return std::nullopt;
-    return crypto::x25519_private_key::from_bytes(hex(v, name)).value();
+std::shared_ptr<const crypto::x25519_private_key> private_key(const json::object& v, const char* name) {
+    if (!v.contains(name)) return nullptr;
+    return std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::from_bytes(hex(v, name)).value());
 }
 
 std::optional<crypto::x25519_public_key> public_key(const json::object& v, const char* name) {

@@ -9,6 +9,7 @@
 #include <sealed/noise/symmetric_state.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -17,7 +18,8 @@ namespace sealed::noise {
 // What a party brings to a handshake; which of these a pattern needs is the pattern's to say
 // (a missing one is errc::invalid_key at create()).
 struct handshake_keys {
-    std::optional<crypto::x25519_private_key> local_static;
+    // Shared: a server's one static key serves every handshake.
+    std::shared_ptr<const crypto::x25519_private_key> local_static;
     std::optional<crypto::x25519_public_key> remote_static;  // known before the handshake
     std::vector<secure_bytes> psks;                          // 32 bytes each, in token order
     bytes prologue;
@@ -66,7 +68,8 @@ private:
     handshake_pattern pattern_;
     symmetric_state symmetric_;
     bool initiator_;
-    std::optional<crypto::x25519_private_key> s_, e_;
+    std::shared_ptr<const crypto::x25519_private_key> s_;
+    std::optional<crypto::x25519_private_key> e_;
     std::optional<crypto::x25519_public_key> rs_, re_;
     std::vector<secure_bytes> psks_;
     std::size_t next_psk_ = 0;

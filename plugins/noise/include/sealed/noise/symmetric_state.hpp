@@ -35,8 +35,16 @@ public:
     // Appends the plaintext to `out`; errc::decrypt_failed leaves the counter and `out` as they
     // were, so a forged message costs the receiver nothing.
     error_code decrypt_with_ad(const_bytes ad, const_bytes ciphertext, bytes& out);
+    // The same into `out` of exactly plaintext + tag_size (keyed) bytes, and of exactly
+    // ciphertext - tag_size bytes: no allocation (the transport path).
+    error_code encrypt_with_ad(const_bytes ad, const_bytes plaintext, mutable_bytes out);
+    error_code decrypt_with_ad(const_bytes ad, const_bytes ciphertext, mutable_bytes out);
     // §4.2 REKEY: the key becomes ENCRYPT(k, 2^64-1, "", zeros).
     error_code rekey();
+    // Frees the AEAD's keyed context until the next message (an idle connection's memory).
+    void release_context() noexcept {
+        if (aead_) aead_->release_context();
+    }
 
     std::uint64_t nonce() const noexcept { return n_; }
     void set_nonce(std::uint64_t n) noexcept { n_ = n; }
