@@ -2,49 +2,6 @@
 
 namespace sealed::pnet {
 
-namespace multistream {
-
-void append_message(std::string_view m, bytes& out) {
-    for (std::size_t n = m.size();; n >>= 7) {
-        if (n < 0x80) {
-            out.push_back(static_cast<byte>(n));
-            break;
-        }
-        out.push_back(static_cast<byte>((n & 0x7f) | 0x80));
-    }
-    out.insert(out.end(), m.begin(), m.end());
-}
-
-result<std::optional<std::string>> reader::next() {
-    std::size_t length = 0, at = pos_;
-    for (int shift = 0;; shift += 7) {
-        if (at == buffer_.size()) return std::optional<std::string>{};
-        if (shift > 14) return make_error_code(errc::protocol_violation);  // > 3 bytes: past any limit here
-        const byte b = buffer_[at++];
-        length |= std::size_t(b & 0x7f) << shift;
-        if (!(b & 0x80)) break;
-    }
-    if (length > limit_) return make_error_code(errc::protocol_violation);
-    if (buffer_.size() - at < length) return std::optional<std::string>{};
-    std::string message(buffer_.begin() + static_cast<std::ptrdiff_t>(at),
-                        buffer_.begin() + static_cast<std::ptrdiff_t>(at + length));
-    pos_ = at + length;
-    if (pos_ == buffer_.size()) {  // keep the buffer small on a long-lived connection
-        buffer_.clear();
-        pos_ = 0;
-    }
-    return std::optional<std::string>(std::move(message));
-}
-
-bytes reader::take_rest() {
-    bytes rest(buffer_.begin() + static_cast<std::ptrdiff_t>(pos_), buffer_.end());
-    buffer_.clear();
-    pos_ = 0;
-    return rest;
-}
-
-}  // namespace multistream
-
 bytes swarm_session::greeting() {
     bytes out;
     multistream::append_message(multistream::protocol_id, out);

@@ -10,6 +10,7 @@
 
 #include <sealed/bytes.hpp>
 #include <sealed/error.hpp>
+#include <sealed/libp2p/multistream.hpp>
 
 #include <optional>
 #include <string>
@@ -18,32 +19,7 @@
 
 namespace sealed::pnet {
 
-namespace multistream {
-inline constexpr std::string_view protocol_id = "/multistream/1.0.0\n";
-inline constexpr std::string_view not_available = "na\n";
-inline constexpr std::size_t max_message = 1024;  // protocol ids are short; longer is garbage
-
-// uvarint(m.size()) ‖ m, appended to `out`.
-void append_message(std::string_view m, bytes& out);
-
-// Splits a byte stream fed in any chunks into multistream messages.
-class reader {
-public:
-    explicit reader(std::size_t limit = max_message) : limit_(limit) {}
-    void set_limit(std::size_t limit) noexcept { limit_ = limit; }
-    void feed(const_bytes chunk) { buffer_.insert(buffer_.end(), chunk.begin(), chunk.end()); }
-    // The next whole message (nullopt: more bytes needed); errc::protocol_violation for a bad
-    // varint or a length over the limit.
-    result<std::optional<std::string>> next();
-    // What follows the last message taken (the protocol's own bytes once one is selected).
-    bytes take_rest();
-
-private:
-    bytes buffer_;
-    std::size_t pos_ = 0;
-    std::size_t limit_;
-};
-}  // namespace multistream
+namespace multistream = libp2p::multistream;
 
 inline constexpr std::string_view ping_protocol = "/ipfs/ping/1.0.0\n";
 inline constexpr std::string_view broadcast_protocol = "/sealed/tenant-broadcast/1.0.0\n";

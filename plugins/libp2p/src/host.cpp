@@ -1,0 +1,214 @@
+#include <sealed/libp2p/host.hpp>
+#include <sealed/libp2p/varint.hpp>
+
+namespace sealed::libp2p {
+namespace {
+
+constexpr std::size_t ping_size = 32;
+
+std::string line(std::string_view protocol) { return std::string(protocol) + "\n"; }
+
+}  // namespace
+
+host_connection::host_connection(const host_options& options, bytes observed)
+    : options_(options), observed_(std::move(observed)) {}
+
+bytes host_connection::greeting() {
+    bytes out;
+    multistream::append_message(multistream::protocol_id, out);
+    return out;
+}
+
+host_connection::output host_connection::on_bytes(const_bytes chunk) {
+    output out;
+    switch (phase_) {
+    case phase::security: negotiate_security(chunk, out); break;
+    case phase::noise: run_noise(chunk, out); break;
+    case phase::muxer:
+    case phase::streams: {
+        bytes plaintext;
+        if ((out.error = secure_->open(chunk, plaintext))) return out;
+        on_plaintext(plaintext, out);
+        break;
+    }
+    }
+    return out;
+}
+
+// The header, then proposals until "/noise": everything after its echo is the handshake.
+void host_connection::negotiate_security(const_bytes chunk, output& out) {
+    reader_.feed(chunk);
+    while (phase_ == phase::security) {
+        auto message = reader_.next();
+        if (!message) {
+            out.error = message.error();
+            return;
+        }
+        if (!*message) return;
+        if (!header_seen_) {
+            if (**message != multistream::protocol_id) out.error = errc::protocol_violation;
+            header_seen_ = true;
+            if (out.error) return;
+            continue;
+        }
+        if (**message != line(noise_protocol)) {
+            multistream::append_message(multistream::not_available, out.to_write);
+            continue;
+        }
+        multistream::append_message(**message, out.to_write);
+        phase_ = phase::noise;
+        handshake_.emplace(role::server, secure_handshake::options{options_.host, options_.noise_static, {}, {}, {}});
+        run_noise(reader_.take_rest(), out);
+    }
+}
+
+void host_connection::run_noise(const_bytes chunk, output& out) {
+    auto step = handshake_->on_bytes(chunk);
+    out.to_write.insert(out.to_write.end(), step.to_write.begin(), step.to_write.end());
+    if ((out.error = step.error) || !step.done) return;
+    auto stream = handshake_->take_stream();
+    if (!stream) {
+        out.error = stream.error();
+        return;
+    }
+    remote_ = handshake_->remote_peer();
+    out.authenticated = remote_;
+    const auto leftover = handshake_->take_leftover();
+    handshake_.reset();
+    secure_.emplace(std::move(*stream));
+    phase_ = phase::muxer;
+    header_seen_ = false;
+    reader_ = multistream::reader();
+    send_plaintext(greeting(), out);
+    if (leftover.empty()) return;
+    bytes plaintext;
+    if (!(out.error = secure_->open(leftover, plaintext))) on_plaintext(plaintext, out);
+}
+
+void host_connection::on_plaintext(const_bytes plaintext, output& out) {
+    if (phase_ == phase::muxer) negotiate_muxer(plaintext, out);
+    else on_yamux(plaintext, out);
+}
+
+void host_connection::negotiate_muxer(const_bytes plaintext, output& out) {
+    reader_.feed(plaintext);
+    bytes reply;
+    while (phase_ == phase::muxer) {
+        auto message = reader_.next();
+        if (!message) {
+            out.error = message.error();
+            break;
+        }
+        if (!*message) break;
+        if (!header_seen_) {
+            header_seen_ = true;
+            if (**message != multistream::protocol_id) {
+                out.error = errc::protocol_violation;
+                break;
+            }
+            continue;
+        }
+        if (**message != line(yamux::protocol)) {
+            multistream::append_message(multistream::not_available, reply);
+            continue;
+        }
+        multistream::append_message(**message, reply);
+        phase_ = phase::streams;
+        muxer_.emplace(false, options_.yamux_limits);
+    }
+    send_plaintext(reply, out);
+    if (phase_ == phase::streams && !out.error) {
+        const auto rest = reader_.take_rest();
+        if (!rest.empty()) on_yamux(rest, out);
+    }
+}
+
+void host_connection::on_yamux(const_bytes plaintext, output& out) {
+    bytes frames;
+    std::vector<yamux::event> events;
+    out.error = muxer_->on_bytes(plaintext, frames, events);
+    for (auto& e : events) {
+        switch (e.what) {
+        case yamux::event::kind::opened: streams_[e.stream]; break;
+        case yamux::event::kind::data:
+            if (auto it = streams_.find(e.stream); it != streams_.end()) on_stream_data(e.stream, it->second, e.data, frames);
+            muxer_->consumed(e.stream, e.data.size(), frames);
+            break;
+        case yamux::event::kind::remote_closed:
+            // The peer is done with a ping or an unanswered negotiation: so are we.
+            muxer_->close(e.stream, frames);
+            streams_.erase(e.stream);
+            break;
+        case yamux::event::kind::reset: streams_.erase(e.stream); break;
+        case yamux::event::kind::go_away: out.error = errc::transport_closed; break;
+        }
+    }
+    send_plaintext(frames, out);
+}
+
+void host_connection::on_stream_data(std::uint32_t id, stream& s, const_bytes data, bytes& frames) {
+    if (s.role == stream_role::ping) return serve_ping(id, s, data, frames);
+    if (s.role == stream_role::done) return;
+    s.reader.feed(data);
+    while (s.role == stream_role::negotiating) {
+        auto message = s.reader.next();
+        if (!message) return muxer_->reset(id, frames);
+        if (!*message) return;
+        if (!s.header_seen) {
+            s.header_seen = true;
+            if (**message != multistream::protocol_id) return muxer_->reset(id, frames);
+            continue;
+        }
+        select(id, s, **message, frames);
+    }
+    if (s.role == stream_role::ping) serve_ping(id, s, s.reader.take_rest(), frames);
+}
+
+// Our answer to a proposal on a stream the peer opened: our header with the first answer.
+void host_connection::select(std::uint32_t id, stream& s, const std::string& protocol, bytes& frames) {
+    bytes reply;
+    multistream::append_message(multistream::protocol_id, reply);
+    if (protocol == line(identify_protocol)) {
+        multistream::append_message(protocol, reply);
+        const auto message = identify_message();
+        append_uvarint(message.size(), reply);
+        reply.insert(reply.end(), message.begin(), message.end());
+        s.role = stream_role::done;
+        if (muxer_->write(id, reply, frames)) return muxer_->reset(id, frames);
+        muxer_->close(id, frames);  // js reads Identify until EOF
+        return;
+    }
+    if (protocol == line(ping_protocol)) {
+        multistream::append_message(protocol, reply);
+        s.role = stream_role::ping;
+    } else {
+        multistream::append_message(multistream::not_available, reply);
+    }
+    if (muxer_->write(id, reply, frames)) muxer_->reset(id, frames);
+}
+
+void host_connection::serve_ping(std::uint32_t id, stream& s, const_bytes data, bytes& frames) {
+    s.ping_pending.insert(s.ping_pending.end(), data.begin(), data.end());
+    const std::size_t whole = s.ping_pending.size() / ping_size * ping_size;
+    if (whole == 0) return;
+    // A peer that pings without reading the answers fills the stream's queue: reset it.
+    if (muxer_->write(id, const_bytes(s.ping_pending).first(whole), frames)) return muxer_->reset(id, frames);
+    s.ping_pending.erase(s.ping_pending.begin(), s.ping_pending.begin() + static_cast<std::ptrdiff_t>(whole));
+}
+
+void host_connection::send_plaintext(const bytes& plaintext, output& out) {
+    if (plaintext.empty() || out.error) return;
+    out.error = secure_->seal(plaintext, out.to_write);
+}
+
+bytes host_connection::identify_message() const {
+    identify_info info;
+    info.agent_version = options_.agent_version;
+    info.public_key = public_key_protobuf(options_.host->key().public_key());
+    info.listen_addrs = options_.listen_addrs;
+    info.observed_addr = observed_;
+    info.protocols = {std::string(identify_protocol), std::string(ping_protocol)};
+    return encode_identify(info);
+}
+
+}  // namespace sealed::libp2p
