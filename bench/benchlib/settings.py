@@ -22,7 +22,8 @@ SCHEMES = {
                     "peer": ROOT / "bench/peers/hmac_x25519/node.mjs",
                     "peer_title": "ws + node:crypto + @noble/ciphers"},
     # A round trip is one 32-byte ping through the swarm (/ipfs/ping/1.0.0), so that is the only size.
-    "pnet": {"title": "PSK-pnet", "binary": "swarm_gateway", "flags": ["--master-secret-file", str(PNET_SECRET)],
+    "pnet": {"title": "PSK-pnet", "binary": "swarm_gateway",
+             "flags": ["--master-secret-file", str(PNET_SECRET), "--identity-key", "/tmp/sealed-bench-swarm-identity.key"],
              "path": "/swarm/did:example:bench", "peer": ROOT / "bench/peers/pnet/peer.mjs",
              "peer_flags": ["--master-secret-file", str(PNET_SECRET)],
              "loadgen_flags": ["--master-secret-file", str(PNET_SECRET)],

@@ -6,9 +6,12 @@
 //   SEALED_MASTER_SECRET=<hex> swarm_gateway --listen 127.0.0.1:9091
 //   ... --tcp-listen 127.0.0.1:4001 --psk-file swarm.key    # also raw TCP, one network, as libp2p
 //   ... --redis redis://127.0.0.1:6379    # gateways sharing a Redis are one swarm per tenant
+//   ... --identity-key swarm-identity.key # the gateway's libp2p identity (made on first start)
+// Behind pnet, real libp2p nodes get noise, yamux, identify and ping (docs/schemes/pnet.md).
 // stdout: `listening on HOST:PORT` (WebSocket), then `tcp listening on HOST:PORT` with
-// --tcp-listen. A path that is not /swarm/<DID> gets HTTP 400 before any upgrade. The master
-// secret is never logged; connections are logged with their PSK's fingerprint instead.
+// --tcp-listen, then `peer id 12D3KooW…`. A path that is not /swarm/<DID> gets HTTP 400 before
+// any upgrade. The master secret is never logged; connections are logged with their PSK's
+// fingerprint instead.
 #include <sealed/app.hpp>
 #include <sealed/cluster/router.hpp>
 #include <sealed/pnet/scheme.hpp>
@@ -46,6 +49,10 @@ int main(int argc, char** argv) {
     cli.add_option("--psk-file", psk_file, "the PSK file of the raw TCP network (libp2p format)");
     cli.add_option("--negotiate-timeout", negotiate_seconds, "seconds for a connection to speak multistream-select")
         ->capture_default_str();
+    std::string identity_file = "swarm-identity.key";
+    cli.add_option("--identity-key", identity_file,
+                   "the gateway's libp2p identity: an Ed25519 PrivateKey protobuf file, made (0600) if absent")
+        ->capture_default_str();
     std::string redis_url, server_id;
     cli.add_option("--redis", redis_url,
                    "redis://[[user]:password@]host[:port][/db]: a tenant's broadcasts reach its nodes on every "
@@ -77,6 +84,16 @@ int main(int argc, char** argv) {
     opts.path_prefix = cfg.ws_path;
     opts.master_secret = std::make_shared<const secure_bytes>(std::move(*secret));
     const std::chrono::milliseconds negotiate_timeout = std::chrono::seconds(std::max(1u, negotiate_seconds));
+    auto identity = libp2p::identity::load_or_create(identity_file);
+    if (!identity) {
+        std::cerr << "cannot load or create the libp2p identity " << identity_file << ": " << identity.error().message()
+                  << "\n";
+        return 2;
+    }
+    libp2p::host_options host;
+    host.host = std::make_shared<const libp2p::identity>(std::move(*identity));
+    // Like libp2p nodes, a new Noise static key per start; the identity signs it in each handshake.
+    host.noise_static = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
 
     net::io_context io(static_cast<int>(cfg.threads));
     std::shared_ptr<cluster::bus> bus;
@@ -100,8 +117,8 @@ int main(int argc, char** argv) {
         tcp_opts.key = std::move(*key);
         const auto fingerprint = pnet::fingerprint(tcp_opts.key);
         tcp_server = std::make_unique<server<tcp_raw, pnet::scheme>>(io, tcp_cfg, tcp_opts);
-        tcp_server->on_session([&srv = *tcp_server, fingerprint, negotiate_timeout](auto& c) {
-            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout);
+        tcp_server->on_session([&srv = *tcp_server, fingerprint, negotiate_timeout, &host](auto& c) {
+            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout, nullptr, &host);
         });
         auto bound = tcp_server->start();
         if (!bound) {
@@ -123,10 +140,17 @@ int main(int argc, char** argv) {
             from_others.emplace(srv, bus, pnet::swarm_bus_frame, message_kind::binary);
             srv.on_metrics([bus] { return bus->prometheus_text(); });
         }
-        srv.on_session([&srv, &opts, negotiate_timeout, to_others = bus.get()](auto& c) {
+        const auto over = app::wants_tls(cfg) ? libp2p::multiaddr_transport::wss : libp2p::multiaddr_transport::ws;
+        srv.on_session([&srv, &opts, negotiate_timeout, to_others = bus.get(), &host, over](auto& c) {
             const auto fingerprint = pnet::fingerprint(pnet::tenant_psk(*opts.master_secret, c.peer_id()));
-            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout, to_others);
+            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout, to_others, &host, over);
         });
+        // Posted: after the listening lines.
+        net::post(io, [line = "peer id " + host.host->id().to_string()] {
+            std::printf("%s\n", line.c_str());
+            std::fflush(stdout);
+        });
+        log::get("swarm").info("libp2p peer id {}", host.host->id().to_string());
         const int status = app::run(io, srv, cfg.threads);
         if (tcp_server) tcp_server->stop();
         return status;

@@ -30,13 +30,16 @@ const bytes master_secret(32, 0x5a);
 struct gateway {
     std::filesystem::path secret_file =
         std::filesystem::temp_directory_path() / ("sealed-swarm-secret-" + std::to_string(getpid()));
+    std::filesystem::path identity_file =
+        std::filesystem::temp_directory_path() / ("sealed-swarm-identity-" + std::to_string(getpid()));
     std::unique_ptr<sealed_test::child_process> process;
     unsigned short port = 0;
 
     explicit gateway(std::vector<std::string> extra = {}) {
         std::ofstream(secret_file) << crypto::hex_encode(master_secret) << "\n";
         std::vector<std::string> argv{sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
-                                      "--master-secret-file", secret_file.string(), "--log-level", "warn"};
+                                      "--master-secret-file", secret_file.string(), "--identity-key",
+                                      identity_file.string(), "--log-level", "warn"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         process = std::make_unique<sealed_test::child_process>(argv);
         if (auto line = process->read_line()) port = sealed_test::port_from_listening_line(*line);
@@ -45,6 +48,7 @@ struct gateway {
         process->signal(SIGTERM);
         process->wait();
         std::filesystem::remove(secret_file);
+        std::filesystem::remove(identity_file);
     }
     std::string url(std::string_view did) const { return "ws://127.0.0.1:" + std::to_string(port) + "/swarm/" + std::string(did); }
     static pnet::psk key_of(std::string_view did) { return pnet::tenant_psk(master_secret, did); }

@@ -3,7 +3,8 @@
 //   over WebSocket, then multistream-select and /ipfs/ping/1.0.0;
 // - a Node peer written from the spec with the `xsalsa20` package (bench/peers/pnet) dials it,
 //   with its writes cut at random boundaries; a wrong master secret and a bad DID are refused;
-// - our C++ dialer against that Node peer's own gateway.
+// - our C++ dialer against that Node peer's own gateway;
+// - real js-libp2p 3 nodes (libp2p_node.mjs: pnet, noise, yamux, identify, ping) dial the gateway.
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/pnet/swarm_client.hpp>
 
@@ -26,6 +27,7 @@ const std::string source = sealed_test::source_dir();
 const std::string node = sealed_test::node();
 const std::string peer_script = source + "/bench/peers/pnet/peer.mjs";
 const std::string libp2p_script = source + "/tests/interop/pnet_libp2p_dial.mjs";
+const std::string libp2p_node_script = source + "/tests/interop/libp2p_node.mjs";
 
 // Files the processes read: a master secret, a wrong one, and PSK files (libp2p format).
 struct key_files {
@@ -37,6 +39,7 @@ struct key_files {
         std::ofstream(dir / "wrong.hex") << crypto::hex_encode(bytes(32, 0x11)) << "\n";
         std::ofstream(dir / "network.key") << pnet::format_psk_file(bytes(32, 0x77));
         std::ofstream(dir / "alice.key") << pnet::format_psk_file(pnet::tenant_psk(secret, "did:example:alice"));
+        std::ofstream(dir / "bob.key") << pnet::format_psk_file(pnet::tenant_psk(secret, "did:example:bob"));
     }
     ~key_files() { std::filesystem::remove_all(dir); }
     std::string operator()(const char* name) const { return (dir / name).string(); }
@@ -55,7 +58,8 @@ TEST(interop_pnet, outside_dialers_against_our_gateway) {
     key_files keys;
     sealed_test::child_process gateway({sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
                                         "--master-secret-file", keys("secret.hex"), "--tcp-listen", "127.0.0.1:0",
-                                        "--psk-file", keys("network.key"), "--log-level", "warn"});
+                                        "--psk-file", keys("network.key"), "--identity-key", keys("identity.key"),
+                                        "--log-level", "warn"});
     auto ws_line = gateway.read_line();
     auto tcp_line = gateway.read_line();
     ASSERT_TRUE(ws_line && tcp_line);
@@ -89,6 +93,66 @@ TEST(interop_pnet, outside_dialers_against_our_gateway) {
                                                20000), 3));
     gateway.signal(SIGTERM);
     EXPECT_EQ(gateway.wait(), 0);
+}
+
+// A real js-libp2p 3 node's report (libp2p_node.mjs): ok, the gateway's peer id, identify.
+::testing::AssertionResult libp2p_peer_served(const sealed_test::script_result& r, const std::string& gateway_id,
+                                              std::string_view observed_suffix) {
+    if (r.lines.empty()) return ::testing::AssertionFailure() << "no output; exit " << r.exit_code.value_or(-1);
+    auto v = json::parse(r.lines.back()).as_object();
+    if (v.at("ok") != true || r.exit_code != 0) return ::testing::AssertionFailure() << r.output();
+    const auto& identify = v.at("identify").as_object();
+    if (v.at("remotePeer").as_string() != gateway_id || identify.at("publicKeyMatches") != true ||
+        v.at("pings").as_array().size() != 3 || !identify.at("observedAddr").as_string().ends_with(observed_suffix))
+        return ::testing::AssertionFailure() << r.output();
+    return ::testing::AssertionSuccess();
+}
+
+// Issue 28's headline: a real js-libp2p 3 node (pnet + noise + yamux) dials the gateway over ws and
+// raw TCP and gets ping and identify; a wrong PSK is refused and the gateway goes on.
+TEST(interop_pnet, real_libp2p_nodes_get_noise_yamux_identify_and_ping) {
+    key_files keys;
+    sealed_test::child_process gateway({sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
+                                        "--master-secret-file", keys("secret.hex"), "--tcp-listen", "127.0.0.1:0",
+                                        "--psk-file", keys("network.key"), "--identity-key", keys("identity.key"),
+                                        "--log-level", "warn"});
+    auto ws_line = gateway.read_line();
+    auto tcp_line = gateway.read_line();
+    auto id_line = gateway.read_line();
+    ASSERT_TRUE(ws_line && tcp_line && id_line);
+    ASSERT_TRUE(id_line->starts_with("peer id 12D3KooW")) << *id_line;
+    const auto gateway_id = id_line->substr(std::string("peer id ").size());
+    const auto ws_port = std::to_string(sealed_test::port_from_listening_line(*ws_line));
+    const auto tcp_endpoint = tcp_line->substr(std::string("tcp listening on ").size());
+    const auto url = [&](const char* did) { return "ws://127.0.0.1:" + ws_port + "/swarm/" + did; };
+
+    EXPECT_TRUE(libp2p_peer_served(sealed_test::run_to_end({node, libp2p_node_script, "--ws", url("did:example:alice"),
+                                                            "--psk-file", keys("alice.key"), "--expect-peer", gateway_id},
+                                                           30000), gateway_id, "/ws"));
+    EXPECT_TRUE(libp2p_peer_served(sealed_test::run_to_end({node, libp2p_node_script, "--ws", url("did:example:bob"),
+                                                            "--psk-file", keys("bob.key")}, 30000), gateway_id, "/ws"));
+    EXPECT_TRUE(libp2p_peer_served(sealed_test::run_to_end({node, libp2p_node_script, "--tcp", tcp_endpoint,
+                                                            "--psk-file", keys("network.key"), "--expect-peer", gateway_id},
+                                                           30000), gateway_id, ""));
+    // Bob's key on Alice's path: refused in the dial, and the gateway serves Alice right after.
+    auto wrong = sealed_test::run_to_end({node, libp2p_node_script, "--ws", url("did:example:alice"), "--psk-file",
+                                          keys("bob.key"), "--timeout-ms", "5000"}, 30000);
+    EXPECT_NE(wrong.exit_code, 0) << wrong.output();
+    EXPECT_NE(wrong.output().find("\"stage\":\"dial\""), std::string::npos) << wrong.output();
+    EXPECT_TRUE(libp2p_peer_served(sealed_test::run_to_end({node, libp2p_node_script, "--ws", url("did:example:alice"),
+                                                            "--psk-file", keys("alice.key")}, 30000), gateway_id, "/ws"));
+    // The identity survives a restart: the same key file gives the same peer id.
+    gateway.signal(SIGTERM);
+    EXPECT_EQ(gateway.wait(), 0);
+    sealed_test::child_process again({sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
+                                      "--master-secret-file", keys("secret.hex"), "--identity-key",
+                                      keys("identity.key"), "--log-level", "warn"});
+    ASSERT_TRUE(again.read_line());
+    auto id_again = again.read_line();
+    ASSERT_TRUE(id_again);
+    EXPECT_EQ(*id_again, *id_line);
+    again.signal(SIGTERM);
+    again.wait();
 }
 
 TEST(interop_pnet, our_dialer_against_the_node_gateway) {

@@ -56,10 +56,19 @@ void host_connection::negotiate_security(const_bytes chunk, output& out) {
             continue;
         }
         multistream::append_message(**message, out.to_write);
-        phase_ = phase::noise;
-        handshake_.emplace(role::server, secure_handshake::options{options_.host, options_.noise_static, {}, {}, {}});
-        run_noise(reader_.take_rest(), out);
+        auto handshake = begin_noise(reader_.take_rest());
+        out.to_write.insert(out.to_write.end(), handshake.to_write.begin(), handshake.to_write.end());
+        out.error = handshake.error;
+        out.authenticated = std::move(handshake.authenticated);
     }
+}
+
+host_connection::output host_connection::begin_noise(const_bytes rest) {
+    output out;
+    phase_ = phase::noise;
+    handshake_.emplace(role::server, secure_handshake::options{options_.host, options_.noise_static, {}, {}, {}});
+    run_noise(rest, out);
+    return out;
 }
 
 void host_connection::run_noise(const_bytes chunk, output& out) {

@@ -24,6 +24,7 @@ swarm_session::output swarm_session::on_bytes(const_bytes chunk) {
         reader_.feed(chunk);
         negotiate(out);
         break;
+    case mode::libp2p: take(host_->on_bytes(chunk), out); break;
     case mode::ping: serve_ping(chunk, out); break;
     case mode::broadcast:
         reader_.feed(chunk);
@@ -59,6 +60,11 @@ void swarm_session::negotiate(output& out) {
             reader_.set_limit(max_broadcast);
             out.joined_broadcast = true;
             serve_broadcast(out);
+        } else if (m == "/noise\n" && host_options_) {
+            multistream::append_message(m, out.reply);
+            mode_ = mode::libp2p;
+            host_.emplace(*host_options_, observed_);
+            take(host_->begin_noise(reader_.take_rest()), out);
         } else {
             multistream::append_message(multistream::not_available, out.reply);  // "ls" included
         }
@@ -85,6 +91,12 @@ void swarm_session::serve_broadcast(output& out) {
         multistream::append_message(**message, framed);
         out.broadcasts.push_back(std::move(framed));
     }
+}
+
+void swarm_session::take(libp2p::host_connection::output from, output& out) {
+    out.reply.insert(out.reply.end(), from.to_write.begin(), from.to_write.end());
+    if (from.error) out.error = from.error;
+    if (from.authenticated) out.authenticated = std::move(from.authenticated);
 }
 
 }  // namespace sealed::pnet

@@ -41,6 +41,9 @@ public:
     // Our multistream header: the first bytes this host sends.
     static bytes greeting();
     output on_bytes(const_bytes chunk);
+    // For a caller that ran the security negotiation itself and answered "/noise": the bytes
+    // that followed the proposal go to the handshake.
+    output begin_noise(const_bytes rest);
     phase current() const noexcept { return phase_; }
     const std::optional<peer_id>& remote_peer() const noexcept { return remote_; }
 

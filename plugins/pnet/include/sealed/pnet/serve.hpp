@@ -1,6 +1,7 @@
 // The swarm as a session (server.on_session), as signaling::serve and envelope::serve_websocket
-// are for theirs: greet, negotiate multistream-select within the time limit, then ping or
-// broadcast to the tenant's room. A stream that is not multistream-select — what a wrong PSK
+// are for theirs: greet, negotiate multistream-select within the time limit, then ping,
+// broadcast to the tenant's room, or (with a libp2p host) be a libp2p peer: noise, yamux,
+// identify and ping, the time limit covering everything up to yamux. A stream that is not multistream-select — what a wrong PSK
 // looks like, since pnet has no MAC — is closed with 1008 and a log line naming the key's
 // fingerprint (never the key).
 //
@@ -14,6 +15,7 @@
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/log.hpp>
 #include <sealed/pnet/swarm.hpp>
+#include <sealed/url.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/string.hpp>
@@ -33,14 +35,27 @@ inline std::string swarm_bus_frame(std::string_view event, const boost::json::va
     return std::string(decoded->begin(), decoded->end());
 }
 
+// The peer's address as libp2p's Identify reports it ("observedAddr"); empty if unparsable.
+inline bytes observed_multiaddr(const std::string& remote_endpoint, libp2p::multiaddr_transport over) {
+    auto endpoint = listen_address::parse(remote_endpoint);
+    if (!endpoint) return {};
+    boost::system::error_code ec;
+    const auto ip = net::ip::make_address(endpoint->host, ec);
+    return ec ? bytes{} : libp2p::endpoint_multiaddr(ip, endpoint->port, over);
+}
+
+// `host`: the gateway's libp2p host; with it, a peer that proposes /noise becomes a libp2p peer
+// (noise, yamux, identify, ping) of the tenant its pnet key belongs to.
 template <class Server>
 awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, std::string fingerprint,
-                            std::chrono::milliseconds negotiate_timeout, cluster::bus* bus = nullptr) {
+                            std::chrono::milliseconds negotiate_timeout, cluster::bus* bus = nullptr,
+                            const libp2p::host_options* host = nullptr,
+                            libp2p::multiaddr_transport over = libp2p::multiaddr_transport::tcp) {
     auto self = c.shared_from_this();
     auto log = log::get("swarm");
     const std::string tenant = c.peer_id().empty() ? std::string("(tcp)") : c.peer_id();
     const std::string room = "broadcast:" + tenant;
-    swarm_session swarm;
+    swarm_session swarm(host, observed_multiaddr(c.remote_endpoint(), over));
     net::steady_timer deadline(c.strand(), negotiate_timeout);
     deadline.async_wait([self, log, tenant](const error_code& ec) {
         if (ec) return;
@@ -53,7 +68,8 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, st
     message_buffer in;
     while (!co_await c.async_receive(in)) {
         auto out = swarm.on_bytes(in.bytes());
-        if (swarm.current() != swarm_session::mode::negotiating) deadline.cancel();
+        if (!swarm.negotiating()) deadline.cancel();
+        if (out.authenticated) log.info("tenant {} from {}: libp2p peer {}", tenant, c.remote_endpoint(), out.authenticated->to_string());
         // Join before the reply goes out: a node that has read its select's answer may say
         // something to the tenant at once, and its peers must already be members to hear it.
         if (out.joined_broadcast) c.join(room);
@@ -63,6 +79,16 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, st
             if (!bus) continue;
             const boost::json::string data(crypto::base64_encode(message));
             bus->publish({{}, cluster::target_kind::room, room, "swarm", data, {}});
+        }
+        if (out.error && swarm.current() == swarm_session::mode::libp2p) {
+            if (out.error == errc::transport_closed) {  // the peer said GoAway: a normal end
+                log.info("tenant {} from {}: libp2p peer left", tenant, c.remote_endpoint());
+                c.close({close_code::normal, "go away"});
+            } else {
+                log.warn("tenant {} from {}: libp2p: {}; closing", tenant, c.remote_endpoint(), out.error.message());
+                c.close({close_code::policy_violation, "libp2p protocol error"});
+            }
+            break;
         }
         if (out.error) {
             log.warn("tenant {} from {} (PSK fingerprint {}): the stream is not multistream-select — wrong PSK? "

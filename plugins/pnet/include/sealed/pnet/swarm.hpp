@@ -10,6 +10,7 @@
 
 #include <sealed/bytes.hpp>
 #include <sealed/error.hpp>
+#include <sealed/libp2p/host.hpp>
 #include <sealed/libp2p/multistream.hpp>
 
 #include <optional>
@@ -28,13 +29,25 @@ inline constexpr std::size_t max_broadcast = 64 * 1024;  // one broadcast messag
 
 class swarm_session {
 public:
-    enum class mode : unsigned char { negotiating, ping, broadcast };
+    enum class mode : unsigned char { negotiating, ping, broadcast, libp2p };
     struct output {
         bytes reply;                          // to write back on this connection
         std::vector<bytes> broadcasts;        // framed messages for the tenant's other connections
         bool joined_broadcast = false;        // this connection now takes the tenant's broadcasts
         error_code error;                     // not multistream-select (a wrong PSK looks like this)
+        std::optional<libp2p::peer_id> authenticated;  // libp2p: noise proved this peer
     };
+
+    // With `host`, a "/noise" proposal makes this connection a libp2p peer of that host
+    // (noise, yamux, identify, ping); without, it is refused with "na". `observed` is the
+    // peer's address as Identify reports it.
+    explicit swarm_session(const libp2p::host_options* host = nullptr, bytes observed = {})
+        : host_options_(host), observed_(std::move(observed)) {}
+    // Still within the time limit's reach: negotiating, or a libp2p peer not yet on yamux.
+    bool negotiating() const noexcept {
+        return mode_ == mode::negotiating ||
+               (mode_ == mode::libp2p && host_->current() != libp2p::host_connection::phase::streams);
+    }
 
     // Our multistream header, sent as soon as the pnet layer is up.
     static bytes greeting();
@@ -45,12 +58,16 @@ private:
     void negotiate(output& out);
     void serve_ping(const_bytes data, output& out);
     void serve_broadcast(output& out);
+    void take(libp2p::host_connection::output from, output& out);
 
     multistream::reader reader_;
     mode mode_ = mode::negotiating;
     bool header_seen_ = false;
     bool first_byte_checked_ = false;
     bytes ping_pending_;  // a ping's bytes until all 32 are in
+    const libp2p::host_options* host_options_;
+    bytes observed_;
+    std::optional<libp2p::host_connection> host_;
 };
 
 }  // namespace sealed::pnet
