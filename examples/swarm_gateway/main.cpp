@@ -94,6 +94,8 @@ int main(int argc, char** argv) {
     host.host = std::make_shared<const libp2p::identity>(std::move(*identity));
     // Like libp2p nodes, a new Noise static key per start; the identity signs it in each handshake.
     host.noise_static = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
+    host.pubsub = true;
+    pnet::pubsub_hub hub;
 
     net::io_context io(static_cast<int>(cfg.threads));
     std::shared_ptr<cluster::bus> bus;
@@ -117,9 +119,9 @@ int main(int argc, char** argv) {
         tcp_opts.key = std::move(*key);
         const auto fingerprint = pnet::fingerprint(tcp_opts.key);
         tcp_server = std::make_unique<server<tcp_raw, pnet::scheme>>(io, tcp_cfg, tcp_opts);
-        tcp_server->on_session([&srv = *tcp_server, fingerprint, negotiate_timeout, &host](auto& c) {
-            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout, nullptr, &host);
-        });
+        const pnet::swarm_context tcp_context{fingerprint, negotiate_timeout, nullptr, &host,
+                                              libp2p::multiaddr_transport::tcp, &hub};
+        tcp_server->on_session([&srv = *tcp_server, tcp_context](auto& c) { return pnet::serve_swarm(srv, c, tcp_context); });
         auto bound = tcp_server->start();
         if (!bound) {
             std::cerr << "cannot listen on " << tcp_listen << ": " << bound.error().message() << "\n";
@@ -136,14 +138,13 @@ int main(int argc, char** argv) {
     auto run = [&](auto& srv) {
         // Other gateways' broadcasts to this gateway's members; destroyed before srv, once io has stopped.
         std::optional<cluster::router<std::remove_reference_t<decltype(srv)>>> from_others;
-        if (bus) {
-            from_others.emplace(srv, bus, pnet::swarm_bus_frame, message_kind::binary);
-            srv.on_metrics([bus] { return bus->prometheus_text(); });
-        }
+        if (bus) from_others.emplace(srv, bus, pnet::swarm_bus_frame, message_kind::binary);
+        srv.on_metrics([bus, &hub] { return hub.prometheus_text() + (bus ? bus->prometheus_text() : std::string()); });
         const auto over = app::wants_tls(cfg) ? libp2p::multiaddr_transport::wss : libp2p::multiaddr_transport::ws;
-        srv.on_session([&srv, &opts, negotiate_timeout, to_others = bus.get(), &host, over](auto& c) {
-            const auto fingerprint = pnet::fingerprint(pnet::tenant_psk(*opts.master_secret, c.peer_id()));
-            return pnet::serve_swarm(srv, c, fingerprint, negotiate_timeout, to_others, &host, over);
+        srv.on_session([&srv, &opts, negotiate_timeout, to_others = bus.get(), &host, over, &hub](auto& c) {
+            const pnet::swarm_context context{pnet::fingerprint(pnet::tenant_psk(*opts.master_secret, c.peer_id())),
+                                              negotiate_timeout, to_others, &host, over, &hub};
+            return pnet::serve_swarm(srv, c, context);
         });
         // Posted: after the listening lines.
         net::post(io, [line = "peer id " + host.host->id().to_string()] {

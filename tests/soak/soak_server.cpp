@@ -113,7 +113,8 @@ int main(int argc, char** argv) {
     server<ws, pnet::scheme> pnet_server(io, loopback(std::string(pnet::default_path_prefix)), pnet_options);
     pnet_server.on_session([&pnet_server, &pnet_options](auto& c) {
         const auto fingerprint = pnet::fingerprint(pnet::tenant_psk(*pnet_options.master_secret, c.peer_id()));
-        return pnet::serve_swarm(pnet_server, c, fingerprint, std::chrono::seconds(10));
+        const pnet::swarm_context context{fingerprint, std::chrono::seconds(10)};
+        return pnet::serve_swarm(pnet_server, c, context);
     });
 
     const auto key_dir = dir / "envelope-keys";

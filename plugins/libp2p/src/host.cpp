@@ -10,8 +10,9 @@ std::string line(std::string_view protocol) { return std::string(protocol) + "\n
 
 }  // namespace
 
-host_connection::host_connection(const host_options& options, bytes observed)
-    : options_(options), observed_(std::move(observed)) {}
+host_connection::host_connection(const host_options& options, bytes observed, std::string topics)
+    : options_(options), observed_(std::move(observed)), topic_scope_(std::move(topics)),
+      publish_bucket_(options.pubsub_rate) {}
 
 bytes host_connection::greeting() {
     bytes out;
@@ -140,24 +141,40 @@ void host_connection::on_yamux(const_bytes plaintext, output& out) {
         switch (e.what) {
         case yamux::event::kind::opened: streams_[e.stream]; break;
         case yamux::event::kind::data:
-            if (auto it = streams_.find(e.stream); it != streams_.end()) on_stream_data(e.stream, it->second, e.data, frames);
+            if (auto it = streams_.find(e.stream); it != streams_.end())
+                on_stream_data(e.stream, it->second, e.data, frames, out);
             muxer_->consumed(e.stream, e.data.size(), frames);
             break;
         case yamux::event::kind::remote_closed:
-            // The peer is done with a ping or an unanswered negotiation: so are we.
+            // The peer is done with a ping, its pubsub stream or an unanswered negotiation: so
+            // are we. It never writes on our pubsub stream, so its FIN there changes nothing.
+            if (e.stream == pubsub_out_) break;
             muxer_->close(e.stream, frames);
             streams_.erase(e.stream);
             break;
-        case yamux::event::kind::reset: streams_.erase(e.stream); break;
+        case yamux::event::kind::reset:
+            if (e.stream == pubsub_out_) {
+                pubsub_out_.reset();
+                pubsub_out_ready_ = false;
+            }
+            streams_.erase(e.stream);
+            break;
         case yamux::event::kind::go_away: out.error = errc::transport_closed; break;
         }
     }
     send_plaintext(frames, out);
 }
 
-void host_connection::on_stream_data(std::uint32_t id, stream& s, const_bytes data, bytes& frames) {
-    if (s.role == stream_role::ping) return serve_ping(id, s, data, frames);
-    if (s.role == stream_role::done) return;
+void host_connection::on_stream_data(std::uint32_t id, stream& s, const_bytes data, bytes& frames, output& out) {
+    switch (s.role) {
+    case stream_role::ping: return serve_ping(id, s, data, frames);
+    case stream_role::pubsub_in: return read_rpcs(id, s, data, frames, out);
+    case stream_role::done: return;
+    case stream_role::pubsub_out:
+        s.reader.feed(data);
+        return on_pubsub_out_answer(id, s, frames);
+    case stream_role::negotiating: break;
+    }
     s.reader.feed(data);
     while (s.role == stream_role::negotiating) {
         auto message = s.reader.next();
@@ -171,6 +188,7 @@ void host_connection::on_stream_data(std::uint32_t id, stream& s, const_bytes da
         select(id, s, **message, frames);
     }
     if (s.role == stream_role::ping) serve_ping(id, s, s.reader.take_rest(), frames);
+    if (s.role == stream_role::pubsub_in) read_rpcs(id, s, s.reader.take_rest(), frames, out);
 }
 
 // Our answer to a proposal on a stream the peer opened: our header with the first answer.
@@ -190,6 +208,10 @@ void host_connection::select(std::uint32_t id, stream& s, const std::string& pro
     if (protocol == line(ping_protocol)) {
         multistream::append_message(protocol, reply);
         s.role = stream_role::ping;
+    } else if (is_pubsub(protocol)) {
+        multistream::append_message(protocol, reply);
+        s.role = stream_role::pubsub_in;
+        if (!pubsub_out_) open_pubsub_stream(protocol, frames);
     } else {
         multistream::append_message(multistream::not_available, reply);
     }
@@ -197,12 +219,12 @@ void host_connection::select(std::uint32_t id, stream& s, const std::string& pro
 }
 
 void host_connection::serve_ping(std::uint32_t id, stream& s, const_bytes data, bytes& frames) {
-    s.ping_pending.insert(s.ping_pending.end(), data.begin(), data.end());
-    const std::size_t whole = s.ping_pending.size() / ping_size * ping_size;
+    s.pending.insert(s.pending.end(), data.begin(), data.end());
+    const std::size_t whole = s.pending.size() / ping_size * ping_size;
     if (whole == 0) return;
     // A peer that pings without reading the answers fills the stream's queue: reset it.
-    if (muxer_->write(id, const_bytes(s.ping_pending).first(whole), frames)) return muxer_->reset(id, frames);
-    s.ping_pending.erase(s.ping_pending.begin(), s.ping_pending.begin() + static_cast<std::ptrdiff_t>(whole));
+    if (muxer_->write(id, const_bytes(s.pending).first(whole), frames)) return muxer_->reset(id, frames);
+    s.pending.erase(s.pending.begin(), s.pending.begin() + static_cast<std::ptrdiff_t>(whole));
 }
 
 void host_connection::send_plaintext(const bytes& plaintext, output& out) {
@@ -217,6 +239,8 @@ bytes host_connection::identify_message() const {
     info.listen_addrs = options_.listen_addrs;
     info.observed_addr = observed_;
     info.protocols = {std::string(identify_protocol), std::string(ping_protocol)};
+    if (options_.pubsub)
+        for (const auto p : pubsub::protocols) info.protocols.emplace_back(p);
     return encode_identify(info);
 }
 

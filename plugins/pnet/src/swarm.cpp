@@ -1,5 +1,7 @@
 #include <sealed/pnet/swarm.hpp>
 
+#include <iterator>
+
 namespace sealed::pnet {
 
 bytes swarm_session::greeting() {
@@ -63,7 +65,7 @@ void swarm_session::negotiate(output& out) {
         } else if (m == "/noise\n" && host_options_) {
             multistream::append_message(m, out.reply);
             mode_ = mode::libp2p;
-            host_.emplace(*host_options_, observed_);
+            host_.emplace(*host_options_, observed_, topics_);
             take(host_->begin_noise(reader_.take_rest()), out);
         } else {
             multistream::append_message(multistream::not_available, out.reply);  // "ls" included
@@ -97,6 +99,19 @@ void swarm_session::take(libp2p::host_connection::output from, output& out) {
     out.reply.insert(out.reply.end(), from.to_write.begin(), from.to_write.end());
     if (from.error) out.error = from.error;
     if (from.authenticated) out.authenticated = std::move(from.authenticated);
+    std::move(from.pubsub.begin(), from.pubsub.end(), std::back_inserter(out.pubsub));
+}
+
+bytes swarm_session::deliver(const std::string& topic, const_bytes raw_message) {
+    if (!host_) return {};
+    auto out = host_->deliver(topic, raw_message);
+    return out.error ? bytes{} : std::move(out.to_write);
+}
+
+bytes swarm_session::announce(const std::string& topic) {
+    if (!host_) return {};
+    auto out = host_->announce(topic);
+    return out.error ? bytes{} : std::move(out.to_write);
 }
 
 }  // namespace sealed::pnet

@@ -85,22 +85,17 @@ struct dialer {
     void send_plain(const bytes& plain) { ASSERT_FALSE(secure->seal(plain, to_host)); }
 };
 
-TEST(libp2p_host, a_dialer_gets_noise_yamux_identify_and_ping) {
-    libp2p::host_options options;
-    options.host = std::make_shared<const libp2p::identity>(libp2p::identity::generate());
-    options.noise_static = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
-    const auto observed = libp2p::endpoint_multiaddr(net::ip::make_address("127.0.0.1"), 4001, libp2p::multiaddr_transport::tcp);
-    host_connection host(options, observed);
-    dialer d;
+// Drives host and dialer through pnet's inside up to yamux; the plaintext the dialer saw after
+// noise (the host's header, its /yamux/1.0.0 echo may come later).
+bytes connect(host_connection& host, dialer& d) {
     d.start();
     bytes from_host = host_connection::greeting();
     std::size_t skip = from_host.size();  // the host's header
-    // Handshake: exchange until the host reaches the stream phase.
     bytes plaintext;
     for (int round = 0; round < 8 && host.current() != host_connection::phase::streams; ++round) {
         auto out = host.on_bytes(d.to_host);
         d.to_host.clear();
-        ASSERT_FALSE(out.error) << out.error.message();
+        EXPECT_FALSE(out.error) << out.error.message();
         if (out.authenticated) {
             EXPECT_EQ(*out.authenticated, d.me->id());
         }
@@ -110,6 +105,23 @@ TEST(libp2p_host, a_dialer_gets_noise_yamux_identify_and_ping) {
         plaintext.insert(plaintext.end(), more.begin(), more.end());
         from_host.clear();
     }
+    return plaintext;
+}
+
+libp2p::host_options test_host(bool pubsub = false) {
+    libp2p::host_options options;
+    options.host = std::make_shared<const libp2p::identity>(libp2p::identity::generate());
+    options.noise_static = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
+    options.pubsub = pubsub;
+    return options;
+}
+
+TEST(libp2p_host, a_dialer_gets_noise_yamux_identify_and_ping) {
+    const auto options = test_host();
+    const auto observed = libp2p::endpoint_multiaddr(net::ip::make_address("127.0.0.1"), 4001, libp2p::multiaddr_transport::tcp);
+    host_connection host(options, observed);
+    dialer d;
+    auto plaintext = connect(host, d);
     ASSERT_EQ(host.current(), host_connection::phase::streams);
     EXPECT_EQ(d.noise->remote_peer(), options.host->id());
 
@@ -171,9 +183,7 @@ TEST(libp2p_host, a_dialer_gets_noise_yamux_identify_and_ping) {
 }
 
 TEST(libp2p_host, unknown_security_gets_na_and_garbage_an_error) {
-    libp2p::host_options options;
-    options.host = std::make_shared<const libp2p::identity>(libp2p::identity::generate());
-    options.noise_static = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
+    const auto options = test_host();
     host_connection host(options, {});
     bytes in;
     ms::append_message(ms::protocol_id, in);
@@ -186,6 +196,91 @@ TEST(libp2p_host, unknown_security_gets_na_and_garbage_an_error) {
     host_connection other(options, {});
     const bytes garbage{0x13, 'n', 'o', 't', ' ', 'm', 's', 's', '!', '!', '!', '!', '!', '!', '!', '!', '!', '!', '!', '!'};
     EXPECT_EQ(other.on_bytes(garbage).error, errc::protocol_violation);
+}
+
+// Pubsub as js drives it: the peer opens a meshsub stream, subscribes and publishes; the host
+// opens its own stream for its SUBSCRIBEs, keeps the peer to its topic scope, verifies the
+// message's signature, and delivers another peer's message to a subscriber.
+TEST(libp2p_host, pubsub_within_the_topic_scope) {
+    const auto options = test_host(true);
+    host_connection host(options, {}, "swarm/did:example:alice");
+    dialer d;
+    auto plaintext = connect(host, d);
+    ASSERT_EQ(host.current(), host_connection::phase::streams);
+
+    // The js-libp2p vector's message: signed by the shared seed's key, topic swarm/did:example:alice.
+    const auto signed_message = js_hex("pubsub", "signed_message_hex");
+    bytes frames;
+    std::vector<libp2p::yamux::event> events;
+    const auto stream = d.muxer.open_stream(frames);
+    bytes rpcs;
+    ms::append_message(ms::protocol_id, rpcs);
+    ms::append_message("/meshsub/1.1.0\n", rpcs);
+    auto subs = libp2p::pubsub::frame_subscriptions({{true, "swarm/did:example:alice"}, {true, "swarm/did:example:bob"}});
+    rpcs.insert(rpcs.end(), subs.begin(), subs.end());
+    auto publish = libp2p::pubsub::frame_publish(signed_message);
+    rpcs.insert(rpcs.end(), publish.begin(), publish.end());
+    auto forged = signed_message;
+    forged.back() ^= 1;
+    auto forged_rpc = libp2p::pubsub::frame_publish(forged);
+    rpcs.insert(rpcs.end(), forged_rpc.begin(), forged_rpc.end());
+    ASSERT_FALSE(d.muxer.write(stream, rpcs, frames));
+    d.send_plain(frames);
+    auto out = host.on_bytes(d.to_host);
+    d.to_host.clear();
+    ASSERT_FALSE(out.error) << out.error.message();
+    using kind = libp2p::pubsub_event::kind;
+    std::vector<std::pair<kind, std::string>> seen;
+    for (const auto& e : out.pubsub) seen.emplace_back(e.what, e.topic + ":" + std::string(e.reason));
+    const std::vector<std::pair<kind, std::string>> expected{{kind::subscribed, "swarm/did:example:alice:"},
+                                                             {kind::refused, "swarm/did:example:bob:topic_not_allowed"},
+                                                             {kind::message, "swarm/did:example:alice:"},
+                                                             {kind::refused, "swarm/did:example:alice:bad_signature"}};
+    EXPECT_EQ(seen, expected);
+    EXPECT_TRUE(host.subscribed("swarm/did:example:alice"));
+    EXPECT_FALSE(host.subscribed("swarm/did:example:bob"));
+
+    // The host opened stream 2 with the same protocol; the dialer accepts it, then reads the
+    // host's SUBSCRIBE for its scope and a delivered message.
+    std::size_t none = 0;
+    auto answer = d.on_host_bytes(out.to_write, none);
+    plaintext.insert(plaintext.end(), answer.begin(), answer.end());
+    bytes muxer_answer;
+    ms::append_message(ms::protocol_id, muxer_answer);
+    ms::append_message("/yamux/1.0.0\n", muxer_answer);
+    ASSERT_FALSE(d.muxer.on_bytes(const_bytes(plaintext).subspan(muxer_answer.size()), frames, events));
+    bytes on_stream_2;
+    auto collect = [&] {
+        for (auto& e : events)
+            if (e.what == libp2p::yamux::event::kind::data && e.stream == 2)
+                on_stream_2.insert(on_stream_2.end(), e.data.begin(), e.data.end());
+        events.clear();
+    };
+    collect();
+    frames.clear();
+    bytes accept;
+    ms::append_message(ms::protocol_id, accept);
+    ms::append_message("/meshsub/1.1.0\n", accept);
+    ASSERT_FALSE(d.muxer.write(2, accept, frames));
+    d.send_plain(frames);
+    out = host.on_bytes(d.to_host);
+    d.to_host.clear();
+    ASSERT_FALSE(out.error);
+    auto delivered = host.deliver("swarm/did:example:alice", signed_message);
+    auto not_subscribed = host.deliver("swarm/did:example:alice/other", signed_message);
+    EXPECT_TRUE(not_subscribed.to_write.empty());
+    bytes wire = out.to_write;
+    wire.insert(wire.end(), delivered.to_write.begin(), delivered.to_write.end());
+    ASSERT_FALSE(d.muxer.on_bytes(d.on_host_bytes(wire, none), frames, events));
+    collect();
+    // header ‖ proposal ‖ SUBSCRIBE(scope) [‖ SUBSCRIBE mirrored, same topic: not repeated] ‖ publish
+    bytes expected_stream;
+    ms::append_message(ms::protocol_id, expected_stream);
+    ms::append_message("/meshsub/1.1.0\n", expected_stream);
+    auto scope = libp2p::pubsub::frame_subscriptions({{true, "swarm/did:example:alice"}});
+    expected_stream.insert(expected_stream.end(), scope.begin(), scope.end());
+    expected_stream.insert(expected_stream.end(), publish.begin(), publish.end());
+    EXPECT_EQ(on_stream_2, expected_stream);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <sealed/cluster/bus.hpp>
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/log.hpp>
+#include <sealed/pnet/pubsub_hub.hpp>
 #include <sealed/pnet/swarm.hpp>
 #include <sealed/url.hpp>
 
@@ -44,19 +45,68 @@ inline bytes observed_multiaddr(const std::string& remote_endpoint, libp2p::mult
     return ec ? bytes{} : libp2p::endpoint_multiaddr(ip, endpoint->port, over);
 }
 
-// `host`: the gateway's libp2p host; with it, a peer that proposes /noise becomes a libp2p peer
-// (noise, yamux, identify, ping) of the tenant its pnet key belongs to.
+// What serve_swarm needs beyond the connection.
+struct swarm_context {
+    std::string fingerprint;  // the connection's PSK fingerprint, for log lines
+    std::chrono::milliseconds negotiate_timeout{10000};
+    cluster::bus* bus = nullptr;  // broadcasts to the other gateways of the swarm
+    // The gateway's libp2p host: with it, a peer that proposes /noise becomes a libp2p peer of
+    // the tenant its pnet key belongs to; with `hub` too, of that tenant's pubsub.
+    const libp2p::host_options* host = nullptr;
+    libp2p::multiaddr_transport over = libp2p::multiaddr_transport::tcp;
+    pubsub_hub* hub = nullptr;
+};
+
+namespace detail {
+
+// A libp2p peer's pubsub doings, handed to the hub; false when the connection must close. The
+// session's address is its key in the hub (unique while it is registered; two servers' connection
+// ids are not).
+template <class Connection>
+bool route_pubsub(pubsub_hub& hub, Connection& c, const std::shared_ptr<swarm_session>& swarm,
+                  const std::string& tenant, swarm_session::output& out) {
+    const auto key = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(swarm.get()));
+    if (out.authenticated) {
+        auto self = c.shared_from_this();
+        const std::weak_ptr<swarm_session> session = swarm;
+        auto on_strand = [self, session](auto make_bytes) {
+            net::post(self->strand(), [self, session, make_bytes = std::move(make_bytes)] {
+                auto s = session.lock();
+                if (!s) return;
+                if (auto bytes_out = make_bytes(*s); !bytes_out.empty()) self->send(std::move(bytes_out));
+            });
+        };
+        auto deliver = [on_strand](const std::string& topic, std::shared_ptr<const bytes> raw) {
+            on_strand([topic, raw](swarm_session& s) { return s.deliver(topic, *raw); });
+        };
+        auto announce = [on_strand](const std::string& topic) {
+            on_strand([topic](swarm_session& s) { return s.announce(topic); });
+        };
+        if (!hub.join(key, tenant, *out.authenticated, std::move(deliver), std::move(announce))) return false;
+    }
+    for (auto& e : out.pubsub) {
+        switch (e.what) {
+        case libp2p::pubsub_event::kind::subscribed: hub.subscribed(key, e.topic); break;
+        case libp2p::pubsub_event::kind::unsubscribed: hub.unsubscribed(key, e.topic); break;
+        case libp2p::pubsub_event::kind::message: hub.publish(key, e.topic, e.id, e.raw); break;
+        case libp2p::pubsub_event::kind::refused: hub.refused(e.reason); break;
+        }
+    }
+    return true;
+}
+
+}  // namespace detail
+
 template <class Server>
-awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, std::string fingerprint,
-                            std::chrono::milliseconds negotiate_timeout, cluster::bus* bus = nullptr,
-                            const libp2p::host_options* host = nullptr,
-                            libp2p::multiaddr_transport over = libp2p::multiaddr_transport::tcp) {
+awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, swarm_context ctx) {
     auto self = c.shared_from_this();
     auto log = log::get("swarm");
     const std::string tenant = c.peer_id().empty() ? std::string("(tcp)") : c.peer_id();
     const std::string room = "broadcast:" + tenant;
-    swarm_session swarm(host, observed_multiaddr(c.remote_endpoint(), over));
-    net::steady_timer deadline(c.strand(), negotiate_timeout);
+    // A tenant's peers may use its topics only; the raw TCP network is one network, any topic.
+    const std::string topics = c.peer_id().empty() ? std::string() : "swarm/" + c.peer_id();
+    const auto swarm = std::make_shared<swarm_session>(ctx.host, observed_multiaddr(c.remote_endpoint(), ctx.over), topics);
+    net::steady_timer deadline(c.strand(), ctx.negotiate_timeout);
     deadline.async_wait([self, log, tenant](const error_code& ec) {
         if (ec) return;
         log.warn("tenant {} from {}: no multistream-select within the time limit, closing", tenant,
@@ -67,20 +117,26 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, st
     if (co_await c.async_send(greeting)) co_return;
     message_buffer in;
     while (!co_await c.async_receive(in)) {
-        auto out = swarm.on_bytes(in.bytes());
-        if (!swarm.negotiating()) deadline.cancel();
+        auto out = swarm->on_bytes(in.bytes());
+        if (!swarm->negotiating()) deadline.cancel();
         if (out.authenticated) log.info("tenant {} from {}: libp2p peer {}", tenant, c.remote_endpoint(), out.authenticated->to_string());
         // Join before the reply goes out: a node that has read its select's answer may say
         // something to the tenant at once, and its peers must already be members to hear it.
         if (out.joined_broadcast) c.join(room);
         if (!out.reply.empty() && co_await c.async_send(out.reply)) break;
+        if (ctx.hub && !detail::route_pubsub(*ctx.hub, c, swarm, tenant, out)) {
+            log.warn("tenant {} from {}: peer {} is connected under another tenant; closing", tenant,
+                     c.remote_endpoint(), out.authenticated->to_string());
+            c.close({close_code::policy_violation, "peer id belongs to another tenant"});
+            break;
+        }
         for (const auto& message : out.broadcasts) {
             srv.send_to_room(room, message, message_kind::binary, c.id());
-            if (!bus) continue;
+            if (!ctx.bus) continue;
             const boost::json::string data(crypto::base64_encode(message));
-            bus->publish({{}, cluster::target_kind::room, room, "swarm", data, {}});
+            ctx.bus->publish({{}, cluster::target_kind::room, room, "swarm", data, {}});
         }
-        if (out.error && swarm.current() == swarm_session::mode::libp2p) {
+        if (out.error && swarm->current() == swarm_session::mode::libp2p) {
             if (out.error == errc::transport_closed) {  // the peer said GoAway: a normal end
                 log.info("tenant {} from {}: libp2p peer left", tenant, c.remote_endpoint());
                 c.close({close_code::normal, "go away"});
@@ -92,12 +148,13 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, st
         }
         if (out.error) {
             log.warn("tenant {} from {} (PSK fingerprint {}): the stream is not multistream-select — wrong PSK? "
-                      "closing", tenant, c.remote_endpoint(), fingerprint);
+                      "closing", tenant, c.remote_endpoint(), ctx.fingerprint);
             c.close({close_code::policy_violation, "protocol negotiation failed"});
             break;
         }
     }
     deadline.cancel();
+    if (ctx.hub) ctx.hub->leave(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(swarm.get())));
 }
 
 }  // namespace sealed::pnet

@@ -36,13 +36,18 @@ public:
         bool joined_broadcast = false;        // this connection now takes the tenant's broadcasts
         error_code error;                     // not multistream-select (a wrong PSK looks like this)
         std::optional<libp2p::peer_id> authenticated;  // libp2p: noise proved this peer
+        std::vector<libp2p::pubsub_event> pubsub;      // libp2p: what the peer did in pubsub
     };
 
     // With `host`, a "/noise" proposal makes this connection a libp2p peer of that host
-    // (noise, yamux, identify, ping); without, it is refused with "na". `observed` is the
-    // peer's address as Identify reports it.
-    explicit swarm_session(const libp2p::host_options* host = nullptr, bytes observed = {})
-        : host_options_(host), observed_(std::move(observed)) {}
+    // (noise, yamux, identify, ping, pubsub); without, it is refused with "na". `observed` is the
+    // peer's address as Identify reports it; `topics` the pubsub topic scope ("swarm/<DID>").
+    explicit swarm_session(const libp2p::host_options* host = nullptr, bytes observed = {}, std::string topics = {})
+        : host_options_(host), observed_(std::move(observed)), topics_(std::move(topics)) {}
+    // libp2p peers: another peer's message to this one, and a topic to tell it this host holds
+    // (both: what to write, empty when there is nothing).
+    bytes deliver(const std::string& topic, const_bytes raw_message);
+    bytes announce(const std::string& topic);
     // Still within the time limit's reach: negotiating, or a libp2p peer not yet on yamux.
     bool negotiating() const noexcept {
         return mode_ == mode::negotiating ||
@@ -67,6 +72,7 @@ private:
     bytes ping_pending_;  // a ping's bytes until all 32 are in
     const libp2p::host_options* host_options_;
     bytes observed_;
+    std::string topics_;
     std::optional<libp2p::host_connection> host_;
 };
 
