@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 // libp2p_node.mjs: a real js-libp2p 3 node (pnet PSK → /noise → /yamux/1.0.0, identify and ping
-// services) that dials a libp2p gateway once, pings it, waits for identify and reports.
+// services, optionally pubsub) that dials a libp2p gateway once, pings it, waits for identify and
+// reports; with --pubsub it also subscribes, publishes and collects messages through the gateway.
 //   node tests/interop/libp2p_node.mjs (--ws ws://HOST:PORT/swarm/<DID> | --tcp HOST:PORT)
 //     --psk-file FILE [--expect-peer 12D3KooW...] [--pings N] [--timeout-ms MS] [--hold-ms MS]
+//     [--pubsub gossipsub|floodsub [--subscribe TOPIC]... [--publish TOPIC=TEXT]...
+//      [--expect-messages N] [--listen-ms MS]]
 // Prints one JSON line: {"ok":true,"remotePeer":…,"pings":[ms,…],"identify":{…}} or
-// {"ok":false,"stage":"dial|ping|identify|hold","error":…}; exit status 0 or 1.
-// The socket is opened here (the `ws` package or net.connect) and handed to libp2p's own upgrader,
-// because @libp2p/websockets does not dial /ws/http-path/… and Node 20 has no global WebSocket.
+// {"ok":false,"stage":"dial|ping|identify|subscribe|publish|receive|hold","error":…}; exit 0 or 1.
+// With --pubsub both also carry "received":[{"topic","data" (UTF-8),"from"}] (messages of others on
+// subscribed topics, never our own), "published":[topic,…] and "pubsub":{"service","outbound" (the
+// protocol of our stream to the gateway),"inbound" (of the gateway's own stream to us),
+// "remoteTopics" (our topics the gateway subscribed to)}. Steps, all within --timeout-ms:
+// subscribe right after the dial; after identify and pings wait until our pubsub stream to the
+// gateway is open ("subscribe"); per --publish wait until the gateway has subscribed to the topic,
+// then publish once, requiring the gateway among the recipients ("publish"); wait for
+// --expect-messages N received ("receive"); then --listen-ms MS more (not counted in the timeout).
+// The transport (libp2p_dial_transport.mjs) opens the socket and hands it to libp2p's upgrader.
 // identify must end with the remote's FIN: one that only ends on js's 5 s identify timeout fails.
 // DEBUG='libp2p*' logs libp2p's internals (and this dialer's connection) to stderr.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { parseArgs } from 'node:util';
 
 // libp2p 3 targets Node 22 and calls Promise.withResolvers; Node 20 lacks it. Polyfilled before
@@ -24,147 +33,24 @@ Promise.withResolvers ??= () => {
 
 const [
   { createLibp2p }, { noise }, { yamux }, { identify }, { ping }, { preSharedKey },
-  { AbstractMultiaddrConnection }, { multiaddr }, { peerIdFromString, peerIdFromPublicKey },
-  { publicKeyFromProtobuf }, { default: WebSocket },
+  { peerIdFromString, peerIdFromPublicKey }, { publicKeyFromProtobuf },
+  { GatewayDialer, toMultiaddr }, pubsubLib,
 ] = await Promise.all([
   import('libp2p'), import('@chainsafe/libp2p-noise'), import('@chainsafe/libp2p-yamux'),
-  import('@libp2p/identify'), import('@libp2p/ping'), import('@libp2p/pnet'), import('@libp2p/utils'),
-  import('@multiformats/multiaddr'), import('@libp2p/peer-id'), import('@libp2p/crypto/keys'), import('ws'),
+  import('@libp2p/identify'), import('@libp2p/ping'), import('@libp2p/pnet'),
+  import('@libp2p/peer-id'), import('@libp2p/crypto/keys'),
+  import('./libp2p_dial_transport.mjs'), import('./libp2p_pubsub.mjs'),
 ]);
-
-// libp2p 3 MultiaddrConnections are event-based message streams; these mirror what @libp2p/tcp
-// and @libp2p/websockets build internally (and tests/interop/pnet_libp2p_dial.mjs).
-class TcpConnection extends AbstractMultiaddrConnection {
-  constructor(socket, remoteAddr, log) {
-    super({ remoteAddr, direction: 'outbound', log });
-    this.socket = socket;
-    socket.on('data', (buf) => this.onData(buf));
-    socket.on('drain', () => this.safeDispatchEvent('drain'));
-    socket.on('error', (err) => this.abort(err));
-    socket.on('close', () => this.onTransportClosed());
-  }
-  sendData(data) {
-    let canSendMore = true;
-    for (const buf of data) canSendMore = this.socket.write(buf);
-    return { sentBytes: data.byteLength, canSendMore };
-  }
-  async sendClose() {
-    await new Promise((resolve) => this.socket.end(resolve));
-    this.socket.destroy();
-  }
-  sendReset() { this.socket.resetAndDestroy(); }
-  sendPause() { this.socket.pause(); }
-  sendResume() { this.socket.resume(); }
-}
-
-// One binary frame is one stream chunk; frame boundaries carry no meaning.
-class WsConnection extends AbstractMultiaddrConnection {
-  constructor(ws, remoteAddr, log) {
-    super({ remoteAddr, direction: 'outbound', log });
-    this.ws = ws;
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) this.onData(data);
-      else this.abort(new Error('unexpected WebSocket text frame'));
-    });
-    ws.on('error', (err) => this.abort(err));
-    ws.on('close', () => this.onTransportClosed());
-  }
-  // ws queues without limit; the traffic here is small, so there is no backpressure to report.
-  sendData(data) {
-    for (const buf of data) this.ws.send(buf, { binary: true });
-    return { sentBytes: data.byteLength, canSendMore: true };
-  }
-  async sendClose() {
-    if (this.ws.readyState === WebSocket.CLOSED) return;
-    this.ws.close();
-    await once(this.ws, 'close');
-  }
-  sendReset() { this.ws.terminate(); }
-  sendPause() { this.ws.pause(); }
-  sendResume() { this.ws.resume(); }
-}
-
-// What a multiaddr of ours means: {host, port} for raw TCP, or {url} for
-// /ip4|ip6|dns/H/tcp/P/(ws|wss|tls/ws)[/http-path/<pct>]; a trailing /p2p/<id> is the upgrader's.
-function dialTarget(ma) {
-  const parts = ma.getComponents();
-  if (parts.at(-1)?.name === 'p2p') parts.pop();
-  const [h, t, ...rest] = parts;
-  if (!['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(h?.name) || t?.name !== 'tcp') return null;
-  const host = h.value;
-  const port = Number(t.value);
-  if (rest.length === 0) return { host, port };
-  let scheme;
-  if (rest[0].name === 'tls' && rest[1]?.name === 'ws') { rest.splice(0, 2); scheme = 'wss'; }
-  else if (rest[0].name === 'ws' || rest[0].name === 'wss') scheme = rest.shift().name;
-  else return null;
-  let path = '/';
-  if (rest[0]?.name === 'http-path') path = rest.shift().value.replace(/^(?!\/)/, '/');
-  if (rest.length !== 0) return null;
-  return { url: `${scheme}://${h.name === 'ip6' ? `[${host}]` : host}:${port}${path}` };
-}
-
-// The inverse, for the command line: --tcp HOST:PORT or --ws URL → a multiaddr.
-function toMultiaddr({ tcp, ws }) {
-  const hostPart = (host) => (net.isIPv4(host) ? `/ip4/${host}` : net.isIPv6(host) ? `/ip6/${host}` : `/dns/${host}`);
-  if (tcp != null) {
-    const colon = tcp.lastIndexOf(':');
-    const host = tcp.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-    const port = Number(tcp.slice(colon + 1));
-    if (colon < 1 || !Number.isInteger(port)) throw new Error(`--tcp wants HOST:PORT, got "${tcp}"`);
-    return multiaddr(`${hostPart(host)}/tcp/${port}`);
-  }
-  const url = new URL(ws);
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`--ws wants a ws:// or wss:// URL, got "${ws}"`);
-  const port = url.port !== '' ? url.port : url.protocol === 'wss:' ? 443 : 80;
-  const path = `${url.pathname}${url.search}`.slice(1);
-  const httpPath = path === '' ? '' : `/http-path/${encodeURIComponent(path)}`;
-  return multiaddr(`${hostPart(url.hostname.replace(/^\[(.*)\]$/, '$1'))}/tcp/${port}/${url.protocol === 'wss:' ? 'tls/ws' : 'ws'}${httpPath}`);
-}
-
-async function openSocket(target, ma, signal, log) {
-  if (target.url == null) {
-    const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
-    await once(socket, 'connect', { signal }).catch((err) => { socket.destroy(); throw err; });
-    return new TcpConnection(socket, ma, log);
-  }
-  const ws = new WebSocket(target.url);
-  let conn;
-  // Wrap on 'upgrade', before ws starts reading: the gateway's pnet nonce can share a TCP segment
-  // with the 101 reply, and ws would emit it before an await on 'open' could resume.
-  ws.once('upgrade', () => { conn = new WsConnection(ws, ma, log); });
-  await once(ws, 'open', { signal }).catch((err) => { ws.terminate(); throw err; });
-  return conn;
-}
-
-// A dial-only libp2p transport: opens the socket, then protector → noise → yamux by libp2p itself.
-class GatewayDialer {
-  [Symbol.for('@libp2p/transport')] = true;
-  [Symbol.toStringTag] = 'libp2p-node:gateway-dialer';
-  constructor(components) { this.log = components.logger.forComponent('libp2p-node:dialer'); }
-
-  async dial(ma, options) {
-    const target = dialTarget(ma);
-    this.log('dialing %s', target.url ?? `${target.host}:${target.port}`);
-    const maConn = await openSocket(target, ma, options.signal, this.log);
-    try {
-      return await options.upgrader.upgradeOutbound(maConn, options);
-    } catch (err) {
-      maConn.abort(err);
-      throw err;
-    }
-  }
-
-  dialFilter(addrs) { return addrs.filter((ma) => dialTarget(ma) != null); }
-  listenFilter() { return []; }
-  createListener() { throw new Error('libp2p_node.mjs only dials'); }
-}
+const { PUBSUB_KINDS, pubsubService, pubsubStream, pubsubProtocols, until, describeMessage } = pubsubLib;
 
 function options() {
   const { values } = parseArgs({
     options: {
       tcp: { type: 'string' }, ws: { type: 'string' }, 'psk-file': { type: 'string' }, 'expect-peer': { type: 'string' },
       pings: { type: 'string', default: '3' }, 'timeout-ms': { type: 'string', default: '15000' }, 'hold-ms': { type: 'string', default: '0' },
+      pubsub: { type: 'string' }, subscribe: { type: 'string', multiple: true, default: [] },
+      publish: { type: 'string', multiple: true, default: [] },
+      'expect-messages': { type: 'string', default: '0' }, 'listen-ms': { type: 'string', default: '0' },
     },
   });
   if ((values.tcp == null) === (values.ws == null)) throw new Error('give exactly one of --tcp HOST:PORT or --ws URL');
@@ -174,6 +60,17 @@ function options() {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${values[name]}"`);
     return n;
   };
+  if (values.pubsub != null && !PUBSUB_KINDS.includes(values.pubsub)) throw new Error(`--pubsub must be one of ${PUBSUB_KINDS.join('|')}, got "${values.pubsub}"`);
+  const pubsubOnly = ['subscribe', 'publish', 'expect-messages', 'listen-ms'].filter((k) => values[k].length > 0 && values[k] !== '0');
+  if (values.pubsub == null && pubsubOnly.length > 0) throw new Error(`--${pubsubOnly[0]} needs --pubsub gossipsub|floodsub`);
+  const publish = values.publish.map((p) => {
+    const eq = p.indexOf('=');
+    if (eq < 1) throw new Error(`--publish wants TOPIC=TEXT, got "${p}"`);
+    return { topic: p.slice(0, eq), text: p.slice(eq + 1) };
+  });
+  if (values.subscribe.some((t) => t === '')) throw new Error('--subscribe wants a non-empty topic');
+  const expectMessages = int('expect-messages', 0);
+  if (expectMessages > 0 && values.subscribe.length === 0) throw new Error('--expect-messages needs --subscribe TOPIC');
   return {
     target: toMultiaddr(values),
     psk: new Uint8Array(readFileSync(values['psk-file'])),
@@ -181,18 +78,36 @@ function options() {
     pings: int('pings', 0),
     timeoutMs: int('timeout-ms', 1),
     holdMs: int('hold-ms', 0),
+    pubsub: values.pubsub,
+    subscribe: [...new Set(values.subscribe)],
+    publish,
+    expectMessages,
+    listenMs: int('listen-ms', 0),
   };
 }
 
 const IDENTIFY_TIMEOUT_MS = 5000; // @libp2p/identify's default, made explicit
 let node;
 let stage = 'dial';
+let waitingFor = ''; // what a timeout in the current stage interrupted, for its error message
+let untimed = false; // --listen-ms and --hold-ms come on top of --timeout-ms
 const pending = new Set(); // identify and ping run side by side; a timeout names the first pending
+const received = [];
+const published = [];
+let ignoredOwn = 0; // our own messages sent back to us (not counted as received)
+let pubsubConn = null; // the gateway connection, once pubsub runs on it
 let finished = false;
 
 async function finish(result, timeoutMs) {
   if (finished) return;
   finished = true;
+  if (opts?.pubsub != null) {
+    // Which streams exist and what the gateway subscribed to, also when a stage failed.
+    let pubsub = { service: opts.pubsub };
+    try { if (pubsubConn != null) pubsub = snapshotPubsub(node.services.pubsub, pubsubConn); } catch { /* keep the service name */ }
+    Object.assign(result, { received, published, pubsub });
+    if (ignoredOwn > 0) result.ignoredOwnMessages = ignoredOwn;
+  }
   // Stop the node (closing the connection) before exiting, but never wait longer than the timeout.
   if (node != null) await Promise.race([node.stop().catch(() => {}), new Promise((r) => setTimeout(r, timeoutMs))]);
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -219,22 +134,100 @@ async function identifyRemote(conn) {
   return { agentVersion, protocolVersion, protocols, publicKeyMatches, listenAddrs: id.listenAddrs.map(String), observedAddr: id.observedAddr?.toString(), ms };
 }
 
-async function run(opts, signal) {
+// Records every message of others on a subscribed topic, from the moment the node starts.
+function collectMessages(service) {
+  service.addEventListener('message', (evt) => {
+    const msg = evt.detail;
+    if (!opts.subscribe.includes(msg.topic)) return;
+    if (msg.from != null && msg.from.equals(node.peerId)) { ignoredOwn++; return; }
+    received.push(describeMessage(msg));
+  });
+}
+
+function snapshotPubsub(service, conn) {
+  const topics = [...new Set([...opts.subscribe, ...opts.publish.map((p) => p.topic)])];
+  return {
+    service: opts.pubsub,
+    outbound: pubsubStream(service, conn, 'outbound'),
+    inbound: pubsubStream(service, conn, 'inbound'),
+    remoteTopics: topics.filter((t) => service.getSubscribers(t).some((p) => p.equals(conn.remotePeer))),
+  };
+}
+
+// js opens its pubsub stream when identify lists a pubsub protocol of the gateway, and gossipsub
+// (not floodsub) also when the gateway opens its own pubsub stream first.
+function noStreamReason(service, conn, remoteProtocols) {
+  const ours = pubsubProtocols(service);
+  const listed = ours.filter((p) => remoteProtocols.includes(p));
+  const inbound = pubsubStream(service, conn, 'inbound');
+  if (listed.length > 0) return `our pubsub stream to the gateway never opened although its identify lists ${listed.join(', ')} (did it answer na to ${ours.join(', ')}?)`;
+  const why = inbound == null ? 'and it never opened a pubsub stream of its own'
+    : opts.pubsub === 'floodsub' ? `and js floodsub does not answer the gateway's own ${inbound} stream with one: it needs /floodsub/1.0.0 in identify`
+      : `and js did not answer the gateway's own ${inbound} stream with one`;
+  return `our pubsub stream to the gateway never opened: its identify lists none of ${ours.join(', ')}, ${why}`;
+}
+
+// The pubsub part, after identify (which tells js the gateway's protocols) and the pings.
+async function runPubsub(conn, remoteProtocols, signal) {
+  const service = node.services.pubsub;
+  const remote = conn.remotePeer;
+  stage = 'subscribe';
+  await until(() => {
+    waitingFor = noStreamReason(service, conn, remoteProtocols);
+    return pubsubStream(service, conn, 'outbound') != null;
+  }, signal);
+
+  stage = 'publish';
+  for (const { topic, text } of opts.publish) {
+    await until(() => {
+      const noStream = pubsubStream(service, conn, 'inbound') == null ? ', which it never opened' : '';
+      waitingFor = `the gateway never subscribed to "${topic}" (it is not in getSubscribers("${topic}"): no SUBSCRIBE on its own stream to us${noStream})`;
+      return service.getSubscribers(topic).some((p) => p.equals(remote));
+    }, signal);
+    waitingFor = `publishing on "${topic}"`;
+    const { recipients } = await service.publish(topic, new TextEncoder().encode(text));
+    if (!recipients.some((p) => p.equals(remote))) throw new Error(`publish on "${topic}" did not send to the gateway (recipients: [${recipients.join(', ')}])`);
+    published.push(topic);
+  }
+
+  stage = 'receive';
+  if (opts.expectMessages > 0) {
+    waitingFor = `${received.length} of ${opts.expectMessages} expected messages received`;
+    await until(() => { waitingFor = `${received.length} of ${opts.expectMessages} expected messages received`; return received.length >= opts.expectMessages; }, signal);
+  }
+  waitingFor = '';
+  if (opts.listenMs > 0) {
+    untimed = true;
+    await Promise.race([once(conn, 'close'), new Promise((r) => setTimeout(r, opts.listenMs))]);
+    if (conn.status !== 'open') throw new Error(`connection closed during --listen-ms (status ${conn.status})`);
+  }
+}
+
+async function run(signal) {
   node = await createLibp2p({
     transports: [(components) => new GatewayDialer(components)],
     connectionProtector: preSharedKey({ psk: opts.psk }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     // identify is run explicitly (as soon as the connection opens), so a failure is reported
-    services: { identify: identify({ runOnConnectionOpen: false, timeout: IDENTIFY_TIMEOUT_MS }), ping: ping() },
+    services: {
+      identify: identify({ runOnConnectionOpen: false, timeout: IDENTIFY_TIMEOUT_MS }),
+      ping: ping(),
+      ...(opts.pubsub != null ? { pubsub: pubsubService(opts.pubsub) } : {}),
+    },
     connectionManager: { dialTimeout: opts.timeoutMs, addressDialTimeout: opts.timeoutMs },
   });
+  if (opts.pubsub != null) collectMessages(node.services.pubsub);
   let opened = 0;
   node.addEventListener('connection:open', () => { opened++; });
 
   const conn = await node.dial(opts.expectPeer != null ? opts.target.encapsulate(`/p2p/${opts.expectPeer}`) : opts.target, { signal });
   const { remotePeer } = conn;
   if (opts.expectPeer != null && !remotePeer.equals(opts.expectPeer)) throw new Error(`remote peer is ${remotePeer}, expected ${opts.expectPeer}`);
+  // Subscribed before identify: the pubsub stream js opens once identify lists a pubsub protocol
+  // (or once the gateway opens its own) starts with our SUBSCRIBEs.
+  if (opts.pubsub != null) pubsubConn = conn;
+  for (const topic of opts.subscribe) node.services.pubsub.subscribe(topic);
 
   const [identifyResult, pings] = await Promise.all([
     staged('identify', identifyRemote(conn)),
@@ -248,8 +241,10 @@ async function run(opts, signal) {
   // ping() dials again if the connection is gone; only the first connection counts.
   if (conn.status !== 'open' || opened !== 1) throw new Error(`the connection did not stay open (status ${conn.status}, ${opened} opened)`);
 
+  if (opts.pubsub != null) await runPubsub(conn, identifyResult.protocols, signal);
   if (opts.holdMs > 0) {
     stage = 'hold';
+    untimed = true;
     await Promise.race([once(conn, 'close'), new Promise((r) => setTimeout(r, opts.holdMs))]);
     if (conn.status !== 'open') throw new Error(`connection closed during --hold-ms (status ${conn.status})`);
   }
@@ -263,13 +258,15 @@ try {
   await finish({ ok: false, stage: 'args', error: err.message }, 1000);
 }
 const controller = new AbortController();
-// The checks get --timeout-ms; --hold-ms comes on top. A ref'd timer fires even on a silent socket.
+// The checks get --timeout-ms; --listen-ms and --hold-ms come on top. A ref'd timer fires even on
+// a silent socket.
 const deadline = setTimeout(() => {
-  if (stage === 'hold') return;
+  if (untimed) return;
   controller.abort();
-  finish({ ok: false, stage: [...pending][0] ?? stage, error: `timeout after ${opts.timeoutMs} ms` }, opts.timeoutMs);
+  const what = pending.size > 0 ? '' : waitingFor;
+  finish({ ok: false, stage: [...pending][0] ?? stage, error: `timeout after ${opts.timeoutMs} ms${what !== '' ? `: ${what}` : ''}` }, opts.timeoutMs);
 }, opts.timeoutMs);
-run(opts, controller.signal).then(
+run(controller.signal).then(
   (result) => { clearTimeout(deadline); return finish(result, opts.timeoutMs); },
   (failure) => {
     const err = failure?.err ?? failure;

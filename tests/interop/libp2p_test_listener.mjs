@@ -3,8 +3,13 @@
 // with noise, yamux, identify and ping: a stand-in for the C++ gateway when testing
 // libp2p_node.mjs. Like the gateway, its noise handshake offers no stream muxers, so the dialer
 // negotiates /yamux/1.0.0 with multistream-select (--inline-muxers: js's default, muxer in noise).
+// With --pubsub gossipsub|floodsub it is also a pubsub hub: subscribed to each --subscribe TOPIC, it
+// forwards the messages of one dialer on those topics to the others (libp2p_pubsub.mjs settings).
 //   node tests/interop/libp2p_test_listener.mjs --psk-file FILE [--port N] [--inline-muxers]
-// Prints {"listening":"/ip4/127.0.0.1/tcp/PORT/p2p/12D3KooW…"} and serves until SIGINT/SIGTERM.
+//     [--pubsub gossipsub|floodsub [--subscribe TOPIC]...]
+// Prints {"listening":"/ip4/127.0.0.1/tcp/PORT/p2p/12D3KooW…"} (plus "pubsub" and "topics" if a
+// hub), then one {"message":{"topic","data","from"}} line per message it receives, and serves
+// until SIGINT/SIGTERM.
 // Then, e.g.: node tests/interop/libp2p_node.mjs --tcp 127.0.0.1:PORT --psk-file FILE --expect-peer 12D3KooW…
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,18 +22,30 @@ Promise.withResolvers ??= () => {
   return { promise, resolve, reject };
 };
 
-const [{ createLibp2p }, { noise }, { yamux }, { identify }, { ping }, { preSharedKey }, { tcp }] = await Promise.all([
+const [{ createLibp2p }, { noise }, { yamux }, { identify }, { ping }, { preSharedKey }, { tcp }, pubsubLib] = await Promise.all([
   import('libp2p'), import('@chainsafe/libp2p-noise'), import('@chainsafe/libp2p-yamux'),
   import('@libp2p/identify'), import('@libp2p/ping'), import('@libp2p/pnet'), import('@libp2p/tcp'),
+  import('./libp2p_pubsub.mjs'),
 ]);
+const { PUBSUB_KINDS, pubsubService, describeMessage } = pubsubLib;
 
 const { values } = parseArgs({
   options: {
     'psk-file': { type: 'string' },
     port: { type: 'string', default: '0' },
     'inline-muxers': { type: 'boolean', default: false },
+    pubsub: { type: 'string' },
+    subscribe: { type: 'string', multiple: true, default: [] },
   },
 });
+if (values.pubsub != null && !PUBSUB_KINDS.includes(values.pubsub)) {
+  process.stderr.write(`--pubsub must be one of ${PUBSUB_KINDS.join('|')}, got "${values.pubsub}"\n`);
+  process.exit(2);
+}
+if (values.pubsub == null && values.subscribe.length > 0) {
+  process.stderr.write('--subscribe needs --pubsub gossipsub|floodsub\n');
+  process.exit(2);
+}
 if (values['psk-file'] == null) {
   process.stderr.write('--psk-file is required\n');
   process.exit(2);
@@ -56,9 +73,16 @@ const node = await createLibp2p({
   connectionProtector: preSharedKey({ psk: new Uint8Array(readFileSync(values['psk-file'])) }),
   connectionEncrypters: [values['inline-muxers'] ? noise() : noiseWithoutInlinedMuxers()],
   streamMuxers: [yamux()],
-  services: { identify: identify(), ping: ping() },
+  services: { identify: identify(), ping: ping(), ...(values.pubsub != null ? { pubsub: pubsubService(values.pubsub) } : {}) },
 });
-process.stdout.write(`${JSON.stringify({ listening: node.getMultiaddrs()[0].toString() })}\n`);
+const hub = values.pubsub != null ? { pubsub: values.pubsub, topics: values.subscribe } : {};
+if (values.pubsub != null) {
+  for (const topic of values.subscribe) node.services.pubsub.subscribe(topic);
+  node.services.pubsub.addEventListener('message', (evt) => {
+    process.stdout.write(`${JSON.stringify({ message: describeMessage(evt.detail) })}\n`);
+  });
+}
+process.stdout.write(`${JSON.stringify({ listening: node.getMultiaddrs()[0].toString(), ...hub })}\n`);
 
 let stopping = false;
 const stop = async () => {

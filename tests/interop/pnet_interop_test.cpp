@@ -4,10 +4,12 @@
 // - a Node peer written from the spec with the `xsalsa20` package (bench/peers/pnet) dials it,
 //   with its writes cut at random boundaries; a wrong master secret and a bad DID are refused;
 // - our C++ dialer against that Node peer's own gateway;
-// - real js-libp2p 3 nodes (libp2p_node.mjs: pnet, noise, yamux, identify, ping) dial the gateway.
+// - real js-libp2p 3 nodes (libp2p_node.mjs: pnet, noise, yamux, identify, ping, gossipsub and
+//   floodsub) dial the gateway, and tenant pubsub stays inside the tenant.
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/pnet/swarm_client.hpp>
 
+#include <sealed_test/http.hpp>
 #include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
@@ -153,6 +155,71 @@ TEST(interop_pnet, real_libp2p_nodes_get_noise_yamux_identify_and_ping) {
     EXPECT_EQ(*id_again, *id_line);
     again.signal(SIGTERM);
     again.wait();
+}
+
+// The last JSON line a libp2p_node.mjs run printed (or an object saying it printed none).
+json::object report_of(const std::vector<std::string>& lines) {
+    if (lines.empty()) return {{"ok", false}, {"error", "no output"}};
+    return json::parse(lines.back()).as_object();
+}
+
+// Tenant pubsub through the gateway, with real js-libp2p 3 gossipsub and floodsub nodes: Alice's
+// message reaches Alice's other node and never Bob's, even though Bob's node subscribes to
+// Alice's topic; the gateway counts the refusal.
+TEST(interop_pnet, tenant_pubsub_reaches_the_tenant_only) {
+    key_files keys;
+    sealed_test::child_process gateway({sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
+                                        "--master-secret-file", keys("secret.hex"), "--identity-key",
+                                        keys("identity.key"), "--log-level", "warn"});
+    auto ws_line = gateway.read_line();
+    ASSERT_TRUE(ws_line && gateway.read_line());
+    const auto port = sealed_test::port_from_listening_line(*ws_line);
+    const auto url = [&](const char* did) { return "ws://127.0.0.1:" + std::to_string(port) + "/swarm/" + did; };
+    for (const char* kind : {"gossipsub", "floodsub"}) {
+        SCOPED_TRACE(kind);
+        const auto topic = std::string("swarm/did:example:alice");
+        sealed_test::child_process receiver({node, libp2p_node_script, "--ws", url("did:example:alice"), "--psk-file",
+                                             keys("alice.key"), "--pings", "1", "--pubsub", kind, "--subscribe", topic,
+                                             "--expect-messages", "1", "--timeout-ms", "20000"});
+        sealed_test::child_process bob({node, libp2p_node_script, "--ws", url("did:example:bob"), "--psk-file",
+                                        keys("bob.key"), "--pings", "1", "--pubsub", kind, "--subscribe", topic,
+                                        "--subscribe", "swarm/did:example:bob", "--listen-ms", "3000"});
+        // Both subscribed (each holds a topic in the gateway) before Alice's other node publishes.
+        net::io_context io;
+        bool ready = false;
+        sealed_test::run(io, [&]() -> awaitable<void> {
+            for (int i = 0; i < 200 && !ready; ++i) {
+                ready = co_await sealed_test::node_metric(port, "sealed_swarm_pubsub_subscribed_peers") >= 2;
+                if (!ready) co_await sealed_test::sleep_for(std::chrono::milliseconds(50));
+            }
+        }());
+        ASSERT_TRUE(ready) << "the two listening nodes did not subscribe";
+        auto publisher = sealed_test::run_to_end({node, libp2p_node_script, "--ws", url("did:example:alice"), "--psk-file",
+                                                  keys("alice.key"), "--pings", "1", "--pubsub", kind, "--subscribe",
+                                                  topic, "--publish", topic + "=hello " + kind}, 30000);
+        EXPECT_EQ(report_of(publisher.lines).at("ok"), true) << publisher.output();
+        std::vector<std::string> lines;
+        while (auto line = receiver.read_line(25000)) lines.push_back(*line);
+        const auto heard = report_of(lines);
+        ASSERT_EQ(heard.at("ok"), true) << json::serialize(heard);
+        const auto& received = heard.at("received").as_array();
+        ASSERT_EQ(received.size(), 1u);
+        EXPECT_EQ(received[0].at("data").as_string(), std::string("hello ") + kind);
+        lines.clear();
+        while (auto line = bob.read_line(25000)) lines.push_back(*line);
+        const auto bobs = report_of(lines);
+        EXPECT_EQ(bobs.at("ok"), true) << json::serialize(bobs);
+        EXPECT_TRUE(bobs.at("received").as_array().empty()) << "Bob's node heard Alice's tenant: " << json::serialize(bobs);
+    }
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto metrics = co_await sealed_test::http_get(port, "/metrics");
+        EXPECT_NE(metrics.body().find("sealed_swarm_pubsub_refused_total{reason=\"topic_not_allowed\"}"), std::string::npos)
+            << metrics.body();
+        EXPECT_EQ(co_await sealed_test::node_metric(port, "sealed_swarm_pubsub_forwarded_total"), 2);
+    }());
+    gateway.signal(SIGTERM);
+    EXPECT_EQ(gateway.wait(), 0);
 }
 
 TEST(interop_pnet, our_dialer_against_the_node_gateway) {
