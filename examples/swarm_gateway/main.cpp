@@ -6,6 +6,7 @@
 //   SEALED_MASTER_SECRET=<hex> swarm_gateway --listen 127.0.0.1:9091
 //   ... --tcp-listen 127.0.0.1:4001 --psk-file swarm.key    # also raw TCP, one network, as libp2p
 //   ... --redis redis://127.0.0.1:6379    # gateways sharing a Redis are one swarm per tenant
+//                                         (broadcasts and pubsub)
 //   ... --identity-key swarm-identity.key # the gateway's libp2p identity (made on first start)
 // Behind pnet, real libp2p nodes get noise, yamux, identify and ping (docs/schemes/pnet.md).
 // stdout: `listening on HOST:PORT` (WebSocket), then `tcp listening on HOST:PORT` with
@@ -55,8 +56,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     std::string redis_url, server_id;
     cli.add_option("--redis", redis_url,
-                   "redis://[[user]:password@]host[:port][/db]: a tenant's broadcasts reach its nodes on every "
-                   "gateway sharing it (WebSocket tenants; the raw TCP network stays local)");
+                   "redis://[[user]:password@]host[:port][/db]: a tenant's broadcasts and pubsub messages reach its "
+                   "nodes on every gateway sharing it (WebSocket tenants; the raw TCP network stays local)");
     cli.add_option("--server-id", server_id, "this gateway's serverId on the bus (default: a random UUID)");
     CLI11_PARSE(cli, argc, argv);
     if (!app::apply_common_options(cfg, common)) return 2;
@@ -138,7 +139,14 @@ int main(int argc, char** argv) {
     auto run = [&](auto& srv) {
         // Other gateways' broadcasts to this gateway's members; destroyed before srv, once io has stopped.
         std::optional<cluster::router<std::remove_reference_t<decltype(srv)>>> from_others;
-        if (bus) from_others.emplace(srv, bus, pnet::swarm_bus_frame, message_kind::binary);
+        if (bus) {
+            hub.set_bus(bus);
+            // The bus's one handler: pubsub events to the hub, broadcasts to this gateway's members.
+            auto frame = [&hub](std::string_view event, const boost::json::value& data) {
+                return hub.from_bus(event, data) ? std::string() : pnet::swarm_bus_frame(event, data);
+            };
+            from_others.emplace(srv, bus, frame, message_kind::binary);
+        }
         srv.on_metrics([bus, &hub] { return hub.prometheus_text() + (bus ? bus->prometheus_text() : std::string()); });
         const auto over = app::wants_tls(cfg) ? libp2p::multiaddr_transport::wss : libp2p::multiaddr_transport::ws;
         srv.on_session([&srv, &opts, negotiate_timeout, to_others = bus.get(), &host, over, &hub](auto& c) {

@@ -12,6 +12,7 @@
 #include <sealed_test/http.hpp>
 #include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
+#include <sealed_test/redis_server.hpp>
 #include <sealed_test/run.hpp>
 
 #include <boost/json.hpp>
@@ -220,6 +221,62 @@ TEST(interop_pnet, tenant_pubsub_reaches_the_tenant_only) {
     }());
     gateway.signal(SIGTERM);
     EXPECT_EQ(gateway.wait(), 0);
+}
+
+// Two gateways sharing a redis-server are one swarm per tenant for pubsub too: a gossipsub
+// message published on one reaches the tenant's subscriber on the other, and no other tenant's.
+TEST(interop_pnet, tenant_pubsub_crosses_gateways_sharing_redis) {
+    sealed_test::redis_server redis;
+    if (!redis.running()) GTEST_SKIP() << "redis-server is not installed";
+    key_files keys;
+    auto start = [&](const char* identity) {
+        return std::make_unique<sealed_test::child_process>(std::vector<std::string>{
+            sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0", "--master-secret-file",
+            keys("secret.hex"), "--identity-key", keys(identity), "--redis", redis.url(), "--log-level", "warn"});
+    };
+    auto a = start("a.key"), b = start("b.key");
+    auto a_line = a->read_line(), b_line = b->read_line();
+    ASSERT_TRUE(a_line && b_line && a->read_line() && b->read_line());
+    const auto a_port = sealed_test::port_from_listening_line(*a_line), b_port = sealed_test::port_from_listening_line(*b_line);
+    const auto url = [](unsigned short port, const char* did) { return "ws://127.0.0.1:" + std::to_string(port) + "/swarm/" + did; };
+    const std::string topic = "swarm/did:example:alice";
+    sealed_test::child_process receiver({node, libp2p_node_script, "--ws", url(b_port, "did:example:alice"), "--psk-file",
+                                         keys("alice.key"), "--pings", "1", "--pubsub", "gossipsub", "--subscribe", topic,
+                                         "--expect-messages", "1", "--timeout-ms", "20000"});
+    sealed_test::child_process bob({node, libp2p_node_script, "--ws", url(b_port, "did:example:bob"), "--psk-file",
+                                    keys("bob.key"), "--pings", "1", "--pubsub", "gossipsub", "--subscribe",
+                                    "swarm/did:example:bob", "--listen-ms", "3000"});
+    net::io_context io;
+    bool ready = false;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const std::vector<unsigned short> ports{a_port, b_port};  // named: ADR-0001
+        CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(ports));
+        for (int i = 0; i < 200 && !ready; ++i) {
+            ready = co_await sealed_test::node_metric(b_port, "sealed_swarm_pubsub_subscribed_peers") >= 2;
+            if (!ready) co_await sealed_test::sleep_for(std::chrono::milliseconds(50));
+        }
+    }());
+    ASSERT_TRUE(ready) << "the nodes on gateway b did not subscribe";
+    auto publisher = sealed_test::run_to_end({node, libp2p_node_script, "--ws", url(a_port, "did:example:alice"),
+                                              "--psk-file", keys("alice.key"), "--pings", "1", "--pubsub", "gossipsub",
+                                              "--publish", topic + "=across gateways"}, 30000);
+    EXPECT_EQ(report_of(publisher.lines).at("ok"), true) << publisher.output();
+    std::vector<std::string> lines;
+    while (auto line = receiver.read_line(25000)) lines.push_back(*line);
+    const auto heard = report_of(lines);
+    ASSERT_EQ(heard.at("ok"), true) << json::serialize(heard);
+    ASSERT_EQ(heard.at("received").as_array().size(), 1u);
+    EXPECT_EQ(heard.at("received").as_array()[0].at("data").as_string(), "across gateways");
+    lines.clear();
+    while (auto line = bob.read_line(25000)) lines.push_back(*line);
+    EXPECT_TRUE(report_of(lines).at("received").as_array().empty());
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        EXPECT_EQ(co_await sealed_test::node_metric(b_port, "sealed_swarm_pubsub_from_bus_total"), 1);
+    }());
+    for (auto* g : {a.get(), b.get()}) {
+        g->signal(SIGTERM);
+        EXPECT_EQ(g->wait(), 0);
+    }
 }
 
 TEST(interop_pnet, our_dialer_against_the_node_gateway) {

@@ -13,11 +13,7 @@ bool host_connection::is_pubsub(const std::string& protocol_line) const {
     return std::find(pubsub::protocols.begin(), pubsub::protocols.end(), id) != pubsub::protocols.end();
 }
 
-bool host_connection::topic_allowed(const std::string& topic) const {
-    if (topic_scope_.empty()) return true;
-    return topic == topic_scope_ || (topic.size() > topic_scope_.size() && topic.starts_with(topic_scope_) &&
-                                     topic[topic_scope_.size()] == '/');
-}
+bool host_connection::topic_allowed(const std::string& topic) const { return pubsub::in_scope(topic_scope_, topic); }
 
 void host_connection::open_pubsub_stream(const std::string& protocol_line, bytes& frames) {
     pubsub_out_ = muxer_->open_stream(frames);

@@ -1,5 +1,8 @@
 #include <sealed/pnet/pubsub_hub.hpp>
 
+#include <sealed/crypto/encoding.hpp>
+#include <sealed/libp2p/pubsub.hpp>
+
 #include <vector>
 
 namespace sealed::pnet {
@@ -64,24 +67,69 @@ bool pubsub_hub::first_sighting(const std::string& tenant, const bytes& id) {
     return true;
 }
 
+// Call with the lock held.
+std::vector<pubsub_hub::deliver_fn> pubsub_hub::subscribers(const std::string& tenant, const std::string& topic,
+                                                            std::uint64_t except) {
+    std::vector<deliver_fn> targets;
+    for (const auto& [id, m] : members_)
+        if (id != except && m.tenant == tenant && m.topics.contains(topic)) targets.push_back(m.deliver);
+    return targets;
+}
+
 std::size_t pubsub_hub::publish(std::uint64_t connection, const std::string& topic, const bytes& id, const bytes& raw) {
     std::vector<deliver_fn> targets;
+    std::string tenant;
     {
         std::lock_guard lock(mutex_);
         auto it = members_.find(connection);
         if (it == members_.end()) return 0;
         messages_++;
-        if (!first_sighting(it->second.tenant, id)) {
+        tenant = it->second.tenant;
+        if (!first_sighting(tenant, id)) {
             duplicates_++;
             return 0;
         }
-        for (const auto& [other, m] : members_)
-            if (other != connection && m.tenant == it->second.tenant && m.topics.contains(topic)) targets.push_back(m.deliver);
+        targets = subscribers(tenant, topic, connection);
     }
     const auto shared = std::make_shared<const bytes>(raw);
     for (auto& deliver : targets) deliver(topic, shared);
     forwarded_ += targets.size();
+    if (bus_ && tenant != raw_tcp_tenant) {  // the raw TCP network stays local
+        const boost::json::object data{{"tenant", tenant}, {"topic", topic}, {"message", crypto::base64_encode(raw)}};
+        bus_->publish({{}, cluster::target_kind::room, "pubsub:" + tenant, std::string(bus_event), data, {}});
+    }
     return targets.size();
+}
+
+bool pubsub_hub::from_bus(std::string_view event, const boost::json::value& data) {
+    if (event != bus_event) return false;
+    const auto* object = data.if_object();
+    const auto* tenant = object ? object->if_contains("tenant") : nullptr;
+    const auto* encoded = object ? object->if_contains("message") : nullptr;
+    auto raw = encoded && encoded->is_string() ? crypto::base64_decode(std::string_view(encoded->get_string()))
+                                               : result<bytes>(errc::invalid_encoding);
+    auto message = raw ? libp2p::pubsub::parse_message(*raw) : result<libp2p::pubsub::message>(errc::invalid_encoding);
+    // Checked as if a peer had sent it: its own signature, and a topic of the tenant it names.
+    if (!tenant || !tenant->is_string() || !message || libp2p::pubsub::verify_strict_sign(*message) ||
+        !libp2p::pubsub::in_scope(topic_scope_of(tenant->get_string()), message->topic)) {
+        bus_refused_++;
+        return true;
+    }
+    const std::string tenant_name(tenant->get_string());
+    std::vector<deliver_fn> targets;
+    {
+        std::lock_guard lock(mutex_);
+        from_bus_++;
+        if (!first_sighting(tenant_name, libp2p::pubsub::message_id(*message))) {
+            duplicates_++;
+            return true;
+        }
+        targets = subscribers(tenant_name, message->topic, 0);
+    }
+    const auto shared = std::make_shared<const bytes>(std::move(*raw));
+    for (auto& deliver : targets) deliver(message->topic, shared);
+    forwarded_ += targets.size();
+    return true;
 }
 
 void pubsub_hub::refused(std::string_view reason) {
@@ -100,6 +148,10 @@ std::string pubsub_hub::prometheus_text() const {
            std::to_string(duplicates_.load()) + "\n";
     out += "# TYPE sealed_swarm_peer_in_two_tenants_total counter\nsealed_swarm_peer_in_two_tenants_total " +
            std::to_string(cross_tenant_peers_.load()) + "\n";
+    out += "# TYPE sealed_swarm_pubsub_from_bus_total counter\nsealed_swarm_pubsub_from_bus_total " +
+           std::to_string(from_bus_.load()) + "\n";
+    out += "# TYPE sealed_swarm_pubsub_bus_refused_total counter\nsealed_swarm_pubsub_bus_refused_total " +
+           std::to_string(bus_refused_.load()) + "\n";
     out += "# TYPE sealed_swarm_pubsub_refused_total counter\n";
     std::lock_guard lock(mutex_);
     for (const auto& [reason, n] : refused_)

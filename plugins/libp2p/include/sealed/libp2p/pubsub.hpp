@@ -63,4 +63,11 @@ bytes signed_bytes(const message& m);
 // The spec's message id, from ‖ seqno: what the seen-cache keys on.
 bytes message_id(const message& m);
 
+// Whether `topic` is `scope` or a name below it ("swarm/<DID>" takes "swarm/<DID>/chat", not
+// "swarm/<DID>x"); an empty scope takes every topic.
+inline bool in_scope(std::string_view scope, std::string_view topic) {
+    if (scope.empty() || topic == scope) return true;
+    return topic.size() > scope.size() && topic.starts_with(scope) && topic[scope.size()] == '/';
+}
+
 }  // namespace sealed::libp2p::pubsub

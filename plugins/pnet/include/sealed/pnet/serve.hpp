@@ -101,11 +101,10 @@ template <class Server>
 awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, swarm_context ctx) {
     auto self = c.shared_from_this();
     auto log = log::get("swarm");
-    const std::string tenant = c.peer_id().empty() ? std::string("(tcp)") : c.peer_id();
+    const std::string tenant = c.peer_id().empty() ? std::string(raw_tcp_tenant) : c.peer_id();
     const std::string room = "broadcast:" + tenant;
-    // A tenant's peers may use its topics only; the raw TCP network is one network, any topic.
-    const std::string topics = c.peer_id().empty() ? std::string() : "swarm/" + c.peer_id();
-    const auto swarm = std::make_shared<swarm_session>(ctx.host, observed_multiaddr(c.remote_endpoint(), ctx.over), topics);
+    const auto swarm = std::make_shared<swarm_session>(ctx.host, observed_multiaddr(c.remote_endpoint(), ctx.over),
+                                                       topic_scope_of(tenant));
     net::steady_timer deadline(c.strand(), ctx.negotiate_timeout);
     deadline.async_wait([self, log, tenant](const error_code& ec) {
         if (ec) return;
