@@ -9,8 +9,8 @@ import { multiaddr } from '@multiformats/multiaddr';
 import WebSocket from 'ws';
 
 // libp2p 3 MultiaddrConnections are event-based message streams; these mirror what @libp2p/tcp
-// and @libp2p/websockets build internally (and tests/interop/pnet_libp2p_dial.mjs).
-class TcpConnection extends AbstractMultiaddrConnection {
+// and @libp2p/websockets build internally (pnet_libp2p_dial.mjs uses them too).
+export class TcpConnection extends AbstractMultiaddrConnection {
   constructor(socket, remoteAddr, log) {
     super({ remoteAddr, direction: 'outbound', log });
     this.socket = socket;
@@ -34,7 +34,7 @@ class TcpConnection extends AbstractMultiaddrConnection {
 }
 
 // One binary frame is one stream chunk; frame boundaries carry no meaning.
-class WsConnection extends AbstractMultiaddrConnection {
+export class WsConnection extends AbstractMultiaddrConnection {
   constructor(ws, remoteAddr, log) {
     super({ remoteAddr, direction: 'outbound', log });
     this.ws = ws;

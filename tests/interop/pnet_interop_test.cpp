@@ -48,6 +48,13 @@ struct key_files {
     std::string operator()(const char* name) const { return (dir / name).string(); }
 };
 
+// The gateway on loopback with a WebSocket and a raw TCP listener, its keys in `keys`.
+std::vector<std::string> gateway_argv(const key_files& keys) {
+    return {sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0", "--master-secret-file",
+            keys("secret.hex"), "--tcp-listen", "127.0.0.1:0", "--psk-file", keys("network.key"), "--identity-key",
+            keys("identity.key"), "--log-level", "warn"};
+}
+
 // One JSON line from a Node dialer: whether it pinged `count` times.
 ::testing::AssertionResult pinged(const sealed_test::script_result& r, int count) {
     if (r.lines.empty()) return ::testing::AssertionFailure() << "no output; exit " << r.exit_code.value_or(-1);
@@ -59,10 +66,7 @@ struct key_files {
 
 TEST(interop_pnet, outside_dialers_against_our_gateway) {
     key_files keys;
-    sealed_test::child_process gateway({sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
-                                        "--master-secret-file", keys("secret.hex"), "--tcp-listen", "127.0.0.1:0",
-                                        "--psk-file", keys("network.key"), "--identity-key", keys("identity.key"),
-                                        "--log-level", "warn"});
+    sealed_test::child_process gateway(gateway_argv(keys));
     auto ws_line = gateway.read_line();
     auto tcp_line = gateway.read_line();
     ASSERT_TRUE(ws_line && tcp_line);
@@ -115,10 +119,7 @@ TEST(interop_pnet, outside_dialers_against_our_gateway) {
 // raw TCP and gets ping and identify; a wrong PSK is refused and the gateway goes on.
 TEST(interop_pnet, real_libp2p_nodes_get_noise_yamux_identify_and_ping) {
     key_files keys;
-    sealed_test::child_process gateway({sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0",
-                                        "--master-secret-file", keys("secret.hex"), "--tcp-listen", "127.0.0.1:0",
-                                        "--psk-file", keys("network.key"), "--identity-key", keys("identity.key"),
-                                        "--log-level", "warn"});
+    sealed_test::child_process gateway(gateway_argv(keys));
     auto ws_line = gateway.read_line();
     auto tcp_line = gateway.read_line();
     auto id_line = gateway.read_line();

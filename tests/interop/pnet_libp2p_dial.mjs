@@ -12,8 +12,9 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { logger } from '@libp2p/logger';
 import { preSharedKey } from '@libp2p/pnet';
-import { AbstractMultiaddrConnection, byteStream, ipPortToMultiaddr } from '@libp2p/utils';
+import { byteStream, ipPortToMultiaddr } from '@libp2p/utils';
 import WebSocket from 'ws';
+import { TcpConnection, WsConnection } from './libp2p_dial_transport.mjs';
 
 // @libp2p/utils 7.x calls Promise.withResolvers (Node 22+) at run time; Node 20 lacks it.
 Promise.withResolvers ??= () => {
@@ -31,63 +32,6 @@ const PING_SIZE = 32;
 const log = logger('pnet-libp2p-dial');
 let transport; // torn down on failure so the peer sees a reset rather than a dangling socket
 
-// libp2p 3.x MultiaddrConnections are event-based message streams; these two mirror what
-// @libp2p/tcp and @libp2p/websockets build internally (neither package is a dependency here).
-class TcpConnection extends AbstractMultiaddrConnection {
-  constructor(socket) {
-    super({ remoteAddr: ipPortToMultiaddr(socket.remoteAddress, socket.remotePort), direction: 'outbound', log });
-    this.socket = socket;
-    socket.on('data', (buf) => this.onData(buf));
-    socket.on('drain', () => this.safeDispatchEvent('drain'));
-    socket.on('error', (err) => this.abort(err));
-    socket.on('close', () => this.onTransportClosed());
-  }
-
-  sendData(data) {
-    let canSendMore = true;
-    for (const buf of data) canSendMore = this.socket.write(buf);
-    return { sentBytes: data.byteLength, canSendMore };
-  }
-
-  async sendClose() {
-    await new Promise((resolve) => this.socket.end(resolve));
-    this.socket.destroy();
-  }
-
-  sendReset() { this.socket.resetAndDestroy(); }
-  sendPause() { this.socket.pause(); }
-  sendResume() { this.socket.resume(); }
-}
-
-// One binary frame is one stream chunk; frame boundaries carry no meaning.
-class WsConnection extends AbstractMultiaddrConnection {
-  constructor(ws, remoteAddr) {
-    super({ remoteAddr, direction: 'outbound', log });
-    this.ws = ws;
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) this.onData(data);
-      else this.abort(new Error('unexpected WebSocket text frame'));
-    });
-    ws.on('error', (err) => this.abort(err));
-    ws.on('close', () => this.onTransportClosed());
-  }
-
-  // ws queues without limit and the pings are tiny, so there is no backpressure to report.
-  sendData(data) {
-    for (const buf of data) this.ws.send(buf, { binary: true });
-    return { sentBytes: data.byteLength, canSendMore: true };
-  }
-
-  async sendClose() {
-    this.ws.close();
-    await once(this.ws, 'close');
-  }
-
-  sendReset() { this.ws.terminate(); }
-  sendPause() { this.ws.pause(); }
-  sendResume() { this.ws.resume(); }
-}
-
 async function dialTcp(target) {
   const colon = target.lastIndexOf(':');
   const host = target.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
@@ -96,7 +40,7 @@ async function dialTcp(target) {
   const socket = net.connect({ host, port });
   transport = { abort: () => socket.destroy() };
   await once(socket, 'connect');
-  return new TcpConnection(socket);
+  return new TcpConnection(socket, ipPortToMultiaddr(socket.remoteAddress, socket.remotePort), log);
 }
 
 async function dialWs(url) {
@@ -106,7 +50,7 @@ async function dialWs(url) {
   // Wrap on 'upgrade', before ws starts reading: the server's nonce can share a TCP segment with
   // the 101 reply, and ws would emit it before an await on 'open' could resume.
   ws.once('upgrade', (res) => {
-    conn = new WsConnection(ws, ipPortToMultiaddr(res.socket.remoteAddress, res.socket.remotePort).encapsulate('/ws'));
+    conn = new WsConnection(ws, ipPortToMultiaddr(res.socket.remoteAddress, res.socket.remotePort).encapsulate('/ws'), log);
   });
   await once(ws, 'open');
   return conn;

@@ -4,11 +4,7 @@
 
 namespace sealed::pnet {
 
-bytes swarm_session::greeting() {
-    bytes out;
-    multistream::append_message(multistream::protocol_id, out);
-    return out;
-}
+bytes swarm_session::greeting() { return libp2p::host_connection::greeting(); }
 
 swarm_session::output swarm_session::on_bytes(const_bytes chunk) {
     output out;

@@ -5,14 +5,10 @@
 #include <sealed/libp2p/host.hpp>
 #include <sealed/libp2p/varint.hpp>
 
-#include <sealed_test/paths.hpp>
+#include <sealed_test/js_libp2p.hpp>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace {
 
@@ -20,23 +16,15 @@ using namespace sealed;
 namespace ms = sealed::libp2p::multistream;
 using libp2p::host_connection;
 
-bytes js_hex(const char* section, const char* name) {
-    std::ifstream file(std::filesystem::path(sealed_test::vectors_dir()) / "libp2p/js-libp2p-3.json");
-    std::stringstream text;
-    text << file.rdbuf();
-    const auto doc = boost::json::parse(text.str());
-    return crypto::hex_decode(std::string(doc.at(section).at(name).as_string())).value();
-}
-
 TEST(libp2p_identify, is_byte_for_byte_what_js_libp2p_reads) {
-    const libp2p::identity host(crypto::ed25519_private_key::from_seed(js_hex("peer_id", "ed25519_seed_hex")).value());
+    const libp2p::identity host(crypto::ed25519_private_key::from_seed(sealed_test::js_libp2p_hex("peer_id", "ed25519_seed_hex")).value());
     libp2p::identify_info info;
     info.agent_version = "sealed-swarm-gateway/0.1";
     info.public_key = libp2p::public_key_protobuf(host.key().public_key());
     info.observed_addr = libp2p::endpoint_multiaddr(net::ip::make_address("127.0.0.1"), 8080, libp2p::multiaddr_transport::ws);
     info.protocols = {"/ipfs/id/1.0.0", "/ipfs/ping/1.0.0", "/meshsub/1.1.0", "/meshsub/1.0.0", "/floodsub/1.0.0"};
-    EXPECT_EQ(libp2p::encode_identify(info), js_hex("identify", "message_hex"));
-    auto parsed = libp2p::parse_identify(js_hex("identify", "message_hex"));
+    EXPECT_EQ(libp2p::encode_identify(info), sealed_test::js_libp2p_hex("identify", "message_hex"));
+    auto parsed = libp2p::parse_identify(sealed_test::js_libp2p_hex("identify", "message_hex"));
     ASSERT_TRUE(parsed);
     EXPECT_EQ(parsed->protocols, info.protocols);
     EXPECT_EQ(parsed->public_key, info.public_key);
@@ -209,7 +197,7 @@ TEST(libp2p_host, pubsub_within_the_topic_scope) {
     ASSERT_EQ(host.current(), host_connection::phase::streams);
 
     // The js-libp2p vector's message: signed by the shared seed's key, topic swarm/did:example:alice.
-    const auto signed_message = js_hex("pubsub", "signed_message_hex");
+    const auto signed_message = sealed_test::js_libp2p_hex("pubsub", "signed_message_hex");
     bytes frames;
     std::vector<libp2p::yamux::event> events;
     const auto stream = d.muxer.open_stream(frames);

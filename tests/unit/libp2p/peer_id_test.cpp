@@ -4,48 +4,32 @@
 #include <sealed/libp2p/error.hpp>
 #include <sealed/libp2p/identity.hpp>
 
-#include <sealed_test/paths.hpp>
+#include <sealed_test/js_libp2p.hpp>
 #include <sealed_test/temp_dir.hpp>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace {
 
 using namespace sealed;
 
-struct js_vectors {
-    boost::json::object all = [] {
-        std::ifstream file(std::filesystem::path(sealed_test::vectors_dir()) / "libp2p/js-libp2p-3.json");
-        std::stringstream text;
-        text << file.rdbuf();
-        return boost::json::parse(text.str()).as_object();
-    }();
-    std::string text(const char* section, const char* name) const {
-        return std::string(all.at(section).at(name).as_string());
-    }
-    bytes hex(const char* section, const char* name) const { return crypto::hex_decode(text(section, name)).value(); }
-};
-
 bytes to_bytes(const_bytes b) { return bytes(b.begin(), b.end()); }
 
 TEST(libp2p_peer_id, matches_js_libp2p_for_the_shared_seed) {
-    const js_vectors v;
-    auto key = crypto::ed25519_private_key::from_seed(v.hex("peer_id", "ed25519_seed_hex")).value();
-    EXPECT_EQ(to_bytes(key.public_key().bytes()), v.hex("peer_id", "ed25519_public_hex"));
-    EXPECT_EQ(libp2p::public_key_protobuf(key.public_key()), v.hex("peer_id", "public_key_protobuf_hex"));
+    auto key = crypto::ed25519_private_key::from_seed(sealed_test::js_libp2p_hex("peer_id", "ed25519_seed_hex")).value();
+    EXPECT_EQ(to_bytes(key.public_key().bytes()), sealed_test::js_libp2p_hex("peer_id", "ed25519_public_hex"));
+    EXPECT_EQ(libp2p::public_key_protobuf(key.public_key()), sealed_test::js_libp2p_hex("peer_id", "public_key_protobuf_hex"));
     const auto id = libp2p::peer_id::from_public_key(key.public_key());
-    EXPECT_EQ(id.to_bytes(), v.hex("peer_id", "peer_id_bytes_hex"));
-    EXPECT_EQ(id.to_string(), v.text("peer_id", "peer_id_base58btc"));
+    EXPECT_EQ(id.to_bytes(), sealed_test::js_libp2p_hex("peer_id", "peer_id_bytes_hex"));
+    EXPECT_EQ(id.to_string(), sealed_test::js_libp2p_text("peer_id", "peer_id_base58btc"));
     EXPECT_TRUE(id.to_string().starts_with("12D3KooW"));
     // And back: the text parses to the same id, which inlines the key.
-    auto parsed = libp2p::peer_id::parse(v.text("peer_id", "peer_id_base58btc"));
+    auto parsed = libp2p::peer_id::parse(sealed_test::js_libp2p_text("peer_id", "peer_id_base58btc"));
     ASSERT_TRUE(parsed);
     EXPECT_EQ(*parsed, id);
     ASSERT_TRUE(parsed->ed25519_key());

@@ -5,50 +5,38 @@
 #include <sealed/libp2p/identity.hpp>
 #include <sealed/libp2p/pubsub.hpp>
 
-#include <sealed_test/paths.hpp>
+#include <sealed_test/js_libp2p.hpp>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace {
 
 using namespace sealed;
 namespace ps = sealed::libp2p::pubsub;
 
-bytes js_hex(const char* section, const char* name) {
-    std::ifstream file(std::filesystem::path(sealed_test::vectors_dir()) / "libp2p/js-libp2p-3.json");
-    std::stringstream text;
-    text << file.rdbuf();
-    const auto doc = boost::json::parse(text.str());
-    return crypto::hex_decode(std::string(doc.at(section).at(name).as_string())).value();
-}
-
 bytes to_bytes(const_bytes b) { return bytes(b.begin(), b.end()); }
 
 TEST(libp2p_pubsub, rpcs_are_js_libp2ps_bytes) {
-    EXPECT_EQ(ps::frame_subscriptions({{true, "swarm/did:example:alice"}}), js_hex("pubsub", "subscribe_on_wire_hex"));
-    const auto signed_message = js_hex("pubsub", "signed_message_hex");
-    EXPECT_EQ(ps::frame_publish(signed_message), js_hex("pubsub", "publish_on_wire_hex"));
+    EXPECT_EQ(ps::frame_subscriptions({{true, "swarm/did:example:alice"}}), sealed_test::js_libp2p_hex("pubsub", "subscribe_on_wire_hex"));
+    const auto signed_message = sealed_test::js_libp2p_hex("pubsub", "signed_message_hex");
+    EXPECT_EQ(ps::frame_publish(signed_message), sealed_test::js_libp2p_hex("pubsub", "publish_on_wire_hex"));
 
-    const auto rpc_bytes = js_hex("pubsub", "publish_rpc_hex");
+    const auto rpc_bytes = sealed_test::js_libp2p_hex("pubsub", "publish_rpc_hex");
     auto rpc = ps::parse_rpc(rpc_bytes);
     ASSERT_TRUE(rpc);
     ASSERT_EQ(rpc->publish.size(), 1u);
     const auto& m = rpc->publish[0];
     EXPECT_EQ(m.topic, "swarm/did:example:alice");
     EXPECT_EQ(to_bytes(m.raw), signed_message) << "the raw view is what gets forwarded";
-    EXPECT_EQ(ps::signed_bytes(m), js_hex("pubsub", "signed_data_hex"));
+    EXPECT_EQ(ps::signed_bytes(m), sealed_test::js_libp2p_hex("pubsub", "signed_data_hex"));
     EXPECT_FALSE(ps::verify_strict_sign(m));
     // The spec's id: from ‖ seqno (js keys on PublicKey ‖ seqno; ids only meet in IHAVE/IWANT).
     bytes id = libp2p::peer_id::parse("12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeSB").value().to_bytes();
     id.insert(id.end(), {0, 0, 0, 0, 0, 0, 0, 1});
     EXPECT_EQ(ps::message_id(m), id);
 
-    auto subs = ps::parse_rpc(js_hex("pubsub", "subscribe_rpc_hex"));
+    auto subs = ps::parse_rpc(sealed_test::js_libp2p_hex("pubsub", "subscribe_rpc_hex"));
     ASSERT_TRUE(subs);
     ASSERT_EQ(subs->subscriptions.size(), 1u);
     EXPECT_TRUE(subs->subscriptions[0].subscribe);
@@ -57,23 +45,23 @@ TEST(libp2p_pubsub, rpcs_are_js_libp2ps_bytes) {
 
 TEST(libp2p_pubsub, forged_unsigned_and_reauthored_messages_are_refused) {
     // A signature over other data.
-    auto forged = js_hex("pubsub", "signed_message_hex");
+    auto forged = sealed_test::js_libp2p_hex("pubsub", "signed_message_hex");
     forged[forged.size() - 1] ^= 1;
     auto m = ps::parse_message(forged).value();
     EXPECT_EQ(ps::verify_strict_sign(m), libp2p::error::bad_signature);
     // Data changed under the original signature.
-    auto tampered = js_hex("pubsub", "signed_message_hex");
+    auto tampered = sealed_test::js_libp2p_hex("pubsub", "signed_message_hex");
     const auto hello = std::string("hello");
     const auto at = std::search(tampered.begin(), tampered.end(), hello.begin(), hello.end());
     ASSERT_NE(at, tampered.end());
     *at = 'j';
     EXPECT_EQ(ps::verify_strict_sign(ps::parse_message(tampered).value()), libp2p::error::bad_signature);
     // The same message without its signature.
-    EXPECT_EQ(ps::verify_strict_sign(ps::parse_message(js_hex("pubsub", "unsigned_message_hex")).value()),
+    EXPECT_EQ(ps::verify_strict_sign(ps::parse_message(sealed_test::js_libp2p_hex("pubsub", "unsigned_message_hex")).value()),
               libp2p::error::bad_signature);
     // Another author's key in field 6 for this `from`.
     auto other = libp2p::identity::generate();
-    auto reauthored = js_hex("pubsub", "signed_message_hex");
+    auto reauthored = sealed_test::js_libp2p_hex("pubsub", "signed_message_hex");
     const auto key = libp2p::public_key_protobuf(other.key().public_key());
     reauthored.push_back(0x32);
     reauthored.push_back(static_cast<byte>(key.size()));

@@ -4,38 +4,26 @@
 #include <sealed/libp2p/error.hpp>
 #include <sealed/libp2p/secure_channel.hpp>
 
-#include <sealed_test/paths.hpp>
+#include <sealed_test/js_libp2p.hpp>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace {
 
 using namespace sealed;
 using libp2p::secure_handshake;
 
-bytes js_hex(const char* section, const char* name) {
-    std::ifstream file(std::filesystem::path(sealed_test::vectors_dir()) / "libp2p/js-libp2p-3.json");
-    std::stringstream text;
-    text << file.rdbuf();
-    const auto doc = boost::json::parse(text.str());
-    return crypto::hex_decode(std::string(doc.at(section).at(name).as_string())).value();
-}
-
 TEST(libp2p_noise_payload, is_byte_for_byte_what_js_libp2p_sends) {
-    const libp2p::identity host(crypto::ed25519_private_key::from_seed(js_hex("peer_id", "ed25519_seed_hex")).value());
-    const auto noise_static = crypto::x25519_private_key::from_bytes(js_hex("noise", "static_private_hex")).value();
+    const libp2p::identity host(crypto::ed25519_private_key::from_seed(sealed_test::js_libp2p_hex("peer_id", "ed25519_seed_hex")).value());
+    const auto noise_static = crypto::x25519_private_key::from_bytes(sealed_test::js_libp2p_hex("noise", "static_private_hex")).value();
     auto plain = libp2p::make_noise_payload(host, noise_static.public_key());
-    EXPECT_EQ(plain.identity_sig, js_hex("noise", "identity_sig_hex"));
-    EXPECT_EQ(libp2p::encode_noise_payload(plain), js_hex("noise", "payload_no_extensions_hex"));
+    EXPECT_EQ(plain.identity_sig, sealed_test::js_libp2p_hex("noise", "identity_sig_hex"));
+    EXPECT_EQ(libp2p::encode_noise_payload(plain), sealed_test::js_libp2p_hex("noise", "payload_no_extensions_hex"));
     auto with_muxers = libp2p::make_noise_payload(host, noise_static.public_key(), {"/yamux/1.0.0"});
-    EXPECT_EQ(libp2p::encode_noise_payload(with_muxers), js_hex("noise", "payload_with_stream_muxers_hex"));
+    EXPECT_EQ(libp2p::encode_noise_payload(with_muxers), sealed_test::js_libp2p_hex("noise", "payload_with_stream_muxers_hex"));
 
-    auto parsed = libp2p::parse_noise_payload(js_hex("noise", "payload_with_stream_muxers_hex"));
+    auto parsed = libp2p::parse_noise_payload(sealed_test::js_libp2p_hex("noise", "payload_with_stream_muxers_hex"));
     ASSERT_TRUE(parsed);
     EXPECT_EQ(parsed->stream_muxers, std::vector<std::string>{"/yamux/1.0.0"});
     auto peer = libp2p::verify_noise_payload(*parsed, noise_static.public_key());

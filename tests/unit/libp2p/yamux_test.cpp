@@ -3,14 +3,10 @@
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/libp2p/yamux.hpp>
 
-#include <sealed_test/paths.hpp>
+#include <sealed_test/js_libp2p.hpp>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace {
 
@@ -18,14 +14,7 @@ using namespace sealed;
 namespace yamux = sealed::libp2p::yamux;
 using kind = yamux::event::kind;
 
-boost::json::object js_yamux() {
-    std::ifstream file(std::filesystem::path(sealed_test::vectors_dir()) / "libp2p/js-libp2p-3.json");
-    std::stringstream text;
-    text << file.rdbuf();
-    return boost::json::parse(text.str()).at("yamux").as_object();
-}
-
-bytes js_frame(const char* name) { return crypto::hex_decode(std::string(js_yamux().at(name).as_string())).value(); }
+bytes js_frame(const char* name) { return sealed_test::js_libp2p_hex("yamux", name); }
 
 TEST(libp2p_yamux, speaks_js_libp2p_frames) {
     yamux::session listener(false);
@@ -55,7 +44,7 @@ TEST(libp2p_yamux, speaks_js_libp2p_frames) {
     out.clear();
     listener.go_away(yamux::go_away_code::normal, out);
     EXPECT_EQ(out, js_frame("go_away_normal"));
-    EXPECT_EQ(yamux::initial_window, static_cast<std::uint32_t>(js_yamux().at("initial_window").to_number<std::int64_t>()));
+    EXPECT_EQ(yamux::initial_window, static_cast<std::uint32_t>(sealed_test::js_libp2p().at("yamux").at("initial_window").to_number<std::int64_t>()));
 }
 
 // Frames a dialer sends: SYN on stream `id`, then `n` bytes of data without waiting.

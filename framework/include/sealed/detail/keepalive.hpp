@@ -1,7 +1,8 @@
-// Keepalive of one server connection: pings every ping_interval (WebSocket), and closes the
-// connection when nothing arrived (message or pong) for ping_interval + pong_timeout (1003), or
-// when the scheme's liveness says the peer sent no message for too long (e.g. IGNIS's 4002
-// heartbeat timeout). A handler that does not return within `grace` of that close is cancelled.
+// Keepalive of one connection (a server's, or a managed client's): pings every ping_interval
+// (WebSocket), and closes the connection when nothing arrived (message or pong) for
+// ping_interval + pong_timeout (1003), or when the scheme's liveness says the peer sent no
+// message for too long (e.g. IGNIS's 4002 heartbeat timeout). A handler that does not return
+// within `grace` of that close is cancelled.
 //
 // The timer is set for the next ping or the moment a deadline would pass, whichever is first, so
 // a silent peer is closed at ping_interval + pong_timeout, not up to a tick later.
