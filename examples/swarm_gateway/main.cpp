@@ -8,6 +8,7 @@
 //   ... --redis redis://127.0.0.1:6379    # gateways sharing a Redis are one swarm per tenant
 //                                         (broadcasts and pubsub)
 //   ... --identity-key swarm-identity.key # the gateway's libp2p identity (made on first start)
+//   ... --deny-file revoked.txt           # revoked tenants (DIDs), reloaded when it changes
 // Behind pnet, real libp2p nodes get noise, yamux, identify and ping (docs/schemes/pnet.md).
 // stdout: `listening on HOST:PORT` (WebSocket), then `tcp listening on HOST:PORT` with
 // --tcp-listen, then `peer id 12D3KooW…`. A path that is not /swarm/<DID> gets HTTP 400 before
@@ -20,6 +21,7 @@
 #include <sealed/server.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -33,6 +35,60 @@ std::optional<std::string> read_text(const std::string& path) {
     if (!in) return std::nullopt;
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
+
+// --deny-file: revoked tenants, read at start and again whenever the file changes (checked each
+// second), without a restart. A tenant newly revoked has its connections closed (1008); a file
+// that no longer parses is logged and the list in force is kept.
+class deny_file_watch {
+public:
+    deny_file_watch(net::io_context& io, std::string path, std::shared_ptr<pnet::deny_list> list)
+        : timer_(io), path_(std::move(path)), list_(std::move(list)) {}
+
+    // false when the file cannot be read or parsed at start.
+    bool load() { return reload(false); }
+    template <class Server>
+    void watch(Server& srv) {
+        close_revoked_ = [&srv](const pnet::deny_list::set_type& revoked) {
+            srv.for_each([&](auto& c) {
+                if (revoked.contains(c.peer_id())) c.close({close_code::policy_violation, "tenant revoked"});
+            });
+        };
+        arm();
+    }
+
+private:
+    void arm() {
+        timer_.expires_after(std::chrono::seconds(1));
+        timer_.async_wait([this](const error_code& ec) {
+            if (ec) return;
+            reload(true);
+            arm();
+        });
+    }
+    bool reload(bool running) {
+        std::error_code ec;
+        const auto changed = std::filesystem::last_write_time(path_, ec);
+        if (running && (ec || changed == last_change_)) return true;
+        auto text = read_text(path_);
+        auto dids = text ? pnet::deny_list::parse(*text) : result<pnet::deny_list::set_type>(errc::invalid_argument);
+        if (!dids) {
+            log::get("swarm").error("deny file {} unusable ({}); keeping the {} revoked tenants in force", path_,
+                                    text ? dids.error().message() : "cannot read it", list_->size());
+            return false;
+        }
+        last_change_ = changed;
+        const auto revoked = list_->replace(std::move(*dids));
+        log::get("swarm").info("deny file {}: {} tenants revoked ({} newly)", path_, list_->size(), revoked.size());
+        if (close_revoked_ && !revoked.empty()) close_revoked_(revoked);
+        return true;
+    }
+
+    net::steady_timer timer_;
+    std::string path_;
+    std::shared_ptr<pnet::deny_list> list_;
+    std::filesystem::file_time_type last_change_{};
+    std::function<void(const pnet::deny_list::set_type&)> close_revoked_;
+};
 
 }  // namespace
 
@@ -54,6 +110,10 @@ int main(int argc, char** argv) {
     cli.add_option("--identity-key", identity_file,
                    "the gateway's libp2p identity: an Ed25519 PrivateKey protobuf file, made (0600) if absent")
         ->capture_default_str();
+    std::string deny_file;
+    cli.add_option("--deny-file", deny_file,
+                   "revoked tenants, one DID per line ('#' comments): refused with 403, their connections closed; "
+                   "reloaded when the file changes");
     std::string redis_url, server_id;
     cli.add_option("--redis", redis_url,
                    "redis://[[user]:password@]host[:port][/db]: a tenant's broadcasts and pubsub messages reach its "
@@ -96,9 +156,20 @@ int main(int argc, char** argv) {
     // Like libp2p nodes, a new Noise static key per start; the identity signs it in each handshake.
     host.noise_static = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
     host.pubsub = true;
-    pnet::pubsub_hub hub;
 
     net::io_context io(static_cast<int>(cfg.threads));
+    // After io: what the hub holds (the bus and its timers) must go before the io_context does.
+    pnet::pubsub_hub hub;
+    std::optional<deny_file_watch> denied;
+    if (!deny_file.empty()) {
+        auto list = std::make_shared<pnet::deny_list>();
+        opts.denied = list;
+        denied.emplace(io, deny_file, list);
+        if (!denied->load()) {
+            std::cerr << "cannot use the deny file " << deny_file << "\n";
+            return 2;
+        }
+    }
     std::shared_ptr<cluster::bus> bus;
     if (!redis_url.empty()) {
         auto redis = app::start_redis(io, redis_url);
@@ -160,6 +231,7 @@ int main(int argc, char** argv) {
             std::fflush(stdout);
         });
         log::get("swarm").info("libp2p peer id {}", host.host->id().to_string());
+        if (denied) denied->watch(srv);
         const int status = app::run(io, srv, cfg.threads);
         if (tcp_server) tcp_server->stop();
         return status;

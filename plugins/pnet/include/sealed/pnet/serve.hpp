@@ -57,9 +57,8 @@ struct swarm_context {
     pubsub_hub* hub = nullptr;
 };
 
-namespace detail {
-
-// A libp2p peer's pubsub doings, handed to the hub; false when the connection must close. The
+// A libp2p peer's pubsub doings, handed to the hub (serve_swarm's step after each read); false
+// when the connection must close (its peer id is another tenant's). The
 // session's address is its key in the hub (unique while it is registered; two servers' connection
 // ids are not).
 template <class Connection>
@@ -95,8 +94,6 @@ bool route_pubsub(pubsub_hub& hub, Connection& c, const std::shared_ptr<swarm_se
     return true;
 }
 
-}  // namespace detail
-
 template <class Server>
 awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, swarm_context ctx) {
     auto self = c.shared_from_this();
@@ -123,7 +120,7 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, sw
         // something to the tenant at once, and its peers must already be members to hear it.
         if (out.joined_broadcast) c.join(room);
         if (!out.reply.empty() && co_await c.async_send(out.reply)) break;
-        if (ctx.hub && !detail::route_pubsub(*ctx.hub, c, swarm, tenant, out)) {
+        if (ctx.hub && !route_pubsub(*ctx.hub, c, swarm, tenant, out)) {
             log.warn("tenant {} from {}: peer {} is connected under another tenant; closing", tenant,
                      c.remote_endpoint(), out.authenticated->to_string());
             c.close({close_code::policy_violation, "peer id belongs to another tenant"});
