@@ -136,6 +136,48 @@ TEST(swarm_gateway_example, a_wrong_key_is_closed_and_other_tenants_go_on) {
     }());
 }
 
+// --deny-file revokes tenants while the gateway runs: a newly listed DID's connection is closed
+// (1008) and its next upgrade refused (403); other tenants go on; taken off the list, it is back.
+TEST(swarm_gateway_example, a_revoked_tenant_is_closed_and_refused_until_the_file_lets_it_back) {
+    const auto deny_file = std::filesystem::temp_directory_path() / ("sealed-swarm-deny-" + std::to_string(getpid()));
+    std::ofstream(deny_file) << "# revoked tenants\n";
+    gateway g({"--deny-file", deny_file.string()});
+    ASSERT_NE(g.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto alice = co_await dial(g, "did:example:alice");
+        auto bob = co_await dial(g, "did:example:bob");
+        CO_ASSERT_TRUE(alice && bob);
+        CO_ASSERT_FALSE(co_await alice->select(pnet::ping_protocol));
+        CO_ASSERT_FALSE(co_await bob->select(pnet::ping_protocol));
+        CO_ASSERT_FALSE(co_await alice->ping());
+        std::ofstream(deny_file) << "did:example:alice  # key leaked\n";
+        message_buffer rest;
+        while (!co_await alice->channel().async_receive(rest)) {}  // until the gateway's close
+        const auto reason = alice->channel().transport().peer_close_reason();
+        EXPECT_TRUE(reason && reason->code == close_code::policy_violation && reason->reason == "tenant revoked");
+        auto again = co_await dial(g, "did:example:alice");
+        CO_ASSERT_TRUE(!again);
+        http_request upgrade{http::verb::get, "/swarm/did:example:alice", 11};
+        upgrade.set(http::field::host, "127.0.0.1");
+        upgrade.set(http::field::upgrade, "websocket");
+        upgrade.set(http::field::connection, "Upgrade");
+        upgrade.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+        upgrade.set(http::field::sec_websocket_version, "13");
+        const auto refusal = co_await sealed_test::http_exchange(g.port, upgrade);
+        EXPECT_EQ(refusal.result(), http::status::forbidden);
+        EXPECT_EQ(refusal.body(), "tenant revoked\n");
+        EXPECT_FALSE(co_await bob->ping()) << "another tenant goes on";
+        std::ofstream(deny_file) << "\n";
+        for (int i = 0; i < 40 && !again; ++i) {
+            co_await sealed_test::sleep_for(std::chrono::milliseconds(100));
+            again = co_await dial(g, "did:example:alice");
+        }
+        EXPECT_TRUE(again) << "taken off the list, the tenant is served again";
+    }(), std::chrono::seconds(20));
+    std::filesystem::remove(deny_file);
+}
+
 // A connection that completes the pnet handshake and then never speaks multistream-select is
 // closed at --negotiate-timeout with 1008; one that selected in time stays past that deadline.
 TEST(swarm_gateway_example, a_silent_tenant_is_closed_at_the_negotiation_timeout) {

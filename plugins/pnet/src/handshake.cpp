@@ -46,9 +46,11 @@ handshake scheme::make_handshake(role r, const options& o, const http_request& u
 std::optional<http_response> scheme::admit(const http_request& upgrade, const options& o) {
     if (!o.master_secret) return std::nullopt;
     const auto did = did_of(upgrade.target(), o.path_prefix);
-    if (did) return std::nullopt;
-    return make_response(upgrade, http::status::bad_request,
-                                 did.error().message() + ": expected " + o.path_prefix + "did:<method>:<id>\n");
+    if (!did)
+        return make_response(upgrade, http::status::bad_request,
+                             did.error().message() + ": expected " + o.path_prefix + "did:<method>:<id>\n");
+    if (o.denied && o.denied->denies(*did)) return make_response(upgrade, http::status::forbidden, "tenant revoked\n");
+    return std::nullopt;
 }
 
 }  // namespace sealed::pnet

@@ -1,5 +1,7 @@
-// The gateway's pubsub router across connections: tenants never hear each other, a message is
-// forwarded once, and a peer id belongs to one tenant at a time.
+// The gateway's pubsub router across connections (tenants never hear each other, a message is
+// forwarded once, a peer id belongs to one tenant at a time) and its list of revoked tenants.
+#include <sealed/pnet/deny_list.hpp>
+#include <sealed/pnet/error.hpp>
 #include <sealed/pnet/pubsub_hub.hpp>
 
 #include <gtest/gtest.h>
@@ -61,6 +63,24 @@ TEST(pnet_pubsub_hub, a_peer_id_belongs_to_one_tenant_at_a_time) {
     EXPECT_NE(hub.prometheus_text().find("sealed_swarm_pubsub_refused_total{reason=\"topic_not_allowed\"} 1"),
               std::string::npos);
     EXPECT_NE(hub.prometheus_text().find("sealed_swarm_peer_in_two_tenants_total 1"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(pnet_deny_list, parses_dids_and_reports_the_newly_revoked) {
+    auto parsed = sealed::pnet::deny_list::parse("# revoked\ndid:example:alice  # leaked\n\n  did:web:bob.example\n");
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->size(), 2u);
+    sealed::pnet::deny_list list;
+    EXPECT_EQ(list.replace(*parsed).size(), 2u);
+    EXPECT_TRUE(list.denies("did:example:alice"));
+    EXPECT_FALSE(list.denies("did:example:carol"));
+    auto next = sealed::pnet::deny_list::parse("did:example:alice\ndid:example:carol\n").value();
+    EXPECT_EQ(list.replace(next), (sealed::pnet::deny_list::set_type{"did:example:carol"})) << "only Carol is new";
+    EXPECT_FALSE(list.denies("did:web:bob.example")) << "taken off the list";
+    EXPECT_EQ(sealed::pnet::deny_list::parse("alice\n").error(), sealed::pnet::error::invalid_did);
 }
 
 }  // namespace

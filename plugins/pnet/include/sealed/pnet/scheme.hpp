@@ -9,6 +9,7 @@
 
 #include <sealed/concepts.hpp>
 #include <sealed/crypto/stream.hpp>
+#include <sealed/pnet/deny_list.hpp>
 #include <sealed/pnet/psk.hpp>
 #include <sealed/http.hpp>
 
@@ -29,6 +30,8 @@ struct options {
     // Server: each connection's PSK is tenant_psk(master secret, DID from the path).
     std::shared_ptr<const secure_bytes> master_secret;
     std::string path_prefix{default_path_prefix};
+    // Server: revoked tenants, refused before the upgrade with 403 (null: none).
+    std::shared_ptr<const deny_list> denied;
     std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
 };
 
@@ -81,7 +84,8 @@ struct scheme {
     static handshake make_handshake(role r, const options& o);
     // Server over WebSocket: the tenant key of the path's DID.
     static handshake make_handshake(role r, const options& o, const http_request& upgrade);
-    // Before the upgrade: a server with a master secret takes only /swarm/{DID} (else 400).
+    // Before the upgrade: a server with a master secret takes only /swarm/{DID} (else 400), and
+    // not a revoked tenant's (403).
     static std::optional<http_response> admit(const http_request& upgrade, const options& o);
     static constexpr std::size_t wire_size_limit(std::size_t plaintext) { return plaintext + nonce_size; }
 };
