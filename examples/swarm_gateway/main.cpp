@@ -9,6 +9,7 @@
 //                                         (broadcasts and pubsub)
 //   ... --identity-key swarm-identity.key # the gateway's libp2p identity (made on first start)
 //   ... --deny-file revoked.txt           # revoked tenants (DIDs), reloaded when it changes
+//   ... --next-master-secret-file next.hex # a key rotation: both generations are accepted
 // Behind pnet, real libp2p nodes get noise, yamux, identify and ping (docs/schemes/pnet.md).
 // stdout: `listening on HOST:PORT` (WebSocket), then `tcp listening on HOST:PORT` with
 // --tcp-listen, then `peer id 12D3KooW…`. A path that is not /swarm/<DID> gets HTTP 400 before
@@ -101,6 +102,10 @@ int main(int argc, char** argv) {
     std::string secret_file, tcp_listen, psk_file;
     unsigned negotiate_seconds = 10;
     cli.add_option("--master-secret-file", secret_file, "the master secret, hex on one line (else $SEALED_MASTER_SECRET)");
+    std::string next_secret_file;
+    cli.add_option("--next-master-secret-file", next_secret_file,
+                   "during a key rotation, the next master secret: each connection is keyed with whichever "
+                   "generation its first bytes decrypt under (see /metrics: sealed_swarm_connections_by_key)");
     cli.add_option("--path-prefix", cfg.ws_path, "tenants connect to PREFIX<DID>")->capture_default_str();
     cli.add_option("--tcp-listen", tcp_listen, "also serve raw TCP (libp2p's native transport) on HOST:PORT");
     cli.add_option("--psk-file", psk_file, "the PSK file of the raw TCP network (libp2p format)");
@@ -144,6 +149,16 @@ int main(int argc, char** argv) {
     pnet::options opts;
     opts.path_prefix = cfg.ws_path;
     opts.master_secret = std::make_shared<const secure_bytes>(std::move(*secret));
+    if (!next_secret_file.empty()) {
+        auto text = read_text(next_secret_file);
+        auto next = text ? pnet::parse_master_secret(*text) : result<secure_bytes>(errc::invalid_argument);
+        if (text) secure_wipe(text->data(), text->size());
+        if (!next) {
+            std::cerr << "the next master secret (" << next_secret_file << ") is unusable\n";
+            return 2;
+        }
+        opts.next_master_secret = std::make_shared<const secure_bytes>(std::move(*next));
+    }
     const std::chrono::milliseconds negotiate_timeout = std::chrono::seconds(std::max(1u, negotiate_seconds));
     auto identity = libp2p::identity::load_or_create(identity_file);
     if (!identity) {
@@ -188,6 +203,7 @@ int main(int argc, char** argv) {
         tcp_cfg.listen = tcp_listen;
         pnet::options tcp_opts = opts;
         tcp_opts.master_secret.reset();
+        tcp_opts.next_master_secret.reset();  // one network key; rotation is per tenant
         tcp_opts.key = std::move(*key);
         const auto fingerprint = pnet::fingerprint(tcp_opts.key);
         tcp_server = std::make_unique<server<tcp_raw, pnet::scheme>>(io, tcp_cfg, tcp_opts);
@@ -218,7 +234,17 @@ int main(int argc, char** argv) {
             };
             from_others.emplace(srv, bus, frame, message_kind::binary);
         }
-        srv.on_metrics([bus, &hub] { return hub.prometheus_text() + (bus ? bus->prometheus_text() : std::string()); });
+        srv.on_metrics([bus, &hub, &srv, rotating = opts.next_master_secret != nullptr] {
+            std::string text = hub.prometheus_text() + (bus ? bus->prometheus_text() : std::string());
+            if (rotating) {
+                text += "# TYPE sealed_swarm_connections_by_key gauge\n";
+                for (const auto [room, generation] : {std::pair{pnet::current_key_room, "current"},
+                                                      std::pair{pnet::next_key_room, "next"}})
+                    text += "sealed_swarm_connections_by_key{generation=\"" + std::string(generation) + "\"} " +
+                            std::to_string(srv.rooms().members(room).size()) + "\n";
+            }
+            return text;
+        });
         const auto over = app::wants_tls(cfg) ? libp2p::multiaddr_transport::wss : libp2p::multiaddr_transport::ws;
         srv.on_session([&srv, &opts, negotiate_timeout, to_others = bus.get(), &host, over, &hub](auto& c) {
             const pnet::swarm_context context{pnet::fingerprint(pnet::tenant_psk(*opts.master_secret, c.peer_id())),

@@ -178,6 +178,39 @@ TEST(swarm_gateway_example, a_revoked_tenant_is_closed_and_refused_until_the_fil
     std::filesystem::remove(deny_file);
 }
 
+// --next-master-secret-file: during a rotation both generations reach the tenant, /metrics says
+// how many connections use each, and a key of neither is refused as before.
+TEST(swarm_gateway_example, a_rotation_accepts_both_generations_and_counts_them) {
+    const bytes next_secret(32, 0x6b);
+    const auto next_file = std::filesystem::temp_directory_path() / ("sealed-swarm-next-" + std::to_string(getpid()));
+    std::ofstream(next_file) << crypto::hex_encode(next_secret) << "\n";
+    gateway g({"--next-master-secret-file", next_file.string()});
+    ASSERT_NE(g.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        const auto ex = io.get_executor();
+        const auto url = g.url("did:example:alice");
+        const auto old_key = gateway::key_of("did:example:alice");
+        const auto new_key = pnet::tenant_psk(next_secret, "did:example:alice");
+        auto on_old = co_await client_t::connect(ex, url, old_key);
+        auto on_new = co_await client_t::connect(ex, url, new_key);
+        CO_ASSERT_TRUE(on_old && on_new);
+        CO_ASSERT_FALSE(co_await on_old->select(pnet::ping_protocol));
+        CO_ASSERT_FALSE(co_await on_new->select(pnet::ping_protocol));
+        EXPECT_FALSE(co_await on_old->ping());
+        EXPECT_FALSE(co_await on_new->ping());
+        const auto metrics = co_await sealed_test::http_get(g.port, "/metrics");
+        EXPECT_NE(metrics.body().find("sealed_swarm_connections_by_key{generation=\"current\"} 1"), std::string::npos)
+            << metrics.body();
+        EXPECT_NE(metrics.body().find("sealed_swarm_connections_by_key{generation=\"next\"} 1"), std::string::npos);
+        const auto strangers_key = pnet::tenant_psk(bytes(32, 1), "did:example:alice");
+        auto stranger = co_await client_t::connect(ex, url, strangers_key);
+        CO_ASSERT_TRUE(stranger);
+        EXPECT_TRUE(co_await stranger->select(pnet::ping_protocol)) << "a key of neither generation";
+    }());
+    std::filesystem::remove(next_file);
+}
+
 // A connection that completes the pnet handshake and then never speaks multistream-select is
 // closed at --negotiate-timeout with 1008; one that selected in time stays past that deadline.
 TEST(swarm_gateway_example, a_silent_tenant_is_closed_at_the_negotiation_timeout) {

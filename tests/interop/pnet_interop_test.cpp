@@ -43,6 +43,8 @@ struct key_files {
         std::ofstream(dir / "network.key") << pnet::format_psk_file(bytes(32, 0x77));
         std::ofstream(dir / "alice.key") << pnet::format_psk_file(pnet::tenant_psk(secret, "did:example:alice"));
         std::ofstream(dir / "bob.key") << pnet::format_psk_file(pnet::tenant_psk(secret, "did:example:bob"));
+        std::ofstream(dir / "next.hex") << crypto::hex_encode(bytes(32, 0x6b)) << "\n";
+        std::ofstream(dir / "alice-next.key") << pnet::format_psk_file(pnet::tenant_psk(bytes(32, 0x6b), "did:example:alice"));
     }
     ~key_files() { std::filesystem::remove_all(dir); }
     std::string operator()(const char* name) const { return (dir / name).string(); }
@@ -278,6 +280,31 @@ TEST(interop_pnet, tenant_pubsub_crosses_gateways_sharing_redis) {
         g->signal(SIGTERM);
         EXPECT_EQ(g->wait(), 0);
     }
+}
+
+// During a key rotation real js-libp2p nodes on either generation of Alice's PSK are served; a
+// key of neither generation is not.
+TEST(interop_pnet, a_rotating_gateway_serves_libp2p_nodes_on_both_key_generations) {
+    key_files keys;
+    auto argv = gateway_argv(keys);
+    argv.insert(argv.end(), {"--next-master-secret-file", keys("next.hex")});
+    sealed_test::child_process gateway(argv);
+    auto ws_line = gateway.read_line();
+    ASSERT_TRUE(ws_line && gateway.read_line());
+    auto id_line = gateway.read_line();
+    ASSERT_TRUE(id_line);
+    const auto gateway_id = id_line->substr(std::string("peer id ").size());
+    const auto url = "ws://127.0.0.1:" + std::to_string(sealed_test::port_from_listening_line(*ws_line)) +
+                     "/swarm/did:example:alice";
+    for (const char* key : {"alice.key", "alice-next.key"})
+        EXPECT_TRUE(libp2p_peer_served(sealed_test::run_to_end({node, libp2p_node_script, "--ws", url, "--psk-file",
+                                                                keys(key)}, 30000), gateway_id, "/ws"))
+            << key;
+    auto neither = sealed_test::run_to_end({node, libp2p_node_script, "--ws", url, "--psk-file", keys("bob.key"),
+                                            "--timeout-ms", "5000"}, 30000);
+    EXPECT_NE(neither.exit_code, 0) << neither.output();
+    gateway.signal(SIGTERM);
+    EXPECT_EQ(gateway.wait(), 0);
 }
 
 TEST(interop_pnet, our_dialer_against_the_node_gateway) {

@@ -89,6 +89,40 @@ TEST(pnet, the_peers_nonce_may_arrive_split_alone_or_with_data) {
     }
 }
 
+// A rotating server holds two generations and keys each connection with the one the dialer's
+// first message decrypts under, wherever that message is cut; the room says which.
+TEST(pnet, a_rotating_server_picks_the_generation_the_dialer_speaks) {
+    const auto current = key_of(range_bytes(32)), next = key_of(bytes(32, 0x42)), stranger = key_of(bytes(32, 0x07));
+    std::mt19937 rng(11);
+    for (const auto* dialer_key : {&current, &next, &stranger}) {
+        pnet::handshake server(current, next, "did:example:alice", std::chrono::seconds(1));
+        pnet::handshake dialer(*dialer_key, {}, std::chrono::seconds(1));
+        const auto server_nonce = server.start().out.at(0).data;
+        auto dialer_nonce = dialer.start().out.at(0).data;
+        auto dialer_done = dialer.resume(server_nonce);
+        ASSERT_EQ(dialer_done.then, action::state::done);
+        const std::string hello = "/multistream/1.0.0\n";
+        message_buffer sealed;
+        ASSERT_FALSE(dialer_done.session->cipher.seal(as_bytes("\x13" + hello), sealed));
+        bytes stream = dialer_nonce;
+        stream.insert(stream.end(), sealed.bytes().begin(), sealed.bytes().end());
+        action done = action::read();
+        for (std::size_t at = 0; done.then == action::state::read && at < stream.size();) {
+            const std::size_t piece = std::min<std::size_t>(stream.size() - at, 1 + rng() % 7);
+            done = server.resume(const_bytes(stream.data() + at, piece));
+            at += piece;
+        }
+        ASSERT_EQ(done.then, action::state::done) << "the server waited for the whole header";
+        const bool is_next = dialer_key == &next;
+        EXPECT_EQ(done.session->rooms, std::vector<std::string>{std::string(is_next ? pnet::next_key_room
+                                                                                    : pnet::current_key_room)});
+        message_buffer opened;
+        ASSERT_FALSE(done.session->cipher.open(done.session->leftover, opened));
+        // The chosen key opens the dialer's bytes; a stranger's still gets garbage, as before.
+        EXPECT_EQ(opened.text() == "\x13" + hello, dialer_key != &stranger);
+    }
+}
+
 TEST(pnet, psk_files_in_every_accepted_form) {
     const auto key = range_bytes(32);
     const std::string hex_key = crypto::hex_encode(key);

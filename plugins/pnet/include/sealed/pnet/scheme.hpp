@@ -29,6 +29,11 @@ struct options {
     psk key;
     // Server: each connection's PSK is tenant_psk(master secret, DID from the path).
     std::shared_ptr<const secure_bytes> master_secret;
+    // Server, during a rotation: the next generation. A connection is keyed with whichever of the
+    // two its first bytes decrypt under (a dialer always starts with "/multistream/1.0.0\n"), and
+    // joins room "pnet-key:current" or "pnet-key:next" so that an operator sees who still uses
+    // the old one.
+    std::shared_ptr<const secure_bytes> next_master_secret;
     std::string path_prefix{default_path_prefix};
     // Server: revoked tenants, refused before the upgrade with 403 (null: none).
     std::shared_ptr<const deny_list> denied;
@@ -54,18 +59,30 @@ private:
     crypto::salsa20 incoming_;
 };
 
+// The rooms a rotating server puts each connection in, by the key generation it used.
+inline constexpr std::string_view current_key_room = "pnet-key:current";
+inline constexpr std::string_view next_key_room = "pnet-key:next";
+
 class handshake {
 public:
     using cipher_type = cipher;
     // `tenant`: the DID the key belongs to (the peer id the server reports), may be empty.
     handshake(psk key, std::string tenant, std::chrono::milliseconds time_limit);
+    // A server with two key generations: it reads the peer's first bytes to pick one.
+    handshake(psk current, psk next, std::string tenant, std::chrono::milliseconds time_limit);
 
     next_action<cipher> start();
     next_action<cipher> resume(const_bytes in);
     std::chrono::steady_clock::duration time_limit() const { return time_limit_; }
 
 private:
+    // The generation whose keystream turns the peer's first bytes into the multistream header
+    // (the current one when neither does: the layer above then sees garbage, as for any wrong key).
+    bool next_matches(const_bytes peer_nonce, const_bytes first) const;
+    next_action<cipher> finish(const psk& key, std::vector<std::string> rooms);
+
     psk key_;
+    std::optional<psk> next_key_;
     std::string tenant_;
     std::chrono::milliseconds time_limit_;
     std::array<byte, nonce_size> own_nonce_{};

@@ -15,6 +15,7 @@
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/log.hpp>
 #include <sealed/pnet/pubsub_hub.hpp>
+#include <sealed/pnet/scheme.hpp>
 #include <sealed/pnet/swarm.hpp>
 #include <sealed/url.hpp>
 
@@ -43,6 +44,17 @@ inline bytes observed_multiaddr(const std::string& remote_endpoint, libp2p::mult
     boost::system::error_code ec;
     const auto ip = net::ip::make_address(endpoint->host, ec);
     return ec ? bytes{} : libp2p::endpoint_multiaddr(ip, endpoint->port, over);
+}
+
+// ", key next" for a connection a rotating gateway keyed with the next generation (", key
+// current" for the current one), nothing when it is not rotating.
+template <class Connection>
+std::string key_generation_note(const Connection& c) {
+    for (const auto& room : c.rooms()) {
+        if (room == next_key_room) return ", key next";
+        if (room == current_key_room) return ", key current";
+    }
+    return {};
 }
 
 // What serve_swarm needs beyond the connection.
@@ -115,7 +127,9 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, sw
     while (!co_await c.async_receive(in)) {
         auto out = swarm->on_bytes(in.bytes());
         if (!swarm->negotiating()) deadline.cancel();
-        if (out.authenticated) log.info("tenant {} from {}: libp2p peer {}", tenant, c.remote_endpoint(), out.authenticated->to_string());
+        if (out.authenticated)
+            log.info("tenant {} from {}: libp2p peer {}{}", tenant, c.remote_endpoint(), out.authenticated->to_string(),
+                     key_generation_note(c));
         // Join before the reply goes out: a node that has read its select's answer may say
         // something to the tenant at once, and its peers must already be members to hear it.
         if (out.joined_broadcast) c.join(room);
