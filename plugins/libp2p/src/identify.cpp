@@ -2,6 +2,8 @@
 #include <sealed/libp2p/identify.hpp>
 #include <sealed/libp2p/varint.hpp>
 
+#include "protobuf_fields.hpp"
+
 #include <protozero/pbf_reader.hpp>
 #include <protozero/pbf_writer.hpp>
 
@@ -33,24 +35,19 @@ result<identify_info> parse_identify(const_bytes protobuf) {
     identify_info info;
     info.protocol_version.clear();
     try {
-        protozero::pbf_reader message(reinterpret_cast<const char*>(protobuf.data()), protobuf.size());
-        while (message.next()) {
-            if (message.wire_type() != protozero::pbf_wire_type::length_delimited) {
-                message.skip();
-                continue;
-            }
-            const auto v = message.get_view();
-            const bytes field(v.data(), v.data() + v.size());
-            switch (message.tag()) {
-            case 1: info.public_key = field; break;
-            case 2: info.listen_addrs.push_back(field); break;
+        detail::for_each_bytes_field(protozero::pbf_reader(reinterpret_cast<const char*>(protobuf.data()), protobuf.size()),
+                                     [&](auto tag, protozero::data_view v) {
+            const auto field = [&] { return bytes(v.data(), v.data() + v.size()); };
+            switch (tag) {
+            case 1: info.public_key = field(); break;
+            case 2: info.listen_addrs.push_back(field()); break;
             case 3: info.protocols.emplace_back(v.data(), v.size()); break;
-            case 4: info.observed_addr = field; break;
+            case 4: info.observed_addr = field(); break;
             case 5: info.protocol_version.assign(v.data(), v.size()); break;
             case 6: info.agent_version.assign(v.data(), v.size()); break;
             default: break;
             }
-        }
+        });
     } catch (const protozero::exception&) {
         return error::malformed_protobuf;
     }

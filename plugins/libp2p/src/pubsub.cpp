@@ -2,6 +2,8 @@
 #include <sealed/libp2p/pubsub.hpp>
 #include <sealed/libp2p/varint.hpp>
 
+#include "protobuf_fields.hpp"
+
 #include <protozero/pbf_reader.hpp>
 #include <protozero/pbf_writer.hpp>
 
@@ -29,20 +31,13 @@ void read_topics(protozero::data_view entry_list, std::vector<std::string>& topi
 
 control parse_control(protozero::data_view bytes_view) {
     control c;
-    protozero::pbf_reader message(bytes_view);
-    while (message.next()) {
-        if (message.wire_type() != protozero::pbf_wire_type::length_delimited) {
-            message.skip();
-            continue;
-        }
-        const auto tag = message.tag();
-        const auto entry = message.get_view();
+    detail::for_each_bytes_field(protozero::pbf_reader(bytes_view), [&](auto tag, protozero::data_view entry) {
         if (tag == 1) read_topics(entry, c.ihave);
         else if (tag == 3) read_topics(entry, c.graft);
         else if (tag == 4) read_topics(entry, c.prune);
         else if (tag == 2) ++c.iwant;
         else if (tag == 5) ++c.idontwant;
-    }
+    });
     return c;
 }
 
@@ -63,14 +58,8 @@ result<message> parse_message(const_bytes protobuf) {
     message m;
     m.raw = protobuf;
     try {
-        protozero::pbf_reader reader(chars(protobuf), protobuf.size());
-        while (reader.next()) {
-            if (reader.wire_type() != protozero::pbf_wire_type::length_delimited) {
-                reader.skip();
-                continue;
-            }
-            const auto tag = reader.tag();
-            const auto v = reader.get_view();
+        detail::for_each_bytes_field(protozero::pbf_reader(chars(protobuf), protobuf.size()),
+                                     [&](auto tag, protozero::data_view v) {
             switch (tag) {
             case 1: m.from = view(v); break;
             case 2: m.data = view(v); break;
@@ -80,7 +69,7 @@ result<message> parse_message(const_bytes protobuf) {
             case 6: m.key = view(v); break;
             default: break;
             }
-        }
+        });
     } catch (const protozero::exception&) {
         return error::malformed_protobuf;
     }
@@ -90,28 +79,24 @@ result<message> parse_message(const_bytes protobuf) {
 
 result<rpc> parse_rpc(const_bytes protobuf) {
     rpc r;
+    error_code bad_message;
     try {
-        protozero::pbf_reader reader(chars(protobuf), protobuf.size());
-        while (reader.next()) {
-            if (reader.wire_type() != protozero::pbf_wire_type::length_delimited) {
-                reader.skip();
-                continue;
-            }
-            const auto tag = reader.tag();
-            const auto v = reader.get_view();
+        detail::for_each_bytes_field(protozero::pbf_reader(chars(protobuf), protobuf.size()),
+                                     [&](auto tag, protozero::data_view v) {
             if (tag == 1) {
                 r.subscriptions.push_back(parse_subscription(v));
-            } else if (tag == 2) {
+            } else if (tag == 2 && !bad_message) {
                 auto m = parse_message(view(v));
-                if (!m) return m.error();
-                r.publish.push_back(std::move(*m));
+                if (m) r.publish.push_back(std::move(*m));
+                else bad_message = m.error();
             } else if (tag == 3) {
                 r.ctl = parse_control(v);
             }
-        }
+        });
     } catch (const protozero::exception&) {
         return error::malformed_protobuf;
     }
+    if (bad_message) return bad_message;
     return r;
 }
 

@@ -1,6 +1,8 @@
 #include <sealed/libp2p/error.hpp>
 #include <sealed/libp2p/secure_channel.hpp>
 
+#include "protobuf_fields.hpp"
+
 #include <protozero/pbf_reader.hpp>
 #include <protozero/pbf_writer.hpp>
 
@@ -23,8 +25,6 @@ bytes signed_data(const crypto::x25519_public_key& noise_static) {
     data.insert(data.end(), key.begin(), key.end());
     return data;
 }
-
-const_bytes view_bytes(const protozero::data_view& v) { return {reinterpret_cast<const byte*>(v.data()), v.size()}; }
 
 void frame(const_bytes message, bytes& out) {
     out.push_back(static_cast<byte>(message.size() >> 8));
@@ -60,28 +60,24 @@ bytes encode_noise_payload(const noise_payload& p) {
 
 result<noise_payload> parse_noise_payload(const_bytes protobuf) {
     noise_payload p;
+    bool too_many_muxers = false;
     try {
-        protozero::pbf_reader message(reinterpret_cast<const char*>(protobuf.data()), protobuf.size());
-        while (message.next()) {
-            using wire = protozero::pbf_wire_type;
-            if (message.wire_type() != wire::length_delimited) {
-                message.skip();
-                continue;
-            }
-            const auto field = message.get_view();
-            if (message.tag() == 1) p.identity_key.assign(field.data(), field.data() + field.size());
-            if (message.tag() == 2) p.identity_sig.assign(field.data(), field.data() + field.size());
-            if (message.tag() != 4) continue;
+        detail::for_each_bytes_field(protozero::pbf_reader(reinterpret_cast<const char*>(protobuf.data()), protobuf.size()),
+                                     [&](auto tag, protozero::data_view field) {
+            if (tag == 1) p.identity_key.assign(field.data(), field.data() + field.size());
+            if (tag == 2) p.identity_sig.assign(field.data(), field.data() + field.size());
+            if (tag != 4) return;
             protozero::pbf_reader extensions(field);
-            while (extensions.next(2, wire::length_delimited)) {
-                if (p.stream_muxers.size() == max_stream_muxers) return error::malformed_protobuf;
+            while (extensions.next(2, protozero::pbf_wire_type::length_delimited)) {
+                if (p.stream_muxers.size() == max_stream_muxers) too_many_muxers = true;
+                if (too_many_muxers) return;
                 p.stream_muxers.push_back(extensions.get_string());
             }
-        }
+        });
     } catch (const protozero::exception&) {
         return error::malformed_protobuf;
     }
-    if (p.identity_key.empty() || p.identity_sig.empty()) return error::malformed_protobuf;
+    if (too_many_muxers || p.identity_key.empty() || p.identity_sig.empty()) return error::malformed_protobuf;
     return p;
 }
 
