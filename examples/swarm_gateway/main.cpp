@@ -192,6 +192,7 @@ int main(int argc, char** argv) {
         bus = cluster::make_redis_bus(redis, {server_id});
     }
     std::unique_ptr<server<tcp_raw, pnet::scheme>> tcp_server;
+    std::string announce;  // stdout lines printed after `listening on`
     if (!tcp_listen.empty()) {
         auto file = read_text(psk_file);
         auto key = file ? pnet::parse_psk_file(as_bytes(*file)) : result<pnet::psk>(errc::invalid_argument);
@@ -215,11 +216,7 @@ int main(int argc, char** argv) {
             std::cerr << "cannot listen on " << tcp_listen << ": " << bound.error().message() << "\n";
             return 1;
         }
-        // Posted: printed once the WebSocket listener has announced itself (`listening on` first).
-        net::post(io, [line = "tcp listening on " + transport::to_string(*bound)] {
-            std::printf("%s\n", line.c_str());
-            std::fflush(stdout);
-        });
+        announce += "tcp listening on " + transport::to_string(*bound) + "\n";
         log::get("swarm").info("raw TCP network, PSK fingerprint {}, on {}", fingerprint,
                                 transport::to_string(*bound));
     }
@@ -251,9 +248,10 @@ int main(int argc, char** argv) {
                                               negotiate_timeout, to_others, &host, over, &hub};
             return pnet::serve_swarm(srv, c, context);
         });
-        // Posted: after the listening lines.
-        net::post(io, [line = "peer id " + host.host->id().to_string()] {
-            std::printf("%s\n", line.c_str());
+        // One posted handler, so it runs after app::run printed `listening on` and the lines keep
+        // their order whichever of the I/O threads runs it.
+        net::post(io, [lines = announce + "peer id " + host.host->id().to_string() + "\n"] {
+            std::fputs(lines.c_str(), stdout);
             std::fflush(stdout);
         });
         log::get("swarm").info("libp2p peer id {}", host.host->id().to_string());
