@@ -46,12 +46,6 @@ void host_connection::negotiate_security(const_bytes chunk, output& out) {
             return;
         }
         if (!*message) return;
-        if (!header_seen_) {
-            if (**message != multistream::protocol_id) out.error = errc::protocol_violation;
-            header_seen_ = true;
-            if (out.error) return;
-            continue;
-        }
         if (**message != line(noise_protocol)) {
             multistream::append_message(multistream::not_available, out.to_write);
             continue;
@@ -87,8 +81,7 @@ void host_connection::run_noise(const_bytes chunk, output& out) {
     handshake_.reset();
     secure_.emplace(std::move(*stream));
     phase_ = phase::muxer;
-    header_seen_ = false;
-    reader_ = multistream::reader();
+    reader_ = multistream::negotiation_reader();
     send_plaintext(greeting(), out);
     if (leftover.empty()) return;
     bytes plaintext;
@@ -110,14 +103,6 @@ void host_connection::negotiate_muxer(const_bytes plaintext, output& out) {
             break;
         }
         if (!*message) break;
-        if (!header_seen_) {
-            header_seen_ = true;
-            if (**message != multistream::protocol_id) {
-                out.error = errc::protocol_violation;
-                break;
-            }
-            continue;
-        }
         if (**message != line(yamux::protocol)) {
             multistream::append_message(multistream::not_available, reply);
             continue;
@@ -136,7 +121,8 @@ void host_connection::negotiate_muxer(const_bytes plaintext, output& out) {
 void host_connection::on_yamux(const_bytes plaintext, output& out) {
     bytes frames;
     std::vector<yamux::event> events;
-    out.error = muxer_->on_bytes(plaintext, frames, events);
+    // A frame the protocol forbids ends the session, but its GoAway still goes out.
+    const auto muxer_error = muxer_->on_bytes(plaintext, frames, events);
     for (auto& e : events) {
         switch (e.what) {
         case yamux::event::kind::opened: streams_[e.stream]; break;
@@ -163,6 +149,7 @@ void host_connection::on_yamux(const_bytes plaintext, output& out) {
         }
     }
     send_plaintext(frames, out);
+    if (!out.error) out.error = muxer_error;
 }
 
 void host_connection::on_stream_data(std::uint32_t id, stream& s, const_bytes data, bytes& frames, output& out) {
@@ -180,11 +167,6 @@ void host_connection::on_stream_data(std::uint32_t id, stream& s, const_bytes da
         auto message = s.reader.next();
         if (!message) return muxer_->reset(id, frames);
         if (!*message) return;
-        if (!s.header_seen) {
-            s.header_seen = true;
-            if (**message != multistream::protocol_id) return muxer_->reset(id, frames);
-            continue;
-        }
         select(id, s, **message, frames);
     }
     if (s.role == stream_role::ping) serve_ping(id, s, s.reader.take_rest(), frames);

@@ -31,16 +31,11 @@ void host_connection::open_pubsub_stream(const std::string& protocol_line, bytes
 void host_connection::on_pubsub_out_answer(std::uint32_t id, stream& s, bytes& frames) {
     while (!pubsub_out_ready_) {
         auto message = s.reader.next();
-        if (!message || (*message && !s.header_seen && **message != multistream::protocol_id) ||
-            (*message && s.header_seen && **message == multistream::not_available)) {
+        if (!message || (*message && **message == multistream::not_available)) {
             pubsub_out_.reset();
             return muxer_->reset(id, frames);
         }
         if (!*message) return;
-        if (!s.header_seen) {
-            s.header_seen = true;
-            continue;
-        }
         pubsub_out_ready_ = true;
     }
     if (!pubsub_backlog_.empty() && !muxer_->write(id, pubsub_backlog_, frames)) pubsub_backlog_.clear();

@@ -33,4 +33,12 @@ bytes reader::take_rest() {
     return rest;
 }
 
+result<std::optional<std::string>> negotiation_reader::next() {
+    auto message = reader_.next();
+    if (!message || !*message || header_seen_) return message;
+    if (**message != protocol_id) return make_error_code(errc::protocol_violation);
+    header_seen_ = true;
+    return reader_.next();
+}
+
 }  // namespace sealed::libp2p::multistream

@@ -122,6 +122,26 @@ bytes frame_publish(const_bytes raw_message) {
     return with_length(out);
 }
 
+bytes sign_message(const identity& author, std::string_view topic, const_bytes data, std::uint64_t seqno) {
+    std::array<char, seqno_size> seqno_bytes{};
+    for (std::size_t i = 0; i < seqno_size; ++i)
+        seqno_bytes[i] = static_cast<char>(seqno >> (8 * (seqno_size - 1 - i)));
+    std::string unsigned_message;
+    {
+        protozero::pbf_writer writer(unsigned_message);
+        const auto& from = author.id().to_bytes();
+        writer.add_bytes(1, chars(from), from.size());
+        writer.add_bytes(2, chars(data), data.size());
+        writer.add_bytes(3, seqno_bytes.data(), seqno_bytes.size());
+        writer.add_string(4, topic.data(), topic.size());
+    }
+    bytes to_sign(sign_prefix.begin(), sign_prefix.end());
+    to_sign.insert(to_sign.end(), unsigned_message.begin(), unsigned_message.end());
+    const auto signature = author.key().sign(to_sign);
+    protozero::pbf_writer(unsigned_message).add_bytes(5, reinterpret_cast<const char*>(signature.data()), signature.size());
+    return bytes(unsigned_message.begin(), unsigned_message.end());
+}
+
 // The received encoding with fields 5 and 6 left out, the others byte for byte in their order:
 // what the publisher signed, however it encoded fields 1-4.
 bytes signed_bytes(const message& m) {

@@ -92,6 +92,15 @@ TEST(libp2p_pubsub, a_message_signed_here_verifies) {
     signed_message.push_back(64);
     signed_message.insert(signed_message.end(), signature.begin(), signature.end());
     EXPECT_FALSE(ps::verify_strict_sign(ps::parse_message(signed_message).value()));
+    EXPECT_EQ(ps::sign_message(author, "swarm/did:example:alice/news", as_bytes("tenant news"), 42), signed_message);
+}
+
+// What a js-libp2p 3 publisher writes, byte for byte: Ed25519 signatures are deterministic.
+TEST(libp2p_pubsub, messages_signed_here_are_js_libp2ps_bytes) {
+    const libp2p::identity author(
+        crypto::ed25519_private_key::from_seed(sealed_test::js_libp2p_hex("peer_id", "ed25519_seed_hex")).value());
+    EXPECT_EQ(ps::sign_message(author, "swarm/did:example:alice", as_bytes("hello"), 1),
+              sealed_test::js_libp2p_hex("pubsub", "signed_message_hex"));
 }
 
 }  // namespace

@@ -77,9 +77,8 @@ public:
 private:
     enum class stream_role : unsigned char { negotiating, ping, pubsub_in, pubsub_out, done };
     struct stream {
-        multistream::reader reader;
+        multistream::negotiation_reader reader;
         stream_role role = stream_role::negotiating;
-        bool header_seen = false;
         bytes pending;  // ping bytes until 32 are in; pubsub bytes until an RPC is whole
     };
 
@@ -105,8 +104,7 @@ private:
     const host_options& options_;
     bytes observed_;
     phase phase_ = phase::security;
-    multistream::reader reader_;
-    bool header_seen_ = false;
+    multistream::negotiation_reader reader_;
     std::optional<secure_handshake> handshake_;
     std::optional<secure_stream> secure_;
     std::optional<yamux::session> muxer_;

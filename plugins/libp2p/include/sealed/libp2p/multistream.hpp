@@ -38,4 +38,19 @@ private:
     std::size_t limit_;
 };
 
+// What either side of one negotiation reads from the other: its header, checked and dropped,
+// then the messages after it (a listener's proposals, a dialer's answers).
+class negotiation_reader {
+public:
+    void feed(const_bytes chunk) { reader_.feed(chunk); }
+    // The next message after the header (nullopt: more bytes needed); errc::protocol_violation
+    // when the first message is not the header, or as reader::next().
+    result<std::optional<std::string>> next();
+    bytes take_rest() { return reader_.take_rest(); }
+
+private:
+    reader reader_;
+    bool header_seen_ = false;
+};
+
 }  // namespace sealed::libp2p::multistream

@@ -5,6 +5,7 @@
 
 #include <sealed/bytes.hpp>
 #include <sealed/error.hpp>
+#include <sealed/libp2p/identity.hpp>
 #include <sealed/libp2p/peer_id.hpp>
 
 #include <array>
@@ -59,6 +60,10 @@ error_code verify_strict_sign(const message& m);
 // What a message's signature covers: "libp2p-pubsub:" ‖ its encoding without fields 5 and 6
 // (for signing one: tests, a publisher).
 bytes signed_bytes(const message& m);
+
+// A Message by `author` as a StrictSign publisher writes it: from, data, seqno (8 bytes, big
+// endian), topic, then the signature over them; the key travels in `from` (Ed25519 inlines it).
+bytes sign_message(const identity& author, std::string_view topic, const_bytes data, std::uint64_t seqno);
 
 // The spec's message id, from ‖ seqno: what the seen-cache keys on.
 bytes message_id(const message& m);
