@@ -175,6 +175,7 @@ int main(int argc, char** argv) {
     net::io_context io(static_cast<int>(cfg.threads));
     // After io: what the hub holds (the bus and its timers) must go before the io_context does.
     pnet::pubsub_hub hub;
+    pnet::libp2p_counters refusals;
     std::optional<deny_file_watch> denied;
     if (!deny_file.empty()) {
         auto list = std::make_shared<pnet::deny_list>();
@@ -209,7 +210,7 @@ int main(int argc, char** argv) {
         const auto fingerprint = pnet::fingerprint(tcp_opts.key);
         tcp_server = std::make_unique<server<tcp_raw, pnet::scheme>>(io, tcp_cfg, tcp_opts);
         const pnet::swarm_context tcp_context{fingerprint, negotiate_timeout, nullptr, &host,
-                                              libp2p::multiaddr_transport::tcp, &hub};
+                                              libp2p::multiaddr_transport::tcp, &hub, &refusals};
         tcp_server->on_session([&srv = *tcp_server, tcp_context](auto& c) { return pnet::serve_swarm(srv, c, tcp_context); });
         auto bound = tcp_server->start();
         if (!bound) {
@@ -231,11 +232,12 @@ int main(int argc, char** argv) {
             };
             from_others.emplace(srv, bus, frame, message_kind::binary);
         }
-        srv.on_metrics([bus, &hub, &srv, rotating = opts.next_master_secret != nullptr] {
-            std::string text = hub.prometheus_text() + (bus ? bus->prometheus_text() : std::string());
+        srv.on_metrics([bus, &hub, &refusals, &srv, rotating = opts.next_master_secret != nullptr] {
+            std::string text = hub.prometheus_text() + refusals.prometheus_text() +
+                               (bus ? bus->prometheus_text() : std::string());
             if (rotating) {
                 text += "# TYPE sealed_swarm_connections_by_key gauge\n";
-                for (const auto [room, generation] : {std::pair{pnet::current_key_room, "current"},
+                for (const auto& [room, generation] : {std::pair{pnet::current_key_room, "current"},
                                                       std::pair{pnet::next_key_room, "next"}})
                     text += "sealed_swarm_connections_by_key{generation=\"" + std::string(generation) + "\"} " +
                             std::to_string(srv.rooms().members(room).size()) + "\n";
@@ -243,9 +245,10 @@ int main(int argc, char** argv) {
             return text;
         });
         const auto over = app::wants_tls(cfg) ? libp2p::multiaddr_transport::wss : libp2p::multiaddr_transport::ws;
-        srv.on_session([&srv, &opts, negotiate_timeout, to_others = bus.get(), &host, over, &hub](auto& c) {
+        srv.on_session([&srv, &opts, negotiate_timeout, to_others = bus.get(), &host, over, &hub,
+                        &refusals](auto& c) {
             const pnet::swarm_context context{pnet::fingerprint(pnet::tenant_psk(*opts.master_secret, c.peer_id())),
-                                              negotiate_timeout, to_others, &host, over, &hub};
+                                              negotiate_timeout, to_others, &host, over, &hub, &refusals};
             return pnet::serve_swarm(srv, c, context);
         });
         // One posted handler, so it runs after app::run printed `listening on` and the lines keep

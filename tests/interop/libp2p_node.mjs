@@ -5,7 +5,8 @@
 //   node tests/interop/libp2p_node.mjs (--ws ws://HOST:PORT/swarm/<DID> | --tcp HOST:PORT)
 //     --psk-file FILE [--expect-peer 12D3KooW...] [--pings N] [--timeout-ms MS] [--hold-ms MS]
 //     [--pubsub gossipsub|floodsub [--subscribe TOPIC]... [--publish TOPIC=TEXT]...
-//      [--expect-messages N] [--listen-ms MS]]
+//      [--expect-messages N] [--listen-ms MS] [--unsigned]] [--forge identity|pubsub]
+//     [--ping-every-ms MS] [--redial-ms MS]
 // Prints one JSON line: {"ok":true,"remotePeer":…,"pings":[ms,…],"identify":{…}} or
 // {"ok":false,"stage":"dial|ping|identify|subscribe|publish|receive|hold","error":…}; exit 0 or 1.
 // With --pubsub both also carry "received":[{"topic","data" (UTF-8),"from"}] (messages of others on
@@ -18,6 +19,13 @@
 // --expect-messages N received ("receive"); then --listen-ms MS more (not counted in the timeout).
 // The transport (libp2p_dial_transport.mjs) opens the socket and hands it to libp2p's upgrader.
 // identify must end with the remote's FIN: one that only ends on js's 5 s identify timeout fails.
+// Misbehaviour, for the gateway's refusals: --forge flips a bit of every signature our key makes
+// over the Noise static key (identity: the dial must fail) or over pubsub messages (pubsub: they
+// go out mis-signed); --unsigned publishes without signatures (StrictNoSign). During --hold-ms,
+// --ping-every-ms keeps pinging (a failed ping fails "hold"; "holdPings" counts them); with
+// --redial-ms a connection the gateway drops during the hold is dialled again until it answers a
+// ping (or MS pass): "dropped", "redialedAfterMs", "pingsAfterRedial". A hold starts with a
+// {"holding":<peer id>} line.
 // DEBUG='libp2p*' logs libp2p's internals (and this dialer's connection) to stderr.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -33,7 +41,7 @@ Promise.withResolvers ??= () => {
 
 const [
   { createLibp2p }, { noise }, { yamux }, { identify }, { ping }, { preSharedKey },
-  { peerIdFromString, peerIdFromPublicKey }, { publicKeyFromProtobuf },
+  { peerIdFromString, peerIdFromPublicKey }, { publicKeyFromProtobuf, generateKeyPair },
   { GatewayDialer, toMultiaddr }, pubsubLib,
 ] = await Promise.all([
   import('libp2p'), import('@chainsafe/libp2p-noise'), import('@chainsafe/libp2p-yamux'),
@@ -51,6 +59,8 @@ function options() {
       pubsub: { type: 'string' }, subscribe: { type: 'string', multiple: true, default: [] },
       publish: { type: 'string', multiple: true, default: [] },
       'expect-messages': { type: 'string', default: '0' }, 'listen-ms': { type: 'string', default: '0' },
+      unsigned: { type: 'boolean', default: false }, forge: { type: 'string' },
+      'ping-every-ms': { type: 'string', default: '0' }, 'redial-ms': { type: 'string', default: '0' },
     },
   });
   if ((values.tcp == null) === (values.ws == null)) throw new Error('give exactly one of --tcp HOST:PORT or --ws URL');
@@ -69,6 +79,8 @@ function options() {
     return { topic: p.slice(0, eq), text: p.slice(eq + 1) };
   });
   if (values.subscribe.some((t) => t === '')) throw new Error('--subscribe wants a non-empty topic');
+  if (values.forge != null && !Object.hasOwn(FORGED_PREFIXES, values.forge)) throw new Error(`--forge must be identity or pubsub, got "${values.forge}"`);
+  if (values.unsigned && values.pubsub == null) throw new Error('--unsigned needs --pubsub gossipsub|floodsub');
   const expectMessages = int('expect-messages', 0);
   if (expectMessages > 0 && values.subscribe.length === 0) throw new Error('--expect-messages needs --subscribe TOPIC');
   return {
@@ -83,7 +95,31 @@ function options() {
     publish,
     expectMessages,
     listenMs: int('listen-ms', 0),
+    unsigned: values.unsigned,
+    forge: values.forge,
+    pingEveryMs: int('ping-every-ms', 0),
+    redialMs: int('redial-ms', 0),
   };
+}
+
+// What each --forge corrupts: signatures over data that starts with this.
+const FORGED_PREFIXES = { identity: 'noise-libp2p-static-key:', pubsub: 'libp2p-pubsub:' };
+
+// Our key, whose signatures over data starting with `prefix` come out with one bit flipped.
+async function forgingKey(prefix) {
+  const key = await generateKeyPair('Ed25519');
+  const marker = new TextEncoder().encode(prefix);
+  const flip = (sig) => { const out = Uint8Array.from(sig); out[0] ^= 1; return out; };
+  return Object.create(key, {
+    sign: {
+      value(message, options) {
+        const sig = key.sign(message, options);
+        const bytes = message instanceof Uint8Array ? message : message.subarray(0);
+        if (!marker.every((b, i) => bytes[i] === b)) return sig;
+        return sig instanceof Promise ? sig.then(flip) : flip(sig);
+      },
+    },
+  });
 }
 
 const IDENTIFY_TIMEOUT_MS = 5000; // @libp2p/identify's default, made explicit
@@ -205,6 +241,7 @@ async function runPubsub(conn, remoteProtocols, signal) {
 
 async function run(signal) {
   node = await createLibp2p({
+    ...(opts.forge != null ? { privateKey: await forgingKey(FORGED_PREFIXES[opts.forge]) } : {}),
     transports: [(components) => new GatewayDialer(components)],
     connectionProtector: preSharedKey({ psk: opts.psk }),
     connectionEncrypters: [noise()],
@@ -213,7 +250,7 @@ async function run(signal) {
     services: {
       identify: identify({ runOnConnectionOpen: false, timeout: IDENTIFY_TIMEOUT_MS }),
       ping: ping(),
-      ...(opts.pubsub != null ? { pubsub: pubsubService(opts.pubsub) } : {}),
+      ...(opts.pubsub != null ? { pubsub: pubsubService(opts.pubsub, { unsigned: opts.unsigned }) } : {}),
     },
     connectionManager: { dialTimeout: opts.timeoutMs, addressDialTimeout: opts.timeoutMs },
   });
@@ -242,13 +279,44 @@ async function run(signal) {
   if (conn.status !== 'open' || opened !== 1) throw new Error(`the connection did not stay open (status ${conn.status}, ${opened} opened)`);
 
   if (opts.pubsub != null) await runPubsub(conn, identifyResult.protocols, signal);
-  if (opts.holdMs > 0) {
-    stage = 'hold';
-    untimed = true;
-    await Promise.race([once(conn, 'close'), new Promise((r) => setTimeout(r, opts.holdMs))]);
-    if (conn.status !== 'open') throw new Error(`connection closed during --hold-ms (status ${conn.status})`);
+  const result = { ok: true, remotePeer: remotePeer.toString(), pings, identify: identifyResult };
+  if (opts.holdMs > 0) Object.assign(result, { heldMs: opts.holdMs }, await hold(conn, remotePeer));
+  return result;
+}
+
+// --hold-ms: the connection stays open (pinged every --ping-every-ms), or with --redial-ms, once
+// dropped, is dialled again until a ping answers.
+async function hold(conn, remotePeer) {
+  stage = 'hold';
+  untimed = true;
+  process.stdout.write(`${JSON.stringify({ holding: remotePeer.toString() })}\n`);
+  const ends = Date.now() + opts.holdMs;
+  let holdPings = 0;
+  const closed = once(conn, 'close');
+  while (Date.now() < ends && conn.status === 'open') {
+    const wait = opts.pingEveryMs > 0 ? Math.min(opts.pingEveryMs, ends - Date.now()) : ends - Date.now();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, wait))]);
+    if (opts.pingEveryMs > 0 && conn.status === 'open' && Date.now() < ends) {
+      await node.services.ping.ping(remotePeer, { signal: AbortSignal.timeout(5000) });
+      holdPings++;
+    }
   }
-  return { ok: true, remotePeer: remotePeer.toString(), pings, identify: identifyResult, ...(opts.holdMs > 0 ? { heldMs: opts.holdMs } : {}) };
+  if (conn.status === 'open') return { holdPings };
+  if (opts.redialMs === 0) throw new Error(`connection closed during --hold-ms (status ${conn.status})`);
+  stage = 'redial';
+  const dropped = Date.now();
+  let lastError = 'never tried';
+  while (Date.now() - dropped < opts.redialMs) {
+    try {
+      const again = await node.dial(opts.target, { signal: AbortSignal.timeout(2000) });
+      const rtt = await node.services.ping.ping(again.remotePeer, { signal: AbortSignal.timeout(2000) });
+      return { holdPings, dropped: true, redialedAfterMs: Date.now() - dropped, pingsAfterRedial: [rtt] };
+    } catch (err) {
+      lastError = err?.message ?? String(err);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`dropped, and no dial within --redial-ms ${opts.redialMs}: ${lastError}`);
 }
 
 let opts;

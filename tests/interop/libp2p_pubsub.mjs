@@ -7,12 +7,14 @@ import { floodsub } from '@libp2p/floodsub';
 export const PUBSUB_KINDS = ['gossipsub', 'floodsub'];
 
 // The service factory for `services.pubsub`. Both keep StrictSign (the default: every message is
-// signed by its author, and unsigned ones are rejected) and do not deliver their own messages.
-export function pubsubService(kind) {
-  if (kind === 'floodsub') return floodsub({ globalSignaturePolicy: 'StrictSign', emitSelf: false });
+// signed by its author, and unsigned ones are rejected; `unsigned`: StrictNoSign, for testing a
+// hub's refusal) and do not deliver their own messages.
+export function pubsubService(kind, { unsigned = false } = {}) {
+  const globalSignaturePolicy = unsigned ? 'StrictNoSign' : 'StrictSign';
+  if (kind === 'floodsub') return floodsub({ globalSignaturePolicy, emitSelf: false });
   if (kind !== 'gossipsub') throw new Error(`--pubsub must be one of ${PUBSUB_KINDS.join('|')}, got "${kind}"`);
   return gossipsub({
-    globalSignaturePolicy: 'StrictSign',
+    globalSignaturePolicy,
     emitSelf: false,
     // Own messages go to every peer subscribed to the topic, not only to mesh peers: a hub that
     // never GRAFTs back (a floodsub router under meshsub ids) still gets them.

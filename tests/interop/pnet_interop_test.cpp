@@ -9,6 +9,8 @@
 #include <sealed/crypto/encoding.hpp>
 #include <sealed/pnet/swarm_client.hpp>
 
+#include "libp2p_gateway.hpp"
+
 #include <sealed_test/http.hpp>
 #include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
@@ -24,38 +26,12 @@
 namespace {
 
 using namespace sealed;
+using namespace pnet_interop;
 namespace json = boost::json;
 
 const std::string source = sealed_test::source_dir();
-const std::string node = sealed_test::node();
 const std::string peer_script = source + "/bench/peers/pnet/peer.mjs";
 const std::string libp2p_script = source + "/tests/interop/pnet_libp2p_dial.mjs";
-const std::string libp2p_node_script = source + "/tests/interop/libp2p_node.mjs";
-
-// Files the processes read: a master secret, a wrong one, and PSK files (libp2p format).
-struct key_files {
-    std::filesystem::path dir = std::filesystem::temp_directory_path() / ("sealed-pnet-" + std::to_string(getpid()));
-    bytes secret = bytes(32, 0x5a);
-    key_files() {
-        std::filesystem::create_directories(dir);
-        std::ofstream(dir / "secret.hex") << crypto::hex_encode(secret) << "\n";
-        std::ofstream(dir / "wrong.hex") << crypto::hex_encode(bytes(32, 0x11)) << "\n";
-        std::ofstream(dir / "network.key") << pnet::format_psk_file(bytes(32, 0x77));
-        std::ofstream(dir / "alice.key") << pnet::format_psk_file(pnet::tenant_psk(secret, "did:example:alice"));
-        std::ofstream(dir / "bob.key") << pnet::format_psk_file(pnet::tenant_psk(secret, "did:example:bob"));
-        std::ofstream(dir / "next.hex") << crypto::hex_encode(bytes(32, 0x6b)) << "\n";
-        std::ofstream(dir / "alice-next.key") << pnet::format_psk_file(pnet::tenant_psk(bytes(32, 0x6b), "did:example:alice"));
-    }
-    ~key_files() { std::filesystem::remove_all(dir); }
-    std::string operator()(const char* name) const { return (dir / name).string(); }
-};
-
-// The gateway on loopback with a WebSocket and a raw TCP listener, its keys in `keys`.
-std::vector<std::string> gateway_argv(const key_files& keys) {
-    return {sealed_test::bin_dir() + "/swarm_gateway", "--listen", "127.0.0.1:0", "--master-secret-file",
-            keys("secret.hex"), "--tcp-listen", "127.0.0.1:0", "--psk-file", keys("network.key"), "--identity-key",
-            keys("identity.key"), "--log-level", "warn"};
-}
 
 // One JSON line from a Node dialer: whether it pinged `count` times.
 ::testing::AssertionResult pinged(const sealed_test::script_result& r, int count) {
@@ -104,18 +80,6 @@ TEST(interop_pnet, outside_dialers_against_our_gateway) {
     EXPECT_EQ(gateway.wait(), 0);
 }
 
-// A real js-libp2p 3 node's report (libp2p_node.mjs): ok, the gateway's peer id, identify.
-::testing::AssertionResult libp2p_peer_served(const sealed_test::script_result& r, const std::string& gateway_id,
-                                              std::string_view observed_suffix) {
-    if (r.lines.empty()) return ::testing::AssertionFailure() << "no output; exit " << r.exit_code.value_or(-1);
-    auto v = json::parse(r.lines.back()).as_object();
-    if (v.at("ok") != true || r.exit_code != 0) return ::testing::AssertionFailure() << r.output();
-    const auto& identify = v.at("identify").as_object();
-    if (v.at("remotePeer").as_string() != gateway_id || identify.at("publicKeyMatches") != true ||
-        v.at("pings").as_array().size() != 3 || !identify.at("observedAddr").as_string().ends_with(observed_suffix))
-        return ::testing::AssertionFailure() << r.output();
-    return ::testing::AssertionSuccess();
-}
 
 // Issue 28's headline: a real js-libp2p 3 node (pnet + noise + yamux) dials the gateway over ws and
 // raw TCP and gets ping and identify; a wrong PSK is refused and the gateway goes on.
@@ -161,11 +125,6 @@ TEST(interop_pnet, real_libp2p_nodes_get_noise_yamux_identify_and_ping) {
     again.wait();
 }
 
-// The last JSON line a libp2p_node.mjs run printed (or an object saying it printed none).
-json::object report_of(const std::vector<std::string>& lines) {
-    if (lines.empty()) return {{"ok", false}, {"error", "no output"}};
-    return json::parse(lines.back()).as_object();
-}
 
 // Tenant pubsub through the gateway, with real js-libp2p 3 gossipsub and floodsub nodes: Alice's
 // message reaches Alice's other node and never Bob's, even though Bob's node subscribes to

@@ -122,7 +122,9 @@ void host_connection::on_yamux(const_bytes plaintext, output& out) {
     bytes frames;
     std::vector<yamux::event> events;
     // A frame the protocol forbids ends the session, but its GoAway still goes out.
+    const auto refused_before = muxer_->refused_streams();
     const auto muxer_error = muxer_->on_bytes(plaintext, frames, events);
+    out.streams_refused += muxer_->refused_streams() - refused_before;
     for (auto& e : events) {
         switch (e.what) {
         case yamux::event::kind::opened: streams_[e.stream]; break;

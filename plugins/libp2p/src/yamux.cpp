@@ -95,6 +95,7 @@ error_code session::on_stream_frame(const header& h, const_bytes body, bytes& ou
 
 session::stream_state* session::accept_stream(std::uint32_t id, bytes& out, std::vector<event>& events) {
     if (streams_.size() >= limits_.max_streams) {
+        ++refused_streams_;
         append_header({frame_type::window_update, flags::rst, id, 0}, out);
         return nullptr;
     }

@@ -95,6 +95,7 @@ void swarm_session::take(libp2p::host_connection::output from, output& out) {
     out.reply.insert(out.reply.end(), from.to_write.begin(), from.to_write.end());
     if (from.error) out.error = from.error;
     if (from.authenticated) out.authenticated = std::move(from.authenticated);
+    out.streams_refused += from.streams_refused;
     std::move(from.pubsub.begin(), from.pubsub.end(), std::back_inserter(out.pubsub));
 }
 

@@ -9,7 +9,8 @@
 
 #include <boost/asio/this_coro.hpp>
 
-#include <regex>
+#include <cctype>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -50,9 +51,11 @@ inline sealed::awaitable<sealed::http_response> http_get(std::uint16_t port, std
 inline sealed::awaitable<long> node_metric(unsigned short port, std::string_view name) {
     auto res = co_await http_get(port, "/metrics");
     const std::string body = "\n" + res.body();
-    const std::regex line("\\n" + std::string(name) + " ([0-9]+)");
-    std::smatch m;
-    co_return std::regex_search(body, m, line) ? std::stol(m[1]) : -1;
+    const std::string start = "\n" + std::string(name) + " ";  // labels and all: no regex
+    const auto at = body.find(start);
+    if (at == std::string::npos) co_return -1;
+    const auto digits = body.c_str() + at + start.size();
+    co_return std::isdigit(static_cast<unsigned char>(*digits)) ? std::strtol(digits, nullptr, 10) : -1;
 }
 
 // Polls until every node's pub/sub connection holds the bus's four subscriptions.

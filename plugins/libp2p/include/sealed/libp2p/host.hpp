@@ -52,6 +52,7 @@ public:
         error_code error;                        // close the connection
         std::optional<peer_id> authenticated;   // set once, when noise proved the peer
         std::vector<pubsub_event> pubsub;
+        std::size_t streams_refused = 0;         // streams past the limit, reset in this step
     };
     enum class phase : unsigned char { security, noise, muxer, streams };
 

@@ -69,6 +69,8 @@ public:
     void consumed(std::uint32_t stream, std::size_t n, bytes& out);
 
     std::size_t stream_count() const noexcept { return streams_.size(); }
+    // Streams the peer opened past limits.max_streams (each was reset), since the start.
+    std::size_t refused_streams() const noexcept { return refused_streams_; }
     bool ended() const noexcept { return ended_; }
 
 private:
@@ -92,6 +94,7 @@ private:
     std::uint32_t next_id_;
     std::map<std::uint32_t, stream_state> streams_;
     bytes pending_;
+    std::size_t refused_streams_ = 0;
     bool ended_ = false;
 };
 

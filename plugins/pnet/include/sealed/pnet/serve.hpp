@@ -23,7 +23,9 @@
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace sealed::pnet {
@@ -58,6 +60,21 @@ std::string key_generation_note(const Connection& c) {
 }
 
 // What serve_swarm needs beyond the connection.
+// What the gateway refused its libp2p peers, for /metrics; shared by every connection.
+struct libp2p_counters {
+    std::atomic<std::uint64_t> streams_refused{0};   // streams past the limit per connection, reset
+    std::atomic<std::uint64_t> handshake_failed{0};  // noise or the muxer negotiation failed
+    std::atomic<std::uint64_t> protocol_errors{0};   // on yamux: a frame the protocol forbids (GoAway sent)
+
+    std::string prometheus_text() const {
+        return "# TYPE sealed_swarm_libp2p_streams_refused_total counter\nsealed_swarm_libp2p_streams_refused_total " +
+               std::to_string(streams_refused.load()) +
+               "\n# TYPE sealed_swarm_libp2p_closed_total counter\nsealed_swarm_libp2p_closed_total{reason=\"handshake_failed\"} " +
+               std::to_string(handshake_failed.load()) + "\nsealed_swarm_libp2p_closed_total{reason=\"protocol_error\"} " +
+               std::to_string(protocol_errors.load()) + "\n";
+    }
+};
+
 struct swarm_context {
     std::string fingerprint;  // the connection's PSK fingerprint, for log lines
     std::chrono::milliseconds negotiate_timeout{10000};
@@ -67,6 +84,7 @@ struct swarm_context {
     const libp2p::host_options* host = nullptr;
     libp2p::multiaddr_transport over = libp2p::multiaddr_transport::tcp;
     pubsub_hub* hub = nullptr;
+    libp2p_counters* counters = nullptr;
 };
 
 // A libp2p peer's pubsub doings, handed to the hub (serve_swarm's step after each read); false
@@ -146,11 +164,13 @@ awaitable<void> serve_swarm(Server& srv, typename Server::connection_type& c, sw
             const boost::json::string data(crypto::base64_encode(message));
             ctx.bus->publish({{}, cluster::target_kind::room, room, "swarm", data, {}});
         }
+        if (ctx.counters) ctx.counters->streams_refused += out.streams_refused;
         if (out.error && swarm->current() == swarm_session::mode::libp2p) {
             if (out.error == errc::transport_closed) {  // the peer said GoAway: a normal end
                 log.info("tenant {} from {}: libp2p peer left", tenant, c.remote_endpoint());
                 c.close({close_code::normal, "go away"});
             } else {
+                if (ctx.counters) ++(swarm->negotiating() ? ctx.counters->handshake_failed : ctx.counters->protocol_errors);
                 log.warn("tenant {} from {}: libp2p: {}; closing", tenant, c.remote_endpoint(), out.error.message());
                 c.close({close_code::policy_violation, "libp2p protocol error"});
             }

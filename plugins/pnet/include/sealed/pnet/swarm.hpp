@@ -37,6 +37,7 @@ public:
         error_code error;                     // not multistream-select (a wrong PSK looks like this)
         std::optional<libp2p::peer_id> authenticated;  // libp2p: noise proved this peer
         std::vector<libp2p::pubsub_event> pubsub;      // libp2p: what the peer did in pubsub
+        std::size_t streams_refused = 0;               // libp2p: streams past the limit, reset
     };
 
     // With `host`, a "/noise" proposal makes this connection a libp2p peer of that host
