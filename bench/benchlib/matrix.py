@@ -23,14 +23,17 @@ def matrix(quick):
 
 
 def for_scheme(cells, spec):
-    """The cells as `spec` runs them: its own echo sizes where it has them (pnet: a 32-byte ping)."""
+    """The cells as `spec` runs them: its own echo sizes and connections where it has them (pnet: a
+    32-byte ping; libp2p: 10 subscribers), and at most its `idle_connections`."""
+    cells = [dict(c, connections=min(c["connections"], spec["idle_connections"]), id=None)
+             if c["mode"] == "idle" and "idle_connections" in spec else c for c in cells]
+    for cell in cells:
+        cell["id"] = cell["id"] or cell_id(cell)
     sizes = spec.get("echo_sizes")
-    if not sizes:
-        return cells
     echo = [c for c in cells if c["mode"] == "echo"]
-    if not echo:
+    if not sizes or not echo:
         return cells
-    connections = list(dict.fromkeys(c["connections"] for c in echo))
+    connections = spec.get("echo_connections") or list(dict.fromkeys(c["connections"] for c in echo))
     own = [{"mode": "echo", "size": size, "connections": conns, "duration_s": echo[0]["duration_s"]}
            for size in sizes for conns in connections]
     for cell in own:

@@ -28,6 +28,25 @@ SCHEMES = {
              "peer_flags": ["--master-secret-file", str(PNET_SECRET)],
              "loadgen_flags": ["--master-secret-file", str(PNET_SECRET)],
              "peer_title": "ws + xsalsa20", "echo_sizes": [32]},
+    # The gateway as a libp2p peer, against a js-libp2p 3 gateway doing the same job (per-connection
+    # pnet, then noise, yamux, identify, ping and a floodsub router with the same tenant rules). A
+    # session is a node joining (pnet + /noise + /yamux/1.0.0 + identify); an echo cell is pubsub:
+    # one publisher and N subscribers of the tenant's topic, messages/s counting deliveries.
+    "libp2p": {"title": "libp2p gateway", "binary": "swarm_gateway",
+               "flags": ["--master-secret-file", str(PNET_SECRET), "--identity-key", "/tmp/sealed-bench-swarm-identity.key",
+                         "--pubsub-rate-burst", "0", "--pubsub-rate-per-second", "0"],
+               "path": "/swarm/did:example:bench", "peer": ROOT / "bench/peers/libp2p/gateway.mjs",
+               "peer_flags": ["--master-secret-file", str(PNET_SECRET)],
+               "loadgen_flags": ["--master-secret-file", str(PNET_SECRET)],
+               "peer_title": "js-libp2p 3 + floodsub", "ceiling": False,
+               "echo_sizes": [1024], "echo_connections": [10], "idle_connections": 5000,
+               "handshake_title": "Joins (pnet + noise + yamux + identify, then close)",
+               "about": "A *handshake* is a node joining the swarm: pnet with the tenant's key, `/noise`, "
+                        "`/yamux/1.0.0` and identify, with a new identity each time. An echo cell of N "
+                        "connections is pubsub through the gateway: one publisher and N subscribers of "
+                        "`swarm/<DID>`, 1 KiB messages signed before the timed part; messages/s counts "
+                        "deliveries (each message once per subscriber). No plaintext ceiling: the peer is "
+                        "`bench/peers/libp2p/gateway.mjs` (js-libp2p 3, @libp2p/pnet per connection, floodsub)."},
     # No handshake: a round trip is one sealed POST (a P-256 agreement each), a "handshake" a new
     # connection for one request; idle connections are WebSockets to the same path. The ceiling
     # is the same POSTs unsealed, answered by the same runtime's HTTP path.

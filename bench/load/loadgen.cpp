@@ -5,12 +5,15 @@
 //                  --connections 100 --size 1024 --duration 5 --server-pid 1234
 // Modes: echo (round trips of --size bytes per connection), handshake (each of --connections
 // workers connects, handshakes and closes in a loop), idle (opens --connections sessions and
-// holds them; the server's RSS before and during tells the memory per connection).
+// holds them; the server's RSS before and during tells the memory per connection). For libp2p,
+// echo is pubsub through the gateway: one publisher, --connections subscribers.
 // What a session and a round trip are for each scheme is in its driver:
 //   session_driver.hpp    ecdh_gcm, hmac_x25519, pnet (--master-secret-file), plaintext (ws://)
 //   http_driver.hpp       envelope, and plaintext over http:// (the envelope's ceiling)
 //   signaling_driver.hpp  signaling (a PeerJS broker)
+//   libp2p_driver.hpp     libp2p (a libp2p gateway: pnet, noise, yamux, identify; echo is pubsub)
 #include "http_driver.hpp"
+#include "libp2p_driver.hpp"
 #include "session_driver.hpp"
 #include "signaling_driver.hpp"
 
@@ -42,7 +45,8 @@ boost::json::object run(const settings& s, Driver& d, sealed::net::io_context& i
     if (prepared) {
         d.measured().error(prepared);
     } else if (s.mode == "echo") {
-        for (std::size_t i = 0; i < s.connections; ++i) co_spawn(io, d.echo_worker(until), detached);
+        if constexpr (std::is_same_v<Driver, libp2p_driver>) co_spawn(io, d.pubsub(until), detached);
+        else for (std::size_t i = 0; i < s.connections; ++i) co_spawn(io, d.echo_worker(until), detached);
     } else if (s.mode == "handshake") {
         for (std::size_t i = 0; i < s.connections; ++i) co_spawn(io, d.handshake_worker(until), detached);
     } else {
@@ -73,6 +77,10 @@ boost::json::object run(const settings& s, Driver& d, sealed::net::io_context& i
     out["server_peak_rss_kb"] = after.peak_rss_kb;
     out["server_rss_kb"] = s.mode == "idle" ? during.rss_kb : after.rss_kb;
     out["server_rss_before_kb"] = before.rss_kb;
+    if constexpr (std::is_same_v<Driver, libp2p_driver>) {
+        out["published"] = d.published();
+        out["signed_during_run"] = d.signed_during_run();
+    }
     if constexpr (std::is_same_v<Driver, http_driver>) {
         out["presealed_requests"] = d.presealed();
         out["requests_sealed_during_run"] = d.sealed_in_run();
@@ -101,7 +109,7 @@ int main(int argc, char** argv) {
     CLI::App cli{"sealed load generator: drives a scheme's server over loopback, prints JSON"};
     settings s;
     cli.add_option("--scheme", s.scheme)
-        ->check(CLI::IsMember({"ecdh_gcm", "hmac_x25519", "pnet", "envelope", "signaling", "plaintext"}))
+        ->check(CLI::IsMember({"ecdh_gcm", "hmac_x25519", "pnet", "libp2p", "envelope", "signaling", "plaintext"}))
         ->capture_default_str();
     cli.add_option("--url", s.url, "ws://HOST:PORT/PATH (envelope, and plaintext over HTTP: http://…)")->required();
     cli.add_option("--mode", s.mode)->check(CLI::IsMember({"echo", "handshake", "idle"}))->capture_default_str();
@@ -121,14 +129,14 @@ int main(int argc, char** argv) {
         std::cerr << "--url: the envelope is driven over http://, " << s.scheme << " over ws://\n";
         return 2;
     }
-    if (s.scheme == "pnet") {
+    if (s.scheme == "pnet" || s.scheme == "libp2p") {
         auto key = pnet_key_of(s);
         if (!key) {
             std::cerr << "--master-secret-file '" << s.master_secret_file << "': " << key.error().message() << "\n";
             return 2;
         }
         s.pnet_key = std::move(*key);
-        s.size = sealed::pnet::ping_size;  // what a round trip carries, whatever --size said
+        if (s.scheme == "pnet") s.size = sealed::pnet::ping_size;  // what a round trip carries, whatever --size said
     }
     raise_fd_limit();
     sealed::log::set_level(spdlog::level::err);
@@ -138,6 +146,7 @@ int main(int argc, char** argv) {
                : s.scheme == "ecdh_gcm"    ? run_with<driver<ecdh_gcm::scheme>>(s)
                : s.scheme == "hmac_x25519" ? run_with<driver<hmac_x25519::scheme>>(s)
                : s.scheme == "pnet"        ? run_with<driver<pnet::scheme>>(s)
+               : s.scheme == "libp2p"      ? run_with<libp2p_driver>(s)
                                            : run_with<driver<plaintext::scheme>>(s);
     std::cout << boost::json::serialize(out) << std::endl;
     return 0;

@@ -124,6 +124,13 @@ int main(int argc, char** argv) {
                    "redis://[[user]:password@]host[:port][/db]: a tenant's broadcasts and pubsub messages reach its "
                    "nodes on every gateway sharing it (WebSocket tenants; the raw TCP network stays local)");
     cli.add_option("--server-id", server_id, "this gateway's serverId on the bus (default: a random UUID)");
+    libp2p::host_options host;
+    cli.add_option("--pubsub-rate-burst", host.pubsub_rate.burst,
+                   "pubsub messages one libp2p peer may publish at once (0: no limit; the excess is refused and "
+                   "counted as rate_limited)")->capture_default_str();
+    cli.add_option("--pubsub-rate-per-second", host.pubsub_rate.refill_per_second,
+                   "pubsub messages one libp2p peer may publish per second, sustained (0: no limit)")
+        ->capture_default_str();
     CLI11_PARSE(cli, argc, argv);
     if (!app::apply_common_options(cfg, common)) return 2;
 
@@ -166,7 +173,6 @@ int main(int argc, char** argv) {
                   << "\n";
         return 2;
     }
-    libp2p::host_options host;
     host.host = std::make_shared<const libp2p::identity>(std::move(*identity));
     // Like libp2p nodes, a new Noise static key per start; the identity signs it in each handshake.
     host.noise_static = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());

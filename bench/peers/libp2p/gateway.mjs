@@ -4,6 +4,9 @@
 //   node bench/peers/libp2p/gateway.mjs --listen HOST:PORT --master-secret-file F
 //        [--path-prefix /swarm/] [--identity-key FILE] [--verbose]
 // stdout: `listening on HOST:PORT`, then `peer id 12D3KooW…`; runs until SIGTERM/SIGINT (exit 0).
+// --identity-key: the libp2p PrivateKey protobuf (Ed25519), created 0600 if missing; without it the
+// key is new each start. GET /stats: JSON counters (connections, pubsubPeers, subscribedPeers,
+// forwarded, refused{topic_not_allowed, peer_in_two_tenants}). check.sh beside this file tests it.
 //
 // Connections. An HTTP server with a `ws` WebSocketServer upgrades only `PREFIX<DID>` (the W3C DID
 // syntax of bench/peers/pnet/peer.mjs, taken as sent); anything else gets HTTP 400. Each WebSocket
@@ -12,9 +15,10 @@
 // has one protector per node, so the per-connection key cannot come from the node's config), and
 // hands the protected stream to the node's upgrader: `upgradeInbound(conn, { skipProtection: true })`
 // → /noise (@chainsafe/libp2p-noise) → /yamux/1.0.0 (@chainsafe/libp2p-yamux) → the services:
-// /ipfs/id/1.0.0 (+ /ipfs/id/push/1.0.0), /ipfs/ping/1.0.0 and pubsub. The connection manager's
-// per-host inbound rate limit (5/s) and pending/total caps are raised: every bench peer comes from
-// 127.0.0.1. js's connection monitor (a ping per connection every 10 s) stays on, as by default.
+// /ipfs/id/1.0.0, /ipfs/ping/1.0.0 and pubsub (identify lists exactly these). The connection
+// manager's per-host inbound rate limit (5/s) and pending/total caps are raised: every bench peer
+// comes from 127.0.0.1. js's connection monitor (a ping per connection every 10 s) stays on, as by
+// default; the gateway also runs identify on each new connection (js's default).
 //
 // Pubsub: @libp2p/floodsub's router (StrictSign: every message's signature is verified by floodsub
 // before it is forwarded; a 30 s seen-cache), subclassed so it is tenant-scoped. Why floodsub: it
@@ -40,11 +44,13 @@
 //   tenant subscribes, so a node that only publishes finds a subscriber) go only to that tenant's
 //   peers: floodsub's subscribe() would announce to every peer, so it is not used.
 // Limitations (js floodsub's): pubsub state is per peer id, not per connection (a second connection
-// of the same peer id gets no second pubsub stream); messages are forwarded re-encoded by floodsub
-// (`key` added; a seqno is carried as a BigInt, so one whose first byte is 0 loses it — js gossipsub
-// seqnos are clock-based and never start with 0); none of the C++ gateway's rate/size/topic-count
-// limits. Errors and refusals go to stderr with --verbose only; unexpected exceptions and rejections
-// from libp2p internals on torn-down connections are logged (with --verbose), not fatal.
+// of the same peer id gets no second pubsub stream); floodsub forwards a message re-encoded, not
+// byte for byte (`key` added), and carries the seqno as a BigInt: an 8-byte seqno starting with a 0
+// byte re-encodes shorter, fails floodsub's own signature check and is dropped (js gossipsub seqnos
+// are clock-based and never start with 0; random ones would, 1 in 256); none of the C++ gateway's
+// rate/size/topic-count limits, and no redis fan-out between gateways.
+// Errors and refusals go to stderr with --verbose only. Exceptions and rejections that escape
+// libp2p's internals (torn-down connections) are logged with --verbose and do not stop the process.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -100,7 +106,10 @@ process.on('uncaughtException', (err) => verbose('uncaught exception:', err?.sta
 process.on('unhandledRejection', (err) => verbose('unhandled rejection:', err?.stack ?? err));
 
 const secret = Buffer.from(readFileSync(opts['master-secret-file'], 'utf8').trim(), 'hex');
-if (secret.length < 32) { console.error('gateway: the master secret must be at least 32 bytes of hex'); process.exit(2); }
+if (secret.length < 32) {
+  console.error('gateway: the master secret must be at least 32 bytes of hex');
+  process.exit(2);
+}
 // @libp2p/pnet takes the key as a PSK file's bytes.
 const tenantPskFile = (did) => new TextEncoder().encode(
   `/key/swarm/psk/1.0.0/\n/base16/\n${createHash('sha256').update(secret).update(did, 'utf8').digest('hex')}`);
@@ -190,7 +199,8 @@ function tenantFloodsub() {
         if (!this.announced.has(did)) this.announced.set(did, new Set([`swarm/${did}`]));
         if (peerStreams.outboundPb == null && !peerStreams.opening) {
           peerStreams.opening = true;
-          this.openOutbound(peerStreams, connection, stream.protocol, did).catch((err) => verbose('pubsub stream:', err.message));
+          this.openOutbound(peerStreams, connection, stream.protocol, did)
+            .catch((err) => verbose('pubsub stream:', err.message));
         }
       }
 
@@ -317,10 +327,15 @@ async function serve(ws, req, did) {
     tenantOfConn.set(protectedConn, tag);
     await upgrader.upgradeInbound(protectedConn, { skipProtection: true, signal: AbortSignal.timeout(NEGOTIATE_MS) });
   } catch (err) {
-    verbose(`connection for ${did} failed${tag?.refusal != null ? '' : ' (wrong PSK?)'}: ${err?.name ?? 'Error'}: ${err?.message ?? err}`);
-    raw.abort(err instanceof Error ? err : new Error(String(err)));
-    if (tag?.refusal != null) ws.close(1008, tag.refusal);
-    else ws.terminate();
+    const why = `${err?.name ?? 'Error'}: ${err?.message ?? err}`;
+    verbose(`connection for ${did} failed${tag?.refusal != null ? '' : ' (wrong PSK?)'}: ${why}`);
+    if (tag?.refusal != null) {
+      ws.close(1008, tag.refusal); // the peer's WebSocket sees why; its close ends `raw` too
+      setTimeout(() => ws.terminate(), 1000).unref();
+    } else {
+      raw.abort(err instanceof Error ? err : new Error(String(err)));
+      ws.terminate();
+    }
   }
 }
 

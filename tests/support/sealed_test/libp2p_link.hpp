@@ -28,11 +28,19 @@ public:
 
     // One read from the channel, fed to the dialer, its answer written; events collected.
     sealed::awaitable<sealed::error_code> receive() {
+        sealed::bytes answer;
+        auto ec = co_await receive_into(answer);
+        if (!answer.empty())
+            if (auto sent = co_await channel_.async_send(answer)) co_return sent;
+        co_return ec;
+    }
+    // The same, the answer appended to `answers` for a caller whose writes are its own (one
+    // writer per channel); it must send them before anything the dialer writes after them.
+    sealed::awaitable<sealed::error_code> receive_into(sealed::bytes& answers) {
         if (auto ec = co_await channel_.async_receive(in_)) co_return ec;
         auto out = dialer_.on_bytes(in_.bytes());
         for (auto& e : out.events) events.push_back(std::move(e));
-        if (!out.to_write.empty())
-            if (auto ec = co_await channel_.async_send(out.to_write)) co_return ec;
+        answers.insert(answers.end(), out.to_write.begin(), out.to_write.end());
         co_return out.error;
     }
 
