@@ -4,6 +4,7 @@
 #include "read_file.hpp"
 
 #include <sealed/crypto/encoding.hpp>
+#include <sealed/files.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -15,8 +16,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace sealed::envelope {
@@ -34,20 +33,6 @@ constexpr byte pkcs8_public_prefix[] = {0xa1, 0x44, 0x03, 0x42, 0x00};
 
 using detail::read_file;
 
-// Writes `text` to `p` with `mode` through a temporary file and a rename.
-error_code write_file(const fs::path& p, std::string_view text, mode_t mode) {
-    const auto tmp = fs::path(p).concat(".tmp");
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) return make_error_code(std::errc::permission_denied);
-        ::chmod(tmp.c_str(), mode);
-        out.write(text.data(), static_cast<std::streamsize>(text.size()));
-        if (!out.flush()) return make_error_code(std::errc::io_error);
-    }
-    std::error_code ec;
-    fs::rename(tmp, p, ec);
-    return ec ? error_code(ec.value(), boost::system::generic_category()) : error_code{};
-}
 
 struct ring_file {
     std::string current;
@@ -90,7 +75,8 @@ error_code write_ring(const fs::path& dir, const ring_file& r) {
     boost::json::array prev;
     for (const auto& [kid, until] : r.previous) prev.push_back(boost::json::object{{"kid", kid}, {"until", until}});
     o["previous"] = std::move(prev);
-    return write_file(dir / "keyring.json", boost::json::serialize(o) + "\n", 0600);
+    const auto text = boost::json::serialize(o) + "\n";
+    return files::replace(dir / "keyring.json", as_bytes(text), 0600);
 }
 
 // A kid names a file: refuse anything that could step outside the directory.
@@ -113,7 +99,8 @@ result<std::shared_ptr<const server_key>> load_key(const fs::path& dir, std::str
 
 result<std::string> new_key_file(const fs::path& dir) {
     auto k = make_server_key(crypto::p256_private_key::generate());
-    if (auto ec = write_file(dir / (k->kid + ".pem"), to_pkcs8_pem(k->key), 0600)) return ec;
+    const auto pem = to_pkcs8_pem(k->key);
+    if (auto ec = files::replace(dir / (k->kid + ".pem"), as_bytes(pem), 0600)) return ec;
     return k->kid;
 }
 

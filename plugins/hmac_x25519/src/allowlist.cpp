@@ -1,11 +1,10 @@
 #include <sealed/hmac_x25519/allowlist.hpp>
 
 #include <sealed/crypto/encoding.hpp>
+#include <sealed/files.hpp>
 
 #include <boost/json/parse.hpp>
 
-#include <fstream>
-#include <iterator>
 #include <mutex>
 
 namespace sealed::hmac_x25519 {
@@ -20,25 +19,18 @@ bool is_node_id(std::string_view s) {
     return true;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 result<std::shared_ptr<allowlist>> allowlist::load(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return error_code{ENOENT, boost::system::system_category()};
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto text = files::read(file);
+    if (!text) return text.error();
     auto list = std::make_shared<allowlist>();
-    if (auto ec = list->add_entries(text)) return ec;
+    if (auto ec = list->add_entries(as_string_view(*text))) return ec;
     return list;
 }
 
 error_code allowlist::add_entries(std::string_view text) {
-    if (trim(text).starts_with("[")) {  // a Go node's peers.json
+    if (files::trim(text).starts_with("[")) {  // a Go node's peers.json
         boost::system::error_code ec;
         auto v = json::parse(text, ec);
         if (ec || !v.is_array()) return errc::invalid_encoding;
@@ -55,22 +47,17 @@ error_code allowlist::add_entries(std::string_view text) {
         }
         return {};
     }
-    while (!text.empty()) {
-        const auto end = text.find('\n');
-        auto line = trim(text.substr(0, end));
-        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
-        if (line.empty() || line.front() == '#') continue;
+    return files::for_each_list_line(text, [this](std::string_view line) -> error_code {
         if (is_node_id(line)) {
             allow_id(std::string(line));
-            continue;
+            return {};
         }
         auto raw = crypto::base64_decode(line);
-        if (!raw) return errc::invalid_encoding;
-        auto pk = crypto::x25519_public_key::from_bytes(*raw);
+        auto pk = raw ? crypto::x25519_public_key::from_bytes(*raw) : result<crypto::x25519_public_key>(errc::invalid_encoding);
         if (!pk) return errc::invalid_encoding;
         allow_key(*pk);
-    }
-    return {};
+        return {};
+    });
 }
 
 void allowlist::allow_id(std::string id) {

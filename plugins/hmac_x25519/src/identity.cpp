@@ -7,50 +7,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <fstream>
-#include <iterator>
+#include <sealed/files.hpp>
 
 namespace sealed::hmac_x25519 {
 namespace json = boost::json;
 
 namespace {
-
-error_code last_errno() { return {errno, boost::system::system_category()}; }
-
-// Writes `data` to `file` with `mode`, replacing it through a temporary so a crash leaves the
-// old file or the new one, never half of either.
-error_code write_file(const std::filesystem::path& file, const_bytes data, mode_t mode) {
-    const auto tmp = file.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) return last_errno();
-    ::fchmod(fd, mode);  // the umask may have narrowed or widened it
-    std::size_t done = 0;
-    while (done < data.size()) {
-        const auto n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            auto ec = last_errno();
-            ::close(fd);
-            return ec;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) return last_errno();
-    if (::rename(tmp.c_str(), file.c_str()) != 0) return last_errno();
-    return {};
-}
-
-result<secure_bytes> read_file(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return error_code{ENOENT, boost::system::system_category()};
-    secure_bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return data;
-}
 
 std::string string_of(const json::object& o, std::string_view key) {
     if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
@@ -106,19 +68,19 @@ result<node_identity> node_identity::load_or_create(const std::filesystem::path&
     const auto key_file = dir / "private.key";
     const auto info_file = dir / "node.json";
 
-    auto scalar = read_file(key_file);
+    auto scalar = files::read(key_file);
     if (!scalar) {
         auto made = generate(name, role);
         const auto raw = made.key().private_bytes();
-        if (auto ec = write_file(key_file, raw, 0600)) return ec;
+        if (auto ec = files::replace(key_file, raw, 0600)) return ec;
         const auto info = json::serialize(made.to_json());
-        if (auto ec = write_file(info_file, as_bytes(info), 0644)) return ec;
+        if (auto ec = files::replace(info_file, as_bytes(info), 0644)) return ec;
         return made;
     }
     if (scalar->size() != crypto::x25519_private_key::encoded_size) return make_error_code(errc::invalid_key);
 
     std::string stored_name(name), stored_role(role), created_at;
-    if (auto info = read_file(info_file)) {
+    if (auto info = files::read(info_file)) {
         boost::system::error_code ec;
         auto v = json::parse(as_string_view(*info), ec);
         if (!ec && v.is_object()) {
@@ -132,7 +94,7 @@ result<node_identity> node_identity::load_or_create(const std::filesystem::path&
     if (!loaded) return loaded.error();
     if (!std::filesystem::exists(info_file, fs_ec)) {
         const auto info = json::serialize(loaded->to_json());
-        if (auto ec = write_file(info_file, as_bytes(info), 0644)) return ec;
+        if (auto ec = files::replace(info_file, as_bytes(info), 0644)) return ec;
     }
     return loaded;
 }

@@ -2,7 +2,7 @@
 #include <sealed/pnet/error.hpp>
 #include <sealed/pnet/psk.hpp>
 
-#include <cctype>
+#include <sealed/files.hpp>
 
 namespace sealed::pnet {
 
@@ -18,17 +18,12 @@ deny_list::set_type deny_list::replace(set_type dids) {
 
 result<deny_list::set_type> deny_list::parse(std::string_view text) {
     set_type dids;
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        auto line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        line = line.substr(0, line.find('#'));
-        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
-        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
-        if (line.empty()) continue;
+    auto ec = files::for_each_list_line(text, [&](std::string_view line) -> error_code {
         if (!is_valid_did(line)) return error::invalid_did;
         dids.emplace(line);
-    }
+        return {};
+    });
+    if (ec) return ec;
     return dids;
 }
 
