@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
     host.host = std::make_shared<const libp2p::identity>(std::move(*identity));
     // Like libp2p nodes, a new Noise static key per start; the identity signs it in each handshake.
     host.noise_static = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
+    host.noise_payload = libp2p::signed_noise_payload(*host.host, *host.noise_static);
     host.pubsub = true;
 
     net::io_context io(static_cast<int>(cfg.threads));

@@ -61,7 +61,8 @@ void host_connection::negotiate_security(const_bytes chunk, output& out) {
 host_connection::output host_connection::begin_noise(const_bytes rest) {
     output out;
     phase_ = phase::noise;
-    handshake_.emplace(role::server, secure_handshake::options{options_.host, options_.noise_static, {}, {}, {}});
+    handshake_.emplace(role::server, secure_handshake::options{options_.host, options_.noise_static, {}, {}, {},
+                                                                   options_.noise_payload});
     run_noise(rest, out);
     return out;
 }

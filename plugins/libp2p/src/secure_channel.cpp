@@ -88,6 +88,10 @@ noise_payload make_noise_payload(const identity& host, const crypto::x25519_publ
             std::move(stream_muxers)};
 }
 
+std::shared_ptr<const bytes> signed_noise_payload(const identity& host, const crypto::x25519_private_key& noise_static) {
+    return std::make_shared<const bytes>(encode_noise_payload(make_noise_payload(host, noise_static.public_key())));
+}
+
 result<peer_id> verify_noise_payload(const noise_payload& p, const crypto::x25519_public_key& noise_static) {
     auto key = parse_public_key_protobuf(p.identity_key);
     if (!key) return key.error();
@@ -199,7 +203,9 @@ bool secure_handshake::payload_due() const { return !(role_ == role::client && !
 
 error_code secure_handshake::write_message(bytes& out) {
     bytes payload;
-    if (payload_due())
+    if (payload_due() && options_.signed_payload && options_.stream_muxers.empty())
+        payload = *options_.signed_payload;
+    else if (payload_due())
         payload = encode_noise_payload(
             make_noise_payload(*options_.host, options_.noise_static->public_key(), options_.stream_muxers));
     bytes message;

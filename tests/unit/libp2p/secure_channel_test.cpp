@@ -113,4 +113,25 @@ TEST(libp2p_noise, the_initiator_refuses_a_peer_it_did_not_dial) {
     EXPECT_EQ(run(initiator, responder, 64), libp2p::error::peer_id_mismatch);
 }
 
+// A host that signs its per-start static key once: its peers learn the same id as from a payload
+// signed per handshake; a payload made for another static key is refused by the peer.
+TEST(libp2p_noise, a_payload_signed_once_serves_many_handshakes) {
+    const auto alice = std::make_shared<const libp2p::identity>(libp2p::identity::generate());
+    const auto gateway = std::make_shared<const libp2p::identity>(libp2p::identity::generate());
+    auto responder_side = side(gateway);
+    responder_side.noise_static = std::make_shared<const crypto::x25519_private_key>(crypto::x25519_private_key::generate());
+    responder_side.signed_payload = libp2p::signed_noise_payload(*gateway, *responder_side.noise_static);
+    for (int i = 0; i < 3; ++i) {
+        secure_handshake initiator(role::client, side(alice));
+        secure_handshake responder(role::server, responder_side);
+        ASSERT_FALSE(run(initiator, responder, 4096));
+        EXPECT_EQ(initiator.remote_peer(), gateway->id());
+    }
+    responder_side.signed_payload =
+        libp2p::signed_noise_payload(*gateway, crypto::x25519_private_key::generate());  // not its key
+    secure_handshake initiator(role::client, side(alice));
+    secure_handshake responder(role::server, responder_side);
+    EXPECT_EQ(run(initiator, responder, 4096), libp2p::error::bad_signature);
+}
+
 }  // namespace

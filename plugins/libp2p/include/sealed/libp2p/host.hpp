@@ -27,6 +27,7 @@ namespace sealed::libp2p {
 struct host_options {
     std::shared_ptr<const identity> host;
     std::shared_ptr<const crypto::x25519_private_key> noise_static;  // one per process start
+    std::shared_ptr<const bytes> noise_payload;  // signed_noise_payload(*host, *noise_static): signed once
     std::string agent_version = "sealed-swarm-gateway/0.1";
     std::vector<bytes> listen_addrs;
     yamux::limits yamux_limits;

@@ -29,6 +29,9 @@ result<noise_payload> parse_noise_payload(const_bytes protobuf);
 // Our payload: the identity's key and its signature over our Noise static key.
 noise_payload make_noise_payload(const identity& host, const crypto::x25519_public_key& noise_static,
                                  std::vector<std::string> stream_muxers = {});
+// Our payload for a static key kept for many handshakes (a node's per-start key), encoded and
+// signed once: what secure_handshake::options::signed_payload takes.
+std::shared_ptr<const bytes> signed_noise_payload(const identity& host, const crypto::x25519_private_key& noise_static);
 // The peer id a payload proves for `noise_static`; bad_signature, unsupported_key_type, or
 // malformed_protobuf otherwise.
 result<peer_id> verify_noise_payload(const noise_payload& p, const crypto::x25519_public_key& noise_static);
@@ -62,6 +65,9 @@ public:
         std::vector<std::string> stream_muxers;  // offered inside noise; empty: negotiated after
         std::optional<peer_id> expected_peer;    // initiator: refuse any other peer
         noise::ephemeral_source ephemerals;      // tests: fixed ephemeral keys
+        // signed_noise_payload(host, *noise_static), so each handshake does not sign it again;
+        // null: signed per handshake. Not used when stream_muxers are offered.
+        std::shared_ptr<const bytes> signed_payload;
     };
     struct step {
         bytes to_write;
