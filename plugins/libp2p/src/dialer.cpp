@@ -19,26 +19,10 @@ bytes dialer_connection::start() {
     bytes out;
     multistream::append_message(multistream::protocol_id, out);
     multistream::append_message(line(noise_protocol), out);
-    handshake_.emplace(role::client,
-                       secure_handshake::options{options_.self, options_.noise_static, {}, options_.expected_peer, {}});
+    begin_handshake(role::client,
+                    secure_handshake::options{options_.self, options_.noise_static, {}, options_.expected_peer, {}});
     const auto first = handshake_->start();
     out.insert(out.end(), first.begin(), first.end());
-    return out;
-}
-
-dialer_connection::output dialer_connection::on_bytes(const_bytes chunk) {
-    output out;
-    switch (phase_) {
-    case phase::security: negotiate_security(chunk, out); break;
-    case phase::noise: run_noise(chunk, out); break;
-    case phase::muxer:
-    case phase::streams: {
-        bytes plaintext;
-        if ((out.error = secure_->open(chunk, plaintext))) return out;
-        on_plaintext(plaintext, out);
-        break;
-    }
-    }
     return out;
 }
 
@@ -60,29 +44,12 @@ void dialer_connection::negotiate_security(const_bytes chunk, output& out) {
     run_noise(reader_.take_rest(), out);
 }
 
-void dialer_connection::run_noise(const_bytes chunk, output& out) {
-    auto step = handshake_->on_bytes(chunk);
-    out.to_write.insert(out.to_write.end(), step.to_write.begin(), step.to_write.end());
-    if ((out.error = step.error) || !step.done) return;
-    auto stream = handshake_->take_stream();
-    if (!stream) {
-        out.error = stream.error();
-        return;
-    }
-    remote_ = handshake_->remote_peer();
-    out.authenticated = remote_;
-    const auto leftover = handshake_->take_leftover();
-    handshake_.reset();
-    secure_.emplace(std::move(*stream));
-    phase_ = phase::muxer;
-    reader_ = multistream::negotiation_reader();
+// Inside the channel: our header and the muxer we want.
+void dialer_connection::on_secured(output& out) {
     bytes propose;
     multistream::append_message(multistream::protocol_id, propose);
     multistream::append_message(line(yamux::protocol), propose);
     seal(propose, out);
-    if (leftover.empty() || out.error) return;
-    bytes plaintext;
-    if (!(out.error = secure_->open(leftover, plaintext))) on_plaintext(plaintext, out);
 }
 
 void dialer_connection::on_plaintext(const_bytes plaintext, output& out) {
@@ -223,11 +190,6 @@ void dialer_connection::go_away(bytes& to_write) {
 error_code dialer_connection::write_below_muxer(const_bytes plaintext, bytes& to_write) {
     if (plaintext.empty()) return {};
     return secure_->seal(plaintext, to_write);
-}
-
-void dialer_connection::seal(const bytes& plaintext, output& out) {
-    if (out.error) return;
-    out.error = write_below_muxer(plaintext, out.to_write);
 }
 
 }  // namespace sealed::libp2p

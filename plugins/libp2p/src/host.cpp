@@ -20,22 +20,6 @@ bytes host_connection::greeting() {
     return out;
 }
 
-host_connection::output host_connection::on_bytes(const_bytes chunk) {
-    output out;
-    switch (phase_) {
-    case phase::security: negotiate_security(chunk, out); break;
-    case phase::noise: run_noise(chunk, out); break;
-    case phase::muxer:
-    case phase::streams: {
-        bytes plaintext;
-        if ((out.error = secure_->open(chunk, plaintext))) return out;
-        on_plaintext(plaintext, out);
-        break;
-    }
-    }
-    return out;
-}
-
 // The header, then proposals until "/noise": everything after its echo is the handshake.
 void host_connection::negotiate_security(const_bytes chunk, output& out) {
     reader_.feed(chunk);
@@ -61,33 +45,14 @@ void host_connection::negotiate_security(const_bytes chunk, output& out) {
 host_connection::output host_connection::begin_noise(const_bytes rest) {
     output out;
     phase_ = phase::noise;
-    handshake_.emplace(role::server, secure_handshake::options{options_.host, options_.noise_static, {}, {}, {},
-                                                                   options_.noise_payload});
+    begin_handshake(role::server,
+                    secure_handshake::options{options_.host, options_.noise_static, {}, {}, {}, options_.noise_payload});
     run_noise(rest, out);
     return out;
 }
 
-void host_connection::run_noise(const_bytes chunk, output& out) {
-    auto step = handshake_->on_bytes(chunk);
-    out.to_write.insert(out.to_write.end(), step.to_write.begin(), step.to_write.end());
-    if ((out.error = step.error) || !step.done) return;
-    auto stream = handshake_->take_stream();
-    if (!stream) {
-        out.error = stream.error();
-        return;
-    }
-    remote_ = handshake_->remote_peer();
-    out.authenticated = remote_;
-    const auto leftover = handshake_->take_leftover();
-    handshake_.reset();
-    secure_.emplace(std::move(*stream));
-    phase_ = phase::muxer;
-    reader_ = multistream::negotiation_reader();
-    send_plaintext(greeting(), out);
-    if (leftover.empty()) return;
-    bytes plaintext;
-    if (!(out.error = secure_->open(leftover, plaintext))) on_plaintext(plaintext, out);
-}
+// Inside the channel, our header first: the dialer proposes the muxer.
+void host_connection::on_secured(output& out) { seal(greeting(), out); }
 
 void host_connection::on_plaintext(const_bytes plaintext, output& out) {
     if (phase_ == phase::muxer) negotiate_muxer(plaintext, out);
@@ -112,7 +77,7 @@ void host_connection::negotiate_muxer(const_bytes plaintext, output& out) {
         phase_ = phase::streams;
         muxer_.emplace(false, options_.yamux_limits);
     }
-    send_plaintext(reply, out);
+    seal(reply, out);
     if (phase_ == phase::streams && !out.error) {
         const auto rest = reader_.take_rest();
         if (!rest.empty()) on_yamux(rest, out);
@@ -151,7 +116,7 @@ void host_connection::on_yamux(const_bytes plaintext, output& out) {
         case yamux::event::kind::go_away: out.error = errc::transport_closed; break;
         }
     }
-    send_plaintext(frames, out);
+    seal(frames, out);
     if (!out.error) out.error = muxer_error;
 }
 
@@ -210,11 +175,6 @@ void host_connection::serve_ping(std::uint32_t id, stream& s, const_bytes data, 
     // A peer that pings without reading the answers fills the stream's queue: reset it.
     if (muxer_->write(id, const_bytes(s.pending).first(whole), frames)) return muxer_->reset(id, frames);
     s.pending.erase(s.pending.begin(), s.pending.begin() + static_cast<std::ptrdiff_t>(whole));
-}
-
-void host_connection::send_plaintext(const bytes& plaintext, output& out) {
-    if (plaintext.empty() || out.error) return;
-    out.error = secure_->seal(plaintext, out.to_write);
 }
 
 bytes host_connection::identify_message() const {

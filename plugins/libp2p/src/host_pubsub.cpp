@@ -57,7 +57,7 @@ host_connection::output host_connection::announce(const std::string& topic) {
     announced_.insert(topic);
     bytes frames;
     send_rpc(pubsub::frame_subscriptions({{true, topic}}), frames);
-    send_plaintext(frames, out);
+    seal(frames, out);
     return out;
 }
 
@@ -66,7 +66,7 @@ host_connection::output host_connection::deliver(const std::string& topic, const
     if (phase_ != phase::streams || !subscribed(topic)) return out;
     bytes frames;
     send_rpc(pubsub::frame_publish(raw_message), frames);
-    send_plaintext(frames, out);
+    seal(frames, out);
     return out;
 }
 

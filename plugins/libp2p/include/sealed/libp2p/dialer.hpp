@@ -8,6 +8,7 @@
 // sealed uses it to reach libp2p hosts (the gateway's tests and benchmarks, a sidecar of its own).
 #pragma once
 
+#include <sealed/libp2p/detail/secured_connection.hpp>
 #include <sealed/libp2p/identity.hpp>
 #include <sealed/libp2p/multistream.hpp>
 #include <sealed/libp2p/secure_channel.hpp>
@@ -44,24 +45,23 @@ struct stream_event {
     bytes data;
 };
 
-class dialer_connection {
+struct dialer_output {
+    bytes to_write;
+    error_code error;                       // the connection is over
+    std::optional<peer_id> authenticated;  // set once, when noise proved the host
+    std::vector<stream_event> events;
+};
+
+class dialer_connection : public detail::secured_connection<dialer_connection, dialer_output> {
 public:
-    enum class phase : unsigned char { security, noise, muxer, streams };
-    struct output {
-        bytes to_write;
-        error_code error;                       // the connection is over
-        std::optional<peer_id> authenticated;  // set once, when noise proved the host
-        std::vector<stream_event> events;
-    };
+    using output = dialer_output;
 
     explicit dialer_connection(dialer_options options = {});
     // What the dialer writes first: header, `/noise` and Noise's first message.
     bytes start();
-    output on_bytes(const_bytes chunk);
-    phase current() const noexcept { return phase_; }
+    // on_bytes(chunk): the host's bytes (secured_connection).
     bool ready() const noexcept { return phase_ == phase::streams; }
     const identity& self() const noexcept { return *options_.self; }
-    const std::optional<peer_id>& remote_peer() const noexcept { return remote_; }
 
     // Once ready. A new stream proposing `protocol` (no '\n'); `early` data follows the proposal
     // in the same write (what js does for ping). Its fate comes as selected or refused.
@@ -76,6 +76,7 @@ public:
     error_code write_below_muxer(const_bytes plaintext, bytes& to_write);
 
 private:
+    friend class detail::secured_connection<dialer_connection, dialer_output>;
     struct stream {
         multistream::negotiation_reader reader;
         std::string protocol;  // ours: proposed; theirs: accepted
@@ -85,21 +86,15 @@ private:
     };
 
     void negotiate_security(const_bytes chunk, output& out);
-    void run_noise(const_bytes chunk, output& out);
+    void on_secured(output& out);
     void on_plaintext(const_bytes plaintext, output& out);
     void on_yamux(const_bytes plaintext, output& out);
     void on_stream_data(std::uint32_t id, stream& s, bytes data, bytes& frames, output& out);
     bool negotiate(std::uint32_t id, stream& s, bytes& frames, output& out);
-    void seal(const bytes& plaintext, output& out);
 
     dialer_options options_;
-    phase phase_ = phase::security;
-    multistream::negotiation_reader reader_;
-    std::optional<secure_handshake> handshake_;
-    std::optional<secure_stream> secure_;
     std::optional<yamux::session> muxer_;
     std::map<std::uint32_t, stream> streams_;
-    std::optional<peer_id> remote_;
 };
 
 }  // namespace sealed::libp2p

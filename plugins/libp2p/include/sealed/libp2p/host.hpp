@@ -8,6 +8,7 @@
 // has proved it, and what the peer did in pubsub: the caller routes messages between peers.
 #pragma once
 
+#include <sealed/libp2p/detail/secured_connection.hpp>
 #include <sealed/libp2p/identify.hpp>
 #include <sealed/libp2p/identity.hpp>
 #include <sealed/libp2p/multistream.hpp>
@@ -46,16 +47,17 @@ struct pubsub_event {
     std::string_view reason;   // refused: why (a counter name)
 };
 
-class host_connection {
+struct host_output {
+    bytes to_write;
+    error_code error;                        // close the connection
+    std::optional<peer_id> authenticated;   // set once, when noise proved the peer
+    std::vector<pubsub_event> pubsub;
+    std::size_t streams_refused = 0;         // streams past the limit, reset in this step
+};
+
+class host_connection : public detail::secured_connection<host_connection, host_output> {
 public:
-    struct output {
-        bytes to_write;
-        error_code error;                        // close the connection
-        std::optional<peer_id> authenticated;   // set once, when noise proved the peer
-        std::vector<pubsub_event> pubsub;
-        std::size_t streams_refused = 0;         // streams past the limit, reset in this step
-    };
-    enum class phase : unsigned char { security, noise, muxer, streams };
+    using output = host_output;
 
     // `observed`: the peer's address as this host sees it (Identify's observedAddr). `topics`:
     // the pubsub topics this peer may use: that name and names below it ("swarm/<DID>" takes
@@ -63,20 +65,19 @@ public:
     host_connection(const host_options& options, bytes observed, std::string topics = {});
     // Our multistream header: the first bytes this host sends.
     static bytes greeting();
-    output on_bytes(const_bytes chunk);
+    // on_bytes(chunk): the peer's bytes (secured_connection).
     // For a caller that ran the security negotiation itself and answered "/noise": the bytes
     // that followed the proposal go to the handshake.
     output begin_noise(const_bytes rest);
-    phase current() const noexcept { return phase_; }
     // A verified message from another peer, to this peer if it subscribed to the topic.
     output deliver(const std::string& topic, const_bytes raw_message);
     // Tells the peer this host subscribes to `topic` (another peer of its scope does), so that
     // the peer's publish finds a subscriber; once per topic, and only for topics in scope.
     output announce(const std::string& topic);
     bool subscribed(const std::string& topic) const { return topics_.contains(topic); }
-    const std::optional<peer_id>& remote_peer() const noexcept { return remote_; }
 
 private:
+    friend class detail::secured_connection<host_connection, host_output>;
     enum class stream_role : unsigned char { negotiating, ping, pubsub_in, pubsub_out, done };
     struct stream {
         multistream::negotiation_reader reader;
@@ -85,7 +86,7 @@ private:
     };
 
     void negotiate_security(const_bytes chunk, output& out);
-    void run_noise(const_bytes chunk, output& out);
+    void on_secured(output& out);
     void on_plaintext(const_bytes plaintext, output& out);
     void negotiate_muxer(const_bytes plaintext, output& out);
     void on_yamux(const_bytes plaintext, output& out);
@@ -100,18 +101,12 @@ private:
     void on_rpc(const pubsub::rpc& rpc, bytes& frames, output& out);
     bool topic_allowed(const std::string& topic) const;
     void send_rpc(const bytes& framed_rpc, bytes& frames);
-    void send_plaintext(const bytes& plaintext, output& out);
     bytes identify_message() const;
 
     const host_options& options_;
     bytes observed_;
-    phase phase_ = phase::security;
-    multistream::negotiation_reader reader_;
-    std::optional<secure_handshake> handshake_;
-    std::optional<secure_stream> secure_;
     std::optional<yamux::session> muxer_;
     std::map<std::uint32_t, stream> streams_;
-    std::optional<peer_id> remote_;
     std::string topic_scope_;
     std::set<std::string> topics_;        // the peer's subscriptions
     std::set<std::string> announced_;     // our SUBSCRIBEs on our stream
