@@ -1,8 +1,10 @@
 // libFuzzer target for what the libp2p pieces parse from peers: peer ids (text and bytes), the
-// key and noise-payload and Identify protobufs, multistream-select messages, a yamux session fed
-// the input in pieces, and a host connection fed the input as the plaintext behind pnet. The
+// key and noise-payload and Identify protobufs, multistream-select messages (and a dialer fed them
+// as a host's answer), a yamux session fed the input in pieces, and a host connection fed the
+// input as the plaintext behind pnet. The
 // first input byte picks the parser (and the piece size).
 // Build and run: scripts/fuzz (docs/reliability.md).
+#include <sealed/libp2p/dialer.hpp>
 #include <sealed/libp2p/host.hpp>
 #include <sealed/libp2p/identify.hpp>
 
@@ -60,6 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 if (!*m) return true;
             }
         });
+        libp2p::dialer_connection dialer;
+        (void)dialer.start();
+        in_pieces(input, piece, [&](const_bytes p) { return !dialer.on_bytes(p).error; });
         break;
     }
     case 5:
