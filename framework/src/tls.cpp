@@ -1,5 +1,8 @@
 #include <sealed/tls.hpp>
 
+#include <sealed/files.hpp>
+
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -64,6 +67,27 @@ result<ssl::context> make_server_context_from_pem(const std::string& cert_pem, c
     if (!ec) ctx.use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
     if (ec || SSL_CTX_check_private_key(ctx.native_handle()) != 1) return make_error_code(errc::invalid_key);
     return ctx;
+}
+
+error_code reload_server_certificate(ssl::context& ctx, const std::string& cert_file, const std::string& key_file) {
+    // Read once: what is checked is what is installed, even if the files change meanwhile.
+    auto cert = files::read(cert_file);
+    if (!cert) return cert.error();
+    auto key = files::read(key_file);
+    if (!key) return key.error();
+    const std::string cert_pem(as_string_view(*cert));
+    std::string key_pem(as_string_view(*key));
+    error_code result;
+    if (auto checked = make_server_context_from_pem(cert_pem, key_pem); !checked) {
+        result = checked.error();
+    } else {
+        boost::system::error_code ec;
+        ctx.use_certificate_chain(boost::asio::buffer(cert_pem), ec);
+        if (!ec) ctx.use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
+        if (ec || SSL_CTX_check_private_key(ctx.native_handle()) != 1) result = make_error_code(errc::invalid_key);
+    }
+    OPENSSL_cleanse(key_pem.data(), key_pem.size());
+    return result;
 }
 
 result<ssl::context> make_client_context(const client_options& opts) {

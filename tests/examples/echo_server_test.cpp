@@ -1,6 +1,7 @@
 // The echo_server example as a user runs it: the real binary, real sockets, real signals.
 #include <sealed/client.hpp>
 #include <sealed/plaintext/scheme.hpp>
+#include <sealed/tls.hpp>
 
 #include <sealed_test/paths.hpp>
 #include <sealed_test/process.hpp>
@@ -11,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -134,3 +136,61 @@ TEST(echo_server_example, out_of_descriptors_the_accept_loop_waits_and_recovers)
 }
 
 }  // namespace
+
+namespace {
+
+// A client that trusts only `cert_pem`: whether it gets through to the echo server at `port`.
+awaitable<bool> trusted_echo(net::io_context& io, std::uint16_t port, const std::string& cert_pem) {
+    client_config cfg;
+    tls::client_options o;
+    o.ca_pem = cert_pem;
+    cfg.tls_context = std::make_shared<net::ssl::context>(tls::make_client_context(o).value());
+    const auto target = "wss://127.0.0.1:" + std::to_string(port) + "/ws";
+    auto channel = co_await client<wss, plaintext::scheme>::connect(io.get_executor(), target, cfg);
+    if (!channel) co_return false;
+    auto hello = as_bytes("renewed");
+    message_buffer echo;
+    co_return !co_await channel->async_send(hello) && !co_await channel->async_receive(echo) && echo.text() == "renewed";
+}
+
+void write_pair(const std::filesystem::path& dir, const tls::self_signed& pair) {
+    std::ofstream(dir / "cert.pem") << pair.cert_pem;
+    std::ofstream(dir / "key.pem") << pair.key_pem;
+}
+
+}  // namespace
+
+// ACME-style renewal under a running server: the files are replaced (the server notices within
+// seconds), then replaced again and SIGHUP sent; each time new clients get the new certificate.
+TEST(echo_server_example, a_renewed_certificate_serves_without_a_restart) {
+    const auto dir = std::filesystem::temp_directory_path() / ("sealed-tls-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    const auto first = tls::make_self_signed("localhost"), second = tls::make_self_signed("localhost"),
+               third = tls::make_self_signed("localhost");
+    write_pair(dir, first);
+    sealed_test::child_process server({binary, "--listen", "127.0.0.1:0", "--log-level", "warn", "--tls-cert",
+                                       (dir / "cert.pem").string(), "--tls-key", (dir / "key.pem").string()});
+    auto line = server.read_line();
+    ASSERT_TRUE(line);
+    const auto port = sealed_test::port_from_listening_line(*line);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        EXPECT_TRUE(co_await trusted_echo(io, port, first.cert_pem));
+        write_pair(dir, second);
+        bool renewed = false;
+        for (int i = 0; i < 60 && !renewed; ++i) {
+            co_await sealed_test::sleep_for(std::chrono::milliseconds(100));
+            renewed = co_await trusted_echo(io, port, second.cert_pem);
+        }
+        EXPECT_TRUE(renewed) << "the changed files were not picked up within 6 s";
+        EXPECT_FALSE(co_await trusted_echo(io, port, first.cert_pem));
+        // SIGHUP: at once, whatever the file watch does.
+        write_pair(dir, third);
+        server.signal(SIGHUP);
+        co_await sealed_test::sleep_for(std::chrono::milliseconds(200));
+        EXPECT_TRUE(co_await trusted_echo(io, port, third.cert_pem));
+    }());
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait(), 0);
+    std::filesystem::remove_all(dir);
+}

@@ -6,6 +6,7 @@
 #include <sealed/cluster/redis.hpp>
 #include <sealed/config.hpp>
 #include <sealed/detail/descriptors.hpp>
+#include <sealed/detail/tls_reloader.hpp>
 #include <sealed/log.hpp>
 #include <sealed/tls.hpp>
 #include <sealed/transport/websocket.hpp>
@@ -42,7 +43,10 @@ inline void add_common_options(CLI::App& cli, server_config& cfg, common_options
     cli.add_option("--rate-limit-per-second", cfg.rate_limit.refill_per_second,
                    "sustained messages per second per connection (0: no limit)")
         ->capture_default_str();
-    cli.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain (serves wss)");
+    cli.add_option("--tls-cert", cfg.tls_cert,
+                   "PEM certificate chain (serves wss; read again on SIGHUP and when it or the key changes: new "
+                   "handshakes get the new pair, established connections keep theirs, a bad pair is logged and the "
+                   "old one kept)");
     cli.add_option("--tls-key", cfg.tls_key, "PEM private key");
     cli.add_flag("--tls-self-signed", common.tls_self_signed, "serve wss with a throwaway certificate (development)");
 }
@@ -96,7 +100,8 @@ inline std::shared_ptr<redis::client> start_redis(net::io_context& io, const std
 inline bool wants_tls(const server_config& cfg) { return cfg.tls_context || !cfg.tls_cert.empty(); }
 
 // Starts `srv`, announces the endpoint on stdout, runs until SIGINT/SIGTERM, then stops it
-// (and calls `also_stop`, for what the app runs beside the server: its managed clients).
+// (and calls `also_stop`, for what the app runs beside the server: its managed clients). A
+// certificate given as files is reloaded on SIGHUP and when the files change.
 template <class Server>
 int run(net::io_context& io, Server& srv, unsigned threads, std::function<void()> also_stop = {}) {
     // Signals are caught before the endpoint is announced, so a supervisor that signals as soon
@@ -109,6 +114,8 @@ int run(net::io_context& io, Server& srv, unsigned threads, std::function<void()
     }
     std::printf("listening on %s\n", transport::to_string(*bound).c_str());
     std::fflush(stdout);
+    // --tls-cert/--tls-key renewed in place: SIGHUP or a change to the files.
+    detail::tls_reloader<Server> certificates(io, srv);
 
     // On a signal: stop the server (close 1004→1001 to everyone), then poll until every
     // connection has ended or stop_timeout passed, then stop the io_context. The poller lives in

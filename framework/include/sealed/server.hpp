@@ -189,6 +189,21 @@ public:
     const server_config& config() const noexcept { return state_->config; }
     const scheme_options& options() const noexcept { return state_->options; }
 
+    // Certificate renewal without a restart: config().tls_cert and tls_key are read again and
+    // serve every TLS handshake from now on; established connections keep theirs. The pair is
+    // checked first: errc::invalid_key (or the file system's error) leaves the old one serving.
+    // errc::invalid_argument for a server that did not load its certificate from files.
+    error_code reload_tls() {
+        if constexpr (Family::uses_tls) {
+            auto& st = *state_;
+            if (st.config.tls_cert.empty() || st.config.tls_context || !st.tls) return errc::invalid_argument;
+            std::lock_guard lock(st.tls_mutex);
+            return tls::reload_server_certificate(*st.tls, st.config.tls_cert, st.config.tls_key);
+        } else {
+            return errc::invalid_argument;
+        }
+    }
+
 private:
     result<tcp_endpoint> listen() {
         auto& st = *state_;
@@ -251,6 +266,7 @@ private:
         net::ip::tcp::acceptor acceptor;
         tcp_endpoint local;
         std::shared_ptr<net::ssl::context> tls;
+        std::mutex tls_mutex;  // a certificate reload against TLS streams made on other threads
         session_handler handler;
         async_http_handler http_handler;
         std::function<std::string()> extra_metrics;
@@ -480,7 +496,9 @@ private:
             ws_opts.max_message_size = wire_limit;
             ws_opts.upgrade_timeout = st->config.handshake_timeout;
             if constexpr (Family::uses_tls) {
+                std::unique_lock tls_lock(st->tls_mutex);
                 beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *st->tls);
+                tls_lock.unlock();
                 beast::get_lowest_layer(tls_stream).expires_at(deadline);
                 auto [ec] = co_await tls_stream.async_handshake(net::ssl::stream_base::server,
                                                                 net::as_tuple(net::use_awaitable));
