@@ -37,6 +37,10 @@ inline void add_common_options(CLI::App& cli, server_config& cfg, common_options
         ->capture_default_str();
     cli.add_option("--max-connections", cfg.max_connections, "connections at once, handshakes included")
         ->capture_default_str();
+    cli.add_option("--max-connections-per-ip", cfg.max_connections_per_ip,
+                   "WebSocket upgrades one client address may hold at once; past it HTTP 429 with Retry-After "
+                   "(0: no limit; behind a proxy every client has the proxy's address)")
+        ->capture_default_str();
     cli.add_option("--max-message-size", cfg.max_message_size, "largest message in bytes")->capture_default_str();
     cli.add_option("--rate-limit-burst", cfg.rate_limit.burst, "messages a connection may send at once (0: no limit)")
         ->capture_default_str();

@@ -49,6 +49,10 @@ struct server_config : connection_limits {
     std::size_t max_connections = 100;
     std::size_t max_http_connections = 1024;
     std::chrono::milliseconds min_handshake_wait = 1s;
+    // WebSocket upgrades one client address may hold at once (handshakes and sessions); past it,
+    // HTTP 429 with Retry-After. 0: no limit. The address is the TCP peer's (behind a proxy, the
+    // proxy's: leave it 0 there).
+    std::size_t max_connections_per_ip = 0;
     // Plain HTTP keep-alive: the next request must arrive whole within this of the last
     // response, and a connection answers at most http_max_requests before it is closed.
     std::chrono::milliseconds http_keepalive_timeout = 5s;

@@ -9,6 +9,7 @@
 #include <sealed/connection.hpp>
 #include <sealed/metrics.hpp>
 #include <sealed/policy/origin.hpp>
+#include <sealed/detail/address_limit.hpp>
 #include <sealed/detail/connection_set.hpp>
 #include <sealed/detail/descriptors.hpp>
 #include <sealed/detail/http_front.hpp>
@@ -267,6 +268,7 @@ private:
         tcp_endpoint local;
         std::shared_ptr<net::ssl::context> tls;
         std::mutex tls_mutex;  // a certificate reload against TLS streams made on other threads
+        detail::address_limit per_address;
         session_handler handler;
         async_http_handler http_handler;
         std::function<std::string()> extra_metrics;
@@ -348,6 +350,7 @@ private:
             std::lock_guard lock(st->registry_mutex);
             st->registry.erase(conn->id());
         }
+        if (st->config.max_connections_per_ip != 0) st->per_address.release(ticket->id);
         st->stats.connections_open--;
     }
 
@@ -439,28 +442,46 @@ private:
         return false;
     }
 
-    // Upgrade admission, in order: max_connections (503), Origin (403), the scheme's admit().
-    // An admitted upgrade counts as a session from here on.
-    static detail::admission_hook make_admission(const state_ptr& st, const detail::connection_ticket& ticket) {
-        return [st, ticket](const http_request& req) -> std::optional<http_response> {
+    // Upgrade admission, in order: the address's share (429), max_connections (503), Origin
+    // (403), the scheme's admit(). An admitted upgrade counts as a session from here on.
+    static detail::admission_hook make_admission(const state_ptr& st, const detail::connection_ticket& ticket,
+                                                 net::ip::address peer) {
+        return [st, ticket, peer](const http_request& req) -> std::optional<http_response> {
+            if (auto refusal = over_address_limit(*st, req, peer, ticket->id)) return refusal;
+            auto refused = [&](http_response r) {
+                st->per_address.release(ticket->id);
+                return std::optional<http_response>(std::move(r));
+            };
             if (!room_for_session(*st)) {
                 st->stats.refused_max_connections++;
-                return make_response(req, http::status::service_unavailable, "server is at max_connections\n");
+                return refused(make_response(req, http::status::service_unavailable, "server is at max_connections\n"));
             }
             if (!policy::origin_allowed(req[http::field::origin], st->config.allowed_origins)) {
                 st->stats.refused_origin++;
-                return make_response(req, http::status::forbidden, "origin not allowed\n");
+                return refused(make_response(req, http::status::forbidden, "origin not allowed\n"));
             }
             if constexpr (has_admit_hook<S>) {
                 auto refusal = S::admit(req, st->options);
                 if (refusal) {
                     st->stats.refused_admission++;
-                    return refusal;
+                    return refused(std::move(*refusal));
                 }
             }
             ticket->enter(detail::connection_phase::handshake);
             return std::nullopt;
         };
+    }
+
+    // One more upgrade for `peer`, or 429 with Retry-After (max_connections_per_ip; 0: no limit).
+    static std::optional<http_response> over_address_limit(state& st, const http_request& req,
+                                                           const net::ip::address& peer, std::uint64_t id) {
+        const auto limit = st.config.max_connections_per_ip;
+        if (limit == 0 || st.per_address.take(peer, id, limit)) return std::nullopt;
+        st.stats.refused_per_ip++;
+        st.log->warn("refused an upgrade from {}: it holds max_connections_per_ip ({})", peer.to_string(), limit);
+        auto res = make_response(req, http::status::too_many_requests, "too many connections from this address\n");
+        res.set(http::field::retry_after, "1");
+        return res;
     }
 
     // Plain HTTP: /metrics, then the app's routes.
@@ -488,8 +509,10 @@ private:
             opts.max_message_size = wire_limit;
             co_return detail::upgraded<stream_type>{stream_type(std::move(stream), opts), {}};
         } else {
+            error_code peer_ec;
+            const auto peer = stream.socket().remote_endpoint(peer_ec).address();
             detail::http_front_options front{st->config.ws_path, wire_limit, deadline, S::name,
-                                             make_admission(st, ticket), st->config.http_keepalive_timeout,
+                                             make_admission(st, ticket, peer), st->config.http_keepalive_timeout,
                                              st->config.http_max_requests, [ticket] { ticket->waiting_again(); }};
             const auto http_handler = make_http_handler(st);
             transport::websocket_options ws_opts;
