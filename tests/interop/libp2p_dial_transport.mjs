@@ -33,10 +33,11 @@ export class TcpConnection extends AbstractMultiaddrConnection {
   sendResume() { this.socket.resume(); }
 }
 
-// One binary frame is one stream chunk; frame boundaries carry no meaning.
+// One binary frame is one stream chunk; frame boundaries carry no meaning. 'outbound' for our
+// dialer; the js gateway in bench/peers/libp2p wraps the sockets it accepts as 'inbound'.
 export class WsConnection extends AbstractMultiaddrConnection {
-  constructor(ws, remoteAddr, log) {
-    super({ remoteAddr, direction: 'outbound', log });
+  constructor(ws, remoteAddr, log, direction = 'outbound') {
+    super({ remoteAddr, direction, log });
     this.ws = ws;
     ws.on('message', (data, isBinary) => {
       if (isBinary) this.onData(data);

@@ -78,12 +78,14 @@ function load(name, subpath = '.') {
 }
 const [
   { createLibp2p }, { noise }, { yamux }, { identify }, { ping }, { preSharedKey }, { floodsub },
-  { AbstractMultiaddrConnection }, { multiaddr }, { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf },
-  { WebSocketServer },
+  { multiaddr }, { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf },
+  { WebSocketServer }, { WsConnection },
 ] = await Promise.all([
   load('libp2p'), load('@chainsafe/libp2p-noise'), load('@chainsafe/libp2p-yamux'), load('@libp2p/identify'),
-  load('@libp2p/ping'), load('@libp2p/pnet'), load('@libp2p/floodsub'), load('@libp2p/utils'),
+  load('@libp2p/ping'), load('@libp2p/pnet'), load('@libp2p/floodsub'),
   load('@multiformats/multiaddr'), load('@libp2p/crypto', './keys'), load('ws'),
+  // A WebSocket as a libp2p MultiaddrConnection: the interop dialer's, used here for accepted sockets.
+  import(new URL('../../../tests/interop/libp2p_dial_transport.mjs', import.meta.url).href),
 ]);
 
 const DID = /^did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}|:)*(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})$/;
@@ -266,33 +268,6 @@ function tenantFloodsub() {
   };
 }
 
-// --- WebSocket → libp2p MultiaddrConnection ---------------------------------------------------------
-// One binary frame is one chunk of the byte stream; frame boundaries carry no meaning.
-class WsConnection extends AbstractMultiaddrConnection {
-  constructor(ws, remoteAddr, log) {
-    super({ remoteAddr, direction: 'inbound', log });
-    this.ws = ws;
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) this.onData(data);
-      else this.abort(new Error('unexpected WebSocket text frame'));
-    });
-    ws.on('error', (err) => this.abort(err));
-    ws.on('close', () => this.onTransportClosed());
-  }
-  sendData(data) {
-    for (const buf of data) this.ws.send(buf, { binary: true });
-    return { sentBytes: data.byteLength, canSendMore: true };
-  }
-  async sendClose() {
-    if (this.ws.readyState === this.ws.CLOSED) return;
-    this.ws.close();
-    await new Promise((resolve) => this.ws.once('close', resolve));
-  }
-  sendReset() { this.ws.terminate(); }
-  sendPause() { this.ws.pause(); }
-  sendResume() { this.ws.resume(); }
-}
-
 function remoteMultiaddr(socket) {
   const host = (socket.remoteAddress ?? '0.0.0.0').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   return multiaddr(`/${net.isIPv6(host) ? 'ip6' : 'ip4'}/${host}/tcp/${socket.remotePort ?? 0}/ws`);
@@ -318,7 +293,7 @@ const { upgrader, logger } = node.components;
 const connLog = logger.forComponent('gateway:ws');
 
 async function serve(ws, req, did) {
-  const raw = new WsConnection(ws, remoteMultiaddr(req.socket), connLog);
+  const raw = new WsConnection(ws, remoteMultiaddr(req.socket), connLog, 'inbound');
   let tag;
   try {
     const protector = preSharedKey({ psk: tenantPskFile(did) })();
