@@ -53,7 +53,7 @@ void dialer_connection::on_secured(output& out) {
 }
 
 void dialer_connection::on_plaintext(const_bytes plaintext, output& out) {
-    if (phase_ == phase::streams) return on_yamux(plaintext, out);
+    if (phase_ == phase::streams) return on_muxer_bytes(plaintext, out);
     reader_.feed(plaintext);
     auto message = reader_.next();
     if (!message) {
@@ -68,35 +68,23 @@ void dialer_connection::on_plaintext(const_bytes plaintext, output& out) {
     phase_ = phase::streams;
     muxer_.emplace(true, options_.yamux_limits);
     const auto rest = reader_.take_rest();
-    if (!rest.empty()) on_yamux(rest, out);
+    if (!rest.empty()) on_muxer_bytes(rest, out);
 }
 
-void dialer_connection::on_yamux(const_bytes plaintext, output& out) {
-    bytes frames;
-    std::vector<yamux::event> events;
-    const auto muxer_error = muxer_->on_bytes(plaintext, frames, events);
-    for (auto& e : events) {
-        switch (e.what) {
-        case yamux::event::kind::opened: streams_[e.stream].inbound = true; break;
-        case yamux::event::kind::data: {
-            const auto size = e.data.size();
-            if (auto it = streams_.find(e.stream); it != streams_.end())
-                on_stream_data(e.stream, it->second, std::move(e.data), frames, out);
-            muxer_->consumed(e.stream, size, frames);
-            break;
-        }
-        case yamux::event::kind::remote_closed:
-            out.events.push_back({stream_event::kind::closed, e.stream, {}, {}});
-            break;
-        case yamux::event::kind::reset:
-            streams_.erase(e.stream);
-            out.events.push_back({stream_event::kind::reset, e.stream, {}, {}});
-            break;
-        case yamux::event::kind::go_away: out.error = errc::transport_closed; break;
-        }
+void dialer_connection::on_stream_event(yamux::event& e, bytes& frames, output& out) {
+    switch (e.what) {
+    case yamux::event::kind::opened: streams_[e.stream].inbound = true; break;
+    case yamux::event::kind::data:
+        if (auto it = streams_.find(e.stream); it != streams_.end())
+            on_stream_data(e.stream, it->second, std::move(e.data), frames, out);
+        break;
+    case yamux::event::kind::remote_closed: out.events.push_back({stream_event::kind::closed, e.stream, {}, {}}); break;
+    case yamux::event::kind::reset:
+        streams_.erase(e.stream);
+        out.events.push_back({stream_event::kind::reset, e.stream, {}, {}});
+        break;
+    case yamux::event::kind::go_away: break;  // secured_connection's
     }
-    seal(frames, out);
-    if (!out.error) out.error = muxer_error;
 }
 
 void dialer_connection::on_stream_data(std::uint32_t id, stream& s, bytes data, bytes& frames, output& out) {

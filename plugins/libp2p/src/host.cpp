@@ -85,39 +85,33 @@ void host_connection::negotiate_muxer(const_bytes plaintext, output& out) {
 }
 
 void host_connection::on_yamux(const_bytes plaintext, output& out) {
-    bytes frames;
-    std::vector<yamux::event> events;
-    // A frame the protocol forbids ends the session, but its GoAway still goes out.
     const auto refused_before = muxer_->refused_streams();
-    const auto muxer_error = muxer_->on_bytes(plaintext, frames, events);
+    on_muxer_bytes(plaintext, out);
     out.streams_refused += muxer_->refused_streams() - refused_before;
-    for (auto& e : events) {
-        switch (e.what) {
-        case yamux::event::kind::opened: streams_[e.stream]; break;
-        case yamux::event::kind::data:
-            if (auto it = streams_.find(e.stream); it != streams_.end())
-                on_stream_data(e.stream, it->second, e.data, frames, out);
-            muxer_->consumed(e.stream, e.data.size(), frames);
-            break;
-        case yamux::event::kind::remote_closed:
-            // The peer is done with a ping, its pubsub stream or an unanswered negotiation: so
-            // are we. It never writes on our pubsub stream, so its FIN there changes nothing.
-            if (e.stream == pubsub_out_) break;
-            muxer_->close(e.stream, frames);
-            streams_.erase(e.stream);
-            break;
-        case yamux::event::kind::reset:
-            if (e.stream == pubsub_out_) {
-                pubsub_out_.reset();
-                pubsub_out_ready_ = false;
-            }
-            streams_.erase(e.stream);
-            break;
-        case yamux::event::kind::go_away: out.error = errc::transport_closed; break;
+}
+
+void host_connection::on_stream_event(yamux::event& e, bytes& frames, output& out) {
+    switch (e.what) {
+    case yamux::event::kind::opened: streams_[e.stream]; break;
+    case yamux::event::kind::data:
+        if (auto it = streams_.find(e.stream); it != streams_.end()) on_stream_data(e.stream, it->second, e.data, frames, out);
+        break;
+    case yamux::event::kind::remote_closed:
+        // The peer is done with a ping, its pubsub stream or an unanswered negotiation: so
+        // are we. It never writes on our pubsub stream, so its FIN there changes nothing.
+        if (e.stream == pubsub_out_) break;
+        muxer_->close(e.stream, frames);
+        streams_.erase(e.stream);
+        break;
+    case yamux::event::kind::reset:
+        if (e.stream == pubsub_out_) {
+            pubsub_out_.reset();
+            pubsub_out_ready_ = false;
         }
+        streams_.erase(e.stream);
+        break;
+    case yamux::event::kind::go_away: break;  // secured_connection's
     }
-    seal(frames, out);
-    if (!out.error) out.error = muxer_error;
 }
 
 void host_connection::on_stream_data(std::uint32_t id, stream& s, const_bytes data, bytes& frames, output& out) {

@@ -88,12 +88,11 @@ private:
     void negotiate_security(const_bytes chunk, output& out);
     void on_secured(output& out);
     void on_plaintext(const_bytes plaintext, output& out);
-    void on_yamux(const_bytes plaintext, output& out);
+    void on_stream_event(yamux::event& e, bytes& frames, output& out);
     void on_stream_data(std::uint32_t id, stream& s, bytes data, bytes& frames, output& out);
     bool negotiate(std::uint32_t id, stream& s, bytes& frames, output& out);
 
     dialer_options options_;
-    std::optional<yamux::session> muxer_;
     std::map<std::uint32_t, stream> streams_;
 };
 

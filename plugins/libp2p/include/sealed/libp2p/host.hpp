@@ -90,6 +90,7 @@ private:
     void on_plaintext(const_bytes plaintext, output& out);
     void negotiate_muxer(const_bytes plaintext, output& out);
     void on_yamux(const_bytes plaintext, output& out);
+    void on_stream_event(yamux::event& e, bytes& frames, output& out);
     void on_stream_data(std::uint32_t id, stream& s, const_bytes data, bytes& frames, output& out);
     void select(std::uint32_t id, stream& s, const std::string& protocol, bytes& frames);
     void serve_ping(std::uint32_t id, stream& s, const_bytes data, bytes& frames);
@@ -105,7 +106,6 @@ private:
 
     const host_options& options_;
     bytes observed_;
-    std::optional<yamux::session> muxer_;
     std::map<std::uint32_t, stream> streams_;
     std::string topic_scope_;
     std::set<std::string> topics_;        // the peer's subscriptions

@@ -2,13 +2,16 @@
 // muxer, the hand-over from the Noise handshake to the secure stream (and the bytes that came
 // after the last handshake message), and plaintext in and out of it. `Derived` provides
 // negotiate_security(chunk, out) (each side's part of agreeing on `/noise`), on_secured(out) (what
-// it writes first inside the channel) and on_plaintext(plaintext, out). `Output` has to_write, error and authenticated.
+// it writes first inside the channel), on_plaintext(plaintext, out) and, once yamux runs,
+// on_stream_event(event, frames, out) for every yamux event but GoAway. `Output` has to_write, error and authenticated.
 #pragma once
 
 #include <sealed/libp2p/multistream.hpp>
 #include <sealed/libp2p/secure_channel.hpp>
+#include <sealed/libp2p/yamux.hpp>
 
 #include <optional>
+#include <vector>
 
 namespace sealed::libp2p::detail {
 
@@ -63,6 +66,27 @@ protected:
         if (!(out.error = secure_->open(leftover, plaintext))) self().on_plaintext(plaintext, out);
     }
 
+    // Yamux's bytes: each event to the derived side, the data handed out given back to the
+    // peer's window. The frames go out even when the muxer refused the input (its GoAway comes
+    // first), then its error ends the connection; the peer's GoAway is errc::transport_closed.
+    void on_muxer_bytes(const_bytes plaintext, Output& out) {
+        bytes frames;
+        std::vector<yamux::event> events;
+        const auto muxer_error = muxer_->on_bytes(plaintext, frames, events);
+        for (auto& e : events) {
+            if (e.what == yamux::event::kind::go_away) {
+                out.error = errc::transport_closed;
+                continue;
+            }
+            const auto stream = e.stream;
+            const auto taken = e.what == yamux::event::kind::data ? e.data.size() : 0;
+            self().on_stream_event(e, frames, out);
+            if (taken != 0) muxer_->consumed(stream, taken, frames);
+        }
+        seal(frames, out);
+        if (!out.error) out.error = muxer_error;
+    }
+
     void seal(const bytes& plaintext, Output& out) {
         if (plaintext.empty() || out.error) return;
         out.error = secure_->seal(plaintext, out.to_write);
@@ -72,6 +96,7 @@ protected:
     multistream::negotiation_reader reader_;  // security, then the muxer's negotiation
     std::optional<secure_handshake> handshake_;
     std::optional<secure_stream> secure_;
+    std::optional<yamux::session> muxer_;
     std::optional<peer_id> remote_;
 
 private:
