@@ -54,7 +54,9 @@ int main(int argc, char** argv) {
     cli.add_option("--sslkey", sslkey, "PEM private key (serves wss)");
     cli.add_option("--sslcert", sslcert, "PEM certificate chain (serves wss)");
     cli.add_option("--sslca", sslca, "PEM CA bundle: clients must present a certificate it signed (mutual TLS)");
-    cli.add_flag("--proxied", proxied, "accepted for compatibility (the broker logs no client addresses it would fix)");
+    cli.add_flag("--proxied", proxied,
+                 "behind a reverse proxy: believe every hop's X-Forwarded-For / Forwarded (the client is the first "
+                 "address named; --trusted-proxy CIDR believes only those proxies)");
     cli.add_option("--api-token", opts.api_token, "clients must pass &apiToken=<this> (sockets, /id, /peers)");
     cli.add_option("--allowed-origin", origins, "browser Origins allowed to connect (host names; default any)");
     cli.add_option("--queue-limit", opts.queue_limit, "messages queued per offline id")->capture_default_str();
@@ -80,28 +82,18 @@ int main(int argc, char** argv) {
     opts.alive_timeout = std::chrono::milliseconds(alive_ms);
     if (!app::apply_common_options(cfg, common)) return 2;
     app::fit_default_max_connections(cli, cfg);
+    if (proxied) cfg.trusted_proxies.push_back("*");
     if (!sslca.empty()) {
         if (!app::wants_tls(cfg)) {
             std::cerr << "--sslca needs --sslkey/--sslcert (or --tls-self-signed)\n";
             return 2;
         }
-        std::shared_ptr<net::ssl::context> ctx = cfg.tls_context;
-        if (!ctx) {
-            auto made = tls::make_server_context(cfg.tls_cert, cfg.tls_key);
-            if (!made) {
-                std::cerr << "cannot load --sslcert/--sslkey: " << made.error().message() << "\n";
-                return 2;
-            }
-            ctx = std::make_shared<net::ssl::context>(std::move(*made));
-        }
-        boost::system::error_code ec;
-        ctx->load_verify_file(sslca, ec);
-        if (ec) {
+        net::ssl::context scratch(net::ssl::context::tls_server);
+        if (auto ec = tls::require_client_certificates_from(scratch, sslca)) {
             std::cerr << "cannot load --sslca " << sslca << ": " << ec.message() << "\n";
             return 2;
         }
-        ctx->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
-        cfg.tls_context = std::move(ctx);
+        cfg.tls_client_ca = sslca;  // reloaded with the certificate (SIGHUP, or the file changes)
     }
 
     net::io_context io(static_cast<int>(cfg.threads));

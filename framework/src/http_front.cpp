@@ -92,7 +92,7 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
         if (refusal) {
             refusal->keep_alive(false);
             log.info("refused upgrade to {} from {}: HTTP {}", std::string(req.target()),
-                     remote_of(lowest), refusal->result_int());
+                     front.client_name ? front.client_name() : remote_of(lowest), refusal->result_int());
             co_await write_response(stream, std::move(*refusal));
             co_return std::nullopt;
         }

@@ -16,6 +16,8 @@ std::string runtime_stats::render(const std::string& p) const {
         << p << "_connections_refused_total{reason=\"max_connections\"} " << refused_max_connections << '\n'
         << p << "_connections_refused_total{reason=\"origin\"} " << refused_origin << '\n'
         << p << "_connections_refused_total{reason=\"per_ip\"} " << refused_per_ip << '\n'
+        << p << "_connections_refused_total{reason=\"handshake_rate\"} " << refused_handshake_rate << '\n'
+        << p << "_connections_refused_total{reason=\"proxy_protocol\"} " << refused_proxy_protocol << '\n'
         << p << "_connections_refused_total{reason=\"admission\"} " << refused_admission << '\n';
     detail::write_metric(out, p + "_accept_failures_total", "counter", "accept() errors (EMFILE: out of descriptors).",
                          accept_failures);

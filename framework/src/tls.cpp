@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -88,6 +89,46 @@ error_code reload_server_certificate(ssl::context& ctx, const std::string& cert_
     }
     OPENSSL_cleanse(key_pem.data(), key_pem.size());
     return result;
+}
+
+error_code require_client_certificates(ssl::context& ctx, const std::string& ca_pem) {
+    std::unique_ptr<BIO, bio_deleter> bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
+    if (!bio) return errc::crypto_failure;
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx.native_handle());
+    int added = 0;
+    for (;;) {
+        std::unique_ptr<X509, x509_deleter> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+        if (!cert) break;
+        if (X509_STORE_add_cert(store, cert.get()) != 1 || SSL_CTX_add_client_CA(ctx.native_handle(), cert.get()) != 1)
+            return errc::invalid_key;
+        ++added;
+    }
+    ERR_clear_error();  // the end of the PEM text reads as an error
+    if (added == 0) return errc::invalid_key;
+    ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    return {};
+}
+
+error_code require_client_certificates_from(ssl::context& ctx, const std::string& ca_file) {
+    auto ca = files::read(ca_file);
+    if (!ca) return ca.error();
+    return require_client_certificates(ctx, std::string(as_string_view(*ca)));
+}
+
+result<ssl::context> load_server_context(const std::string& cert_file, const std::string& key_file,
+                                         const std::string& client_ca_file) {
+    auto cert = files::read(cert_file);
+    if (!cert) return cert.error();
+    auto key = files::read(key_file);
+    if (!key) return key.error();
+    const std::string cert_pem(as_string_view(*cert));
+    std::string key_pem(as_string_view(*key));
+    auto ctx = make_server_context_from_pem(cert_pem, key_pem);
+    OPENSSL_cleanse(key_pem.data(), key_pem.size());
+    if (!ctx) return ctx.error();
+    if (!client_ca_file.empty())
+        if (auto ec = require_client_certificates_from(*ctx, client_ca_file)) return ec;
+    return ctx;
 }
 
 result<ssl::context> make_client_context(const client_options& opts) {

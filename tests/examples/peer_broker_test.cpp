@@ -186,6 +186,93 @@ TEST(peer_broker_example, sslca_admits_only_clients_with_a_certificate_it_signed
     }());
 }
 
+// Issue 31: the client CA bundle is reloaded on SIGHUP like the certificate. After the bundle
+// names another client's certificate, that client is admitted, the first one's new connections
+// are refused, and its established connection still relays.
+TEST(peer_broker_example, sslca_is_reloaded_on_sighup_and_established_clients_stay) {
+    pem_files files;
+    const sealed_test::test_tls server_tls;
+    const auto first = tls::make_self_signed("first-client");
+    const auto second = tls::make_self_signed("second-client");
+    const auto bundle = files.write("clients.pem", first.cert_pem);
+    broker_process broker({"--sslkey", files.write("key.pem", server_tls.pair.key_pem), "--sslcert",
+                           files.write("cert.pem", server_tls.pair.cert_pem), "--sslca", bundle});
+    ASSERT_NE(broker.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto ex = io.get_executor();
+        auto as_first = options_for(broker.port(), "alice");
+        as_first.config.tls_context = client_tls(server_tls, &first);
+        auto alice = co_await sig::basic_client<wss>::connect(ex, as_first);
+        CO_ASSERT_OK(alice);
+        auto as_second = options_for(broker.port(), "bob");
+        as_second.config.tls_context = client_tls(server_tls, &second);
+        EXPECT_FALSE(co_await sig::basic_client<wss>::connect(ex, as_second));
+
+        files.write("clients.pem", second.cert_pem);
+        broker.server.process.signal(SIGHUP);
+        std::optional<sig::basic_client<wss>> bob;
+        for (int i = 0; i < 50 && !bob; ++i) {
+            co_await sealed_test::sleep_for(std::chrono::milliseconds(100));
+            auto attempt = co_await sig::basic_client<wss>::connect(ex, as_second);
+            if (attempt) bob.emplace(std::move(*attempt));
+        }
+        CO_ASSERT_TRUE(bob.has_value());
+        auto again = options_for(broker.port(), "carol");
+        again.config.tls_context = client_tls(server_tls, &first);
+        EXPECT_FALSE(co_await sig::basic_client<wss>::connect(ex, again));
+
+        const sig::message offer{"OFFER", {}, "bob", boost::json::parse(R"({"sdp":"v=0"})")};
+        EXPECT_FALSE(co_await alice->async_send(offer));
+        auto got = co_await bob->async_receive();
+        CO_ASSERT_OK(got);
+        EXPECT_EQ(got->src, "alice");
+        co_await alice->async_close();
+        co_await bob->async_close();
+    }());
+}
+
+// An upgrade to peer_broker's socket path with an X-Forwarded-For, kept open in `held`; the
+// HTTP status that came back.
+awaitable<unsigned> upgrade_via_proxy(std::uint16_t port, std::string_view id, std::string_view forwarded_for,
+                                      std::vector<beast::tcp_stream>& held) {
+    const auto ex = co_await net::this_coro::executor;
+    beast::tcp_stream& s = held.emplace_back(ex);
+    s.expires_after(std::chrono::seconds(5));
+    co_await s.async_connect(tcp_endpoint{net::ip::make_address("127.0.0.1"), port}, net::use_awaitable);
+    http_request req{http::verb::get, "/peerjs?key=peerjs&id=" + std::string(id) + "&token=t", 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::upgrade, "websocket");
+    req.set(http::field::connection, "Upgrade");
+    req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+    req.set(http::field::sec_websocket_version, "13");
+    req.set("X-Forwarded-For", forwarded_for);
+    co_await http::async_write(s, req, net::use_awaitable);
+    beast::flat_buffer buffer;
+    http_response res;
+    co_await http::async_read(s, buffer, res, net::use_awaitable);
+    co_return static_cast<unsigned>(res.result_int());
+}
+
+// --proxied (the `peer` CLI's flag) believes X-Forwarded-For, so per-address limits count the
+// clients behind a proxy, not the proxy; without it the header is ignored.
+TEST(peer_broker_example, proxied_counts_the_clients_behind_the_proxy) {
+    for (const bool proxied : {true, false}) {
+        std::vector<std::string> flags{"--max-connections-per-ip", "1"};
+        if (proxied) flags.push_back("--proxied");
+        broker_process broker(flags);
+        ASSERT_NE(broker.port(), 0);
+        net::io_context io;
+        sealed_test::run(io, [&]() -> awaitable<void> {
+            std::vector<beast::tcp_stream> held;
+            held.reserve(4);
+            EXPECT_EQ(co_await upgrade_via_proxy(broker.port(), "a", "198.51.100.1", held), 101u);
+            EXPECT_EQ(co_await upgrade_via_proxy(broker.port(), "b", "198.51.100.2", held), proxied ? 101u : 429u);
+            EXPECT_EQ(co_await upgrade_via_proxy(broker.port(), "c", "198.51.100.1", held), 429u);
+        }());
+    }
+}
+
 TEST(peer_broker_example, api_token_guards_sockets_and_http_routes) {
     broker_process broker({"--api-token", "s3cret"});
     ASSERT_NE(broker.port(), 0);

@@ -39,8 +39,21 @@ inline void add_common_options(CLI::App& cli, server_config& cfg, common_options
         ->capture_default_str();
     cli.add_option("--max-connections-per-ip", cfg.max_connections_per_ip,
                    "WebSocket upgrades one client address may hold at once; past it HTTP 429 with Retry-After "
-                   "(0: no limit; behind a proxy every client has the proxy's address)")
+                   "(0: no limit; the client address is the one --trusted-proxy/--proxy-protocol name)")
         ->capture_default_str();
+    cli.add_option("--handshake-burst-per-ip", cfg.handshake_rate_per_ip.burst,
+                   "WebSocket upgrades one client address may begin at once; past it HTTP 429 with Retry-After "
+                   "(0: no limit)")
+        ->capture_default_str();
+    cli.add_option("--handshakes-per-second-per-ip", cfg.handshake_rate_per_ip.refill_per_second,
+                   "sustained upgrades per second per client address (0: no limit)")
+        ->capture_default_str();
+    cli.add_option("--trusted-proxy", cfg.trusted_proxies,
+                   "reverse proxies (CIDR ranges or addresses, repeatable; \"*\": any) whose Forwarded / "
+                   "X-Forwarded-For name the client; from anyone else those headers are ignored");
+    cli.add_flag("--proxy-protocol", cfg.proxy_protocol,
+                 "every connection starts with a PROXY protocol v1/v2 header (HAProxy send-proxy[-v2]) naming "
+                 "the client; others are closed (with --trusted-proxy, only those addresses may connect)");
     cli.add_option("--max-message-size", cfg.max_message_size, "largest message in bytes")->capture_default_str();
     cli.add_option("--rate-limit-burst", cfg.rate_limit.burst, "messages a connection may send at once (0: no limit)")
         ->capture_default_str();
@@ -52,6 +65,9 @@ inline void add_common_options(CLI::App& cli, server_config& cfg, common_options
                    "handshakes get the new pair, established connections keep theirs, a bad pair is logged and the "
                    "old one kept)");
     cli.add_option("--tls-key", cfg.tls_key, "PEM private key");
+    cli.add_option("--tls-client-ca", cfg.tls_client_ca,
+                   "PEM CA bundle: clients must present a certificate it signed (mutual TLS; reloaded with the "
+                   "certificate)");
     cli.add_flag("--tls-self-signed", common.tls_self_signed, "serve wss with a throwaway certificate (development)");
 }
 

@@ -40,6 +40,9 @@ struct server_config : connection_limits {
                                           // '/' ("/swarm/") takes every path below it
     std::string tls_cert;                 // PEM files; wss needs both
     std::string tls_key;
+    // Mutual TLS: a PEM bundle of the CAs whose client certificates are accepted; a client
+    // without one is refused in the TLS handshake. Reloaded with the certificate.
+    std::string tls_client_ca;
     // Or a ready TLS context (tests; apps that manage certificates themselves).
     std::shared_ptr<boost::asio::ssl::context> tls_context;
     // Handshakes in progress and established sessions. Connections still reading plain HTTP
@@ -50,9 +53,20 @@ struct server_config : connection_limits {
     std::size_t max_http_connections = 1024;
     std::chrono::milliseconds min_handshake_wait = 1s;
     // WebSocket upgrades one client address may hold at once (handshakes and sessions); past it,
-    // HTTP 429 with Retry-After. 0: no limit. The address is the TCP peer's (behind a proxy, the
-    // proxy's: leave it 0 there).
+    // HTTP 429 with Retry-After. 0: no limit. The client address is the TCP peer's, or the one
+    // a trusted proxy reports (trusted_proxies, proxy_protocol).
     std::size_t max_connections_per_ip = 0;
+    // WebSocket upgrades one client address may begin: a token bucket (burst, refill per
+    // second); past it, HTTP 429 with Retry-After. {0, 0}: no limit.
+    policy::rate_limit handshake_rate_per_ip{0, 0};
+    // Reverse proxies believed about the client address (CIDR ranges, bare addresses, "*" for
+    // any): from such a TCP peer the client is read from Forwarded or X-Forwarded-For (the
+    // nearest hop not itself trusted). Empty: the TCP peer is the client.
+    std::vector<std::string> trusted_proxies;
+    // Every connection starts with a PROXY protocol header (v1 or v2: HAProxy's send-proxy and
+    // send-proxy-v2) naming the client; one without is closed. With trusted_proxies set, only
+    // those addresses may connect at all.
+    bool proxy_protocol = false;
     // Plain HTTP keep-alive: the next request must arrive whole within this of the last
     // response, and a connection answers at most http_max_requests before it is closed.
     std::chrono::milliseconds http_keepalive_timeout = 5s;

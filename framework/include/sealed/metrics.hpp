@@ -17,6 +17,7 @@ public:
 
     counter connections_open{0}, connections_total{0};
     counter refused_max_connections{0}, refused_origin{0}, refused_admission{0}, refused_per_ip{0};
+    counter refused_handshake_rate{0}, refused_proxy_protocol{0};
     counter handshakes_ok{0};
     counter messages_in{0}, messages_out{0}, bytes_in{0}, bytes_out{0};
     counter dropped_rate_limited{0}, dropped_duplicate{0}, closed_oversize{0}, closed_send_queue_full{0};

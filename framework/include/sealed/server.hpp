@@ -8,12 +8,14 @@
 #include <sealed/config.hpp>
 #include <sealed/connection.hpp>
 #include <sealed/metrics.hpp>
+#include <sealed/policy/forwarded.hpp>
 #include <sealed/policy/origin.hpp>
 #include <sealed/detail/address_limit.hpp>
 #include <sealed/detail/connection_set.hpp>
 #include <sealed/detail/descriptors.hpp>
 #include <sealed/detail/http_front.hpp>
 #include <sealed/detail/keepalive.hpp>
+#include <sealed/detail/proxy_protocol.hpp>
 #include <sealed/log.hpp>
 #include <sealed/session.hpp>
 #include <sealed/tls.hpp>
@@ -190,16 +192,20 @@ public:
     const server_config& config() const noexcept { return state_->config; }
     const scheme_options& options() const noexcept { return state_->options; }
 
-    // Certificate renewal without a restart: config().tls_cert and tls_key are read again and
-    // serve every TLS handshake from now on; established connections keep theirs. The pair is
+    // Certificate renewal without a restart: config().tls_cert, tls_key and tls_client_ca are
+    // read again into a new TLS context that serves every handshake from now on; established
+    // connections (and handshakes under way) keep the one they started with. Everything is
     // checked first: errc::invalid_key (or the file system's error) leaves the old one serving.
     // errc::invalid_argument for a server that did not load its certificate from files.
     error_code reload_tls() {
         if constexpr (Family::uses_tls) {
             auto& st = *state_;
             if (st.config.tls_cert.empty() || st.config.tls_context || !st.tls) return errc::invalid_argument;
+            auto fresh = st.context_from_files();
+            if (!fresh) return fresh.error();
             std::lock_guard lock(st.tls_mutex);
-            return tls::reload_server_certificate(*st.tls, st.config.tls_cert, st.config.tls_key);
+            st.tls = std::move(*fresh);
+            return {};
         } else {
             return errc::invalid_argument;
         }
@@ -217,6 +223,12 @@ private:
                               "lower max_connections or raise the limit", st.config.max_connections, needed);
             return limit_ec;
         }
+        auto proxies = policy::trusted_proxies::parse(st.config.trusted_proxies);
+        if (!proxies) {
+            st.log->error("trusted_proxies: an entry is not an address, a CIDR range or \"*\"");
+            return proxies.error();
+        }
+        st.proxies = std::move(*proxies);
         boost::system::error_code ec;
         auto ip = net::ip::make_address(addr->host, ec);
         if (ec) return ec;
@@ -253,12 +265,18 @@ private:
         error_code load_tls() {
             if (config.tls_context) {
                 tls = config.tls_context;
-                return {};
+                return config.tls_client_ca.empty() ? error_code{}
+                                                    : tls::require_client_certificates_from(*tls, config.tls_client_ca);
             }
-            auto ctx = tls::make_server_context(config.tls_cert, config.tls_key);
+            auto ctx = context_from_files();
             if (!ctx) return ctx.error();
-            tls = std::make_shared<net::ssl::context>(std::move(*ctx));
+            tls = std::move(*ctx);
             return {};
+        }
+        result<std::shared_ptr<net::ssl::context>> context_from_files() const {
+            auto ctx = tls::load_server_context(config.tls_cert, config.tls_key, config.tls_client_ca);
+            if (!ctx) return ctx.error();
+            return std::make_shared<net::ssl::context>(std::move(*ctx));
         }
 
         net::io_context& io;
@@ -269,6 +287,8 @@ private:
         std::shared_ptr<net::ssl::context> tls;
         std::mutex tls_mutex;  // a certificate reload against TLS streams made on other threads
         detail::address_limit per_address;
+        detail::address_rate handshake_rate;
+        policy::trusted_proxies proxies;
         session_handler handler;
         async_http_handler http_handler;
         std::function<std::string()> extra_metrics;
@@ -442,12 +462,16 @@ private:
         return false;
     }
 
-    // Upgrade admission, in order: the address's share (429), max_connections (503), Origin
-    // (403), the scheme's admit(). An admitted upgrade counts as a session from here on.
+    // Upgrade admission, in order: the client address's handshake rate and share (429),
+    // max_connections (503), Origin (403), the scheme's admit(). An admitted upgrade counts as
+    // a session from here on. `client` is set to the client address (behind trusted proxies,
+    // the one they report); it outlives the hook (the caller's frame).
     static detail::admission_hook make_admission(const state_ptr& st, const detail::connection_ticket& ticket,
-                                                 net::ip::address peer) {
-        return [st, ticket, peer](const http_request& req) -> std::optional<http_response> {
-            if (auto refusal = over_address_limit(*st, req, peer, ticket->id)) return refusal;
+                                                 policy::client_address peer, policy::client_address* client) {
+        return [st, ticket, peer, client](const http_request& req) -> std::optional<http_response> {
+            *client = policy::forwarded_client(req, peer, st->proxies);
+            if (auto refusal = over_handshake_rate(*st, req, client->address)) return refusal;
+            if (auto refusal = over_address_limit(*st, req, client->address, ticket->id)) return refusal;
             auto refused = [&](http_response r) {
                 st->per_address.release(ticket->id);
                 return std::optional<http_response>(std::move(r));
@@ -484,6 +508,46 @@ private:
         return res;
     }
 
+    // One more upgrade begun by `client`, or 429 with Retry-After (handshake_rate_per_ip).
+    static std::optional<http_response> over_handshake_rate(state& st, const http_request& req,
+                                                            const net::ip::address& client) {
+        const auto limit = st.config.handshake_rate_per_ip;
+        if (!limit.enabled()) return std::nullopt;
+        const auto wait = st.handshake_rate.take(client, limit);
+        if (wait == std::chrono::steady_clock::duration::zero()) return std::nullopt;
+        st.stats.refused_handshake_rate++;
+        st.log->debug("refused an upgrade from {}: over handshake_rate_per_ip", client.to_string());
+        auto res = make_response(req, http::status::too_many_requests, "too many handshakes from this address\n");
+        res.set(http::field::retry_after, std::to_string(std::chrono::ceil<std::chrono::seconds>(wait).count()));
+        return res;
+    }
+
+    // The client as the TCP peer, or as a PROXY protocol header names it (proxy_protocol);
+    // nullopt when the connection is refused (counted and logged here).
+    static awaitable<std::optional<policy::client_address>> transport_peer(const state_ptr& st,
+                                                                         beast::tcp_stream& stream,
+                                                                         std::chrono::steady_clock::time_point deadline) {
+        error_code ec;
+        const auto remote = stream.socket().remote_endpoint(ec);
+        if (ec) co_return std::nullopt;
+        const policy::client_address peer{policy::unmapped(remote.address()), remote.port()};
+        if (!st->config.proxy_protocol) co_return peer;
+        if (!st->proxies.empty() && !st->proxies.trusts(peer.address)) {
+            st->stats.refused_proxy_protocol++;
+            st->log->warn("refused a connection from {}: not a trusted proxy", policy::to_string(peer));
+            co_return std::nullopt;
+        }
+        auto header = co_await detail::proxy_protocol::read_header(stream, deadline);
+        if (!header) {
+            st->stats.refused_proxy_protocol++;
+            st->log->info("refused a connection from {}: no PROXY protocol header ({})", policy::to_string(peer),
+                          header.error().message());
+            co_return std::nullopt;
+        }
+        if (!header->source) co_return peer;
+        co_return policy::client_address{policy::unmapped(header->source->address()), header->source->port()};
+    }
+
     // Plain HTTP: /metrics, then the app's routes.
     static async_http_handler make_http_handler(const state_ptr& st) {
         return [st](const http_request& req) -> awaitable<std::optional<http_response>> {
@@ -503,17 +567,24 @@ private:
         state_ptr st, beast::tcp_stream stream, std::chrono::steady_clock::time_point deadline,
         detail::connection_ticket ticket) {
         const auto wire_limit = wire_limit_for<S>(st->config.max_message_size);
+        const auto peer = co_await transport_peer(st, stream, deadline);
+        if (!peer) co_return std::nullopt;
+        // Where the client is not the TCP peer, the stream says so (logs, remote_endpoint()).
+        const bool told = st->config.proxy_protocol || !st->proxies.empty();
         if constexpr (!Family::is_websocket) {
             if (!room_for_accepted_session(*st)) co_return std::nullopt;
             transport::tcp_options opts;
             opts.max_message_size = wire_limit;
-            co_return detail::upgraded<stream_type>{stream_type(std::move(stream), opts), {}};
+            detail::upgraded<stream_type> opened{stream_type(std::move(stream), opts), {}};
+            if (told) opened.stream.set_remote_endpoint(policy::to_string(*peer));
+            co_return opened;
         } else {
-            error_code peer_ec;
-            const auto peer = stream.socket().remote_endpoint(peer_ec).address();
+            policy::client_address client = *peer;
             detail::http_front_options front{st->config.ws_path, wire_limit, deadline, S::name,
-                                             make_admission(st, ticket, peer), st->config.http_keepalive_timeout,
-                                             st->config.http_max_requests, [ticket] { ticket->waiting_again(); }};
+                                             make_admission(st, ticket, *peer, &client),
+                                             st->config.http_keepalive_timeout, st->config.http_max_requests,
+                                             [ticket] { ticket->waiting_again(); },
+                                             [&client] { return policy::to_string(client); }};
             const auto http_handler = make_http_handler(st);
             transport::websocket_options ws_opts;
             ws_opts.max_message_size = wire_limit;
@@ -526,12 +597,16 @@ private:
                 auto [ec] = co_await tls_stream.async_handshake(net::ssl::stream_base::server,
                                                                 net::as_tuple(net::use_awaitable));
                 if (ec) {
-                    st->log->info("TLS handshake failed: {}", ec.message());
+                    st->log->info("TLS handshake with {} failed: {}", policy::to_string(*peer), ec.message());
                     co_return std::nullopt;
                 }
-                co_return co_await detail::http_front(std::move(tls_stream), front, ws_opts, http_handler, *st->log);
+                auto opened = co_await detail::http_front(std::move(tls_stream), front, ws_opts, http_handler, *st->log);
+                if (opened && told) opened->stream.set_remote_endpoint(policy::to_string(client));
+                co_return opened;
             } else {
-                co_return co_await detail::http_front(std::move(stream), front, ws_opts, http_handler, *st->log);
+                auto opened = co_await detail::http_front(std::move(stream), front, ws_opts, http_handler, *st->log);
+                if (opened && told) opened->stream.set_remote_endpoint(policy::to_string(client));
+                co_return opened;
             }
         }
     }

@@ -23,6 +23,20 @@ result<ssl::context> make_server_context_from_pem(const std::string& cert_pem, c
 // against handshakes starting on `ctx`: the caller serializes the two.
 error_code reload_server_certificate(ssl::context& ctx, const std::string& cert_file, const std::string& key_file);
 
+// Mutual TLS: clients must present a certificate that one of the PEM certificates in
+// `ca_pem` signed (their names go out in the CertificateRequest). errc::invalid_key when
+// `ca_pem` holds no certificate.
+error_code require_client_certificates(ssl::context& ctx, const std::string& ca_pem);
+// The same from a file (or the file system's error).
+error_code require_client_certificates_from(ssl::context& ctx, const std::string& ca_file);
+
+// A server context from PEM files, each read once (what is checked is what serves, even if the
+// files change meanwhile), requiring client certificates when `client_ca_file` is given.
+// errc::invalid_key for a pair that does not load or match, or a CA file with no certificate;
+// the file system's error for a file that cannot be read.
+result<ssl::context> load_server_context(const std::string& cert_file, const std::string& key_file,
+                                         const std::string& client_ca_file = {});
+
 struct client_options {
     bool verify_peer = true;  // off only for tests against a self-signed certificate
     std::string ca_file;      // empty: the system's trust store

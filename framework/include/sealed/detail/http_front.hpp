@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace sealed::detail {
@@ -29,6 +30,7 @@ struct http_front_options {
     std::chrono::steady_clock::duration keepalive_timeout = std::chrono::seconds(5);
     std::size_t max_requests = 1000;       // then the connection closes (Connection: close)
     std::function<void()> on_answered;     // after each plain response (the server's eviction order)
+    std::function<std::string()> client_name;  // for log lines; unset: the TCP peer
 };
 
 template <class Stream>

@@ -1,6 +1,6 @@
 // Keeps a TLS server's certificate current while app::run serves: on SIGHUP, and when the
-// certificate or key file changes (looked at every two seconds), srv.reload_tls() puts the
-// renewed pair in service and a log line says so — or says why not, the old pair still serving.
+// certificate, key or client CA file changes (looked at every two seconds), srv.reload_tls()
+// puts the renewed files in service and a log line says so — or says why not, the old pair still serving.
 // A certificate written before its key fails once (they do not match) and succeeds when the key
 // lands.
 #pragma once
@@ -15,7 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <utility>
+#include <array>
 
 namespace sealed::detail {
 
@@ -35,7 +35,7 @@ public:
     tls_reloader& operator=(const tls_reloader&) = delete;
 
 private:
-    using stamp_pair = std::pair<std::filesystem::file_time_type, std::filesystem::file_time_type>;
+    using file_stamps = std::array<std::filesystem::file_time_type, 3>;
 
     void wait_for_signal() {
         signal_.async_wait([this](const error_code& ec, int) {
@@ -61,17 +61,19 @@ private:
         else
             log::get("app").info("TLS certificate reloaded ({}) from {}", why, srv_.config().tls_cert);
     }
-    stamp_pair stamps() const {
+    file_stamps stamps() const {
         std::error_code ec;  // a file being replaced may be missing for a moment: no change yet
-        return {std::filesystem::last_write_time(srv_.config().tls_cert, ec),
-                std::filesystem::last_write_time(srv_.config().tls_key, ec)};
+        const auto& cfg = srv_.config();
+        return {std::filesystem::last_write_time(cfg.tls_cert, ec), std::filesystem::last_write_time(cfg.tls_key, ec),
+                cfg.tls_client_ca.empty() ? std::filesystem::file_time_type{}
+                                          : std::filesystem::last_write_time(cfg.tls_client_ca, ec)};
     }
 
     Server& srv_;
     net::signal_set signal_;
     net::steady_timer timer_;
     std::chrono::milliseconds every_;
-    stamp_pair stamps_;
+    file_stamps stamps_;
 };
 
 }  // namespace sealed::detail

@@ -40,6 +40,8 @@ public:
     awaitable<error_code> async_write(const_bytes out, message_kind kind);
     awaitable<void> async_close(const close_reason& reason);
     std::string remote_endpoint() const { return remote_; }
+    // Servers behind a proxy: the client the proxy named, in place of the TCP peer.
+    void set_remote_endpoint(std::string remote) { remote_ = std::move(remote); }
     executor_type get_executor() noexcept { return stream_->get_executor(); }
     beast::tcp_stream& native() noexcept { return *stream_; }
     void set_max_message_size(std::size_t n) noexcept { options_.max_message_size = n; }
@@ -62,6 +64,8 @@ public:
     awaitable<error_code> async_write(const_bytes out, message_kind kind);
     awaitable<void> async_close(const close_reason& reason);
     std::string remote_endpoint() const { return remote_; }
+    // Servers behind a proxy: the client the proxy named, in place of the TCP peer.
+    void set_remote_endpoint(std::string remote) { remote_ = std::move(remote); }
     executor_type get_executor() noexcept { return stream_->get_executor(); }
     beast::tcp_stream& native() noexcept { return *stream_; }
     void set_max_message_size(std::size_t) noexcept {}  // a byte stream has no messages

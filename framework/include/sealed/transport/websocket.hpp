@@ -50,6 +50,8 @@ public:
     awaitable<error_code> async_write(const_bytes out, message_kind kind);
     awaitable<void> async_close(const close_reason& reason);
     std::string remote_endpoint() const { return remote_; }
+    // Servers behind a proxy: the client the proxy named, in place of the TCP peer.
+    void set_remote_endpoint(std::string remote) { remote_ = std::move(remote); }
     executor_type get_executor() noexcept { return ws_->get_executor(); }
 
     native_type& native() noexcept { return *ws_; }
