@@ -24,6 +24,29 @@ bool valid_websocket_key(std::string_view key) {
     return nonce && nonce->size() == 16;
 }
 
+// server_config::bearer_subprotocol: a refusal for a bearer offered wrongly (without
+// sealed.v1, twice, beside an Authorization header); the token is then moved into
+// Authorization, where schemes read it (bearer_token()).
+std::optional<http_response> take_subprotocol_bearer(http_request& req) {
+    std::string_view token;
+    bool names_ours = false;
+    int bearers = 0;
+    for (auto p : offered_subprotocols(req)) {
+        names_ours = names_ours || p == sealed_subprotocol;
+        if (p.starts_with(bearer_subprotocol_prefix)) {
+            token = p.substr(bearer_subprotocol_prefix.size());
+            ++bearers;
+        }
+    }
+    if (bearers == 0) return std::nullopt;
+    auto refuse = [&](const char* why) { return make_response(req, http::status::bad_request, why); };
+    if (!names_ours) return refuse("offer sealed.v1 with sealed.bearer.<token>\n");
+    if (bearers > 1 || token.empty()) return refuse("offer exactly one non-empty sealed.bearer.<token>\n");
+    if (!req[http::field::authorization].empty()) return refuse("a bearer subprotocol and an Authorization header\n");
+    req.set(http::field::authorization, "Bearer " + std::string(token));
+    return std::nullopt;
+}
+
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t header_limit = 8 * 1024;
 
@@ -87,8 +110,8 @@ awaitable<std::optional<Result>> run_front(Next stream, const http_front_options
             refusal = make_response(req, http::status::not_found, "no WebSocket endpoint here\n");
         else if (!valid_websocket_key(req[http::field::sec_websocket_key]))
             refusal = make_response(req, http::status::bad_request, "Sec-WebSocket-Key is not a base64 16-byte nonce\n");
-        else if (front.admit)
-            refusal = front.admit(req);
+        if (!refusal && front.bearer_subprotocol) refusal = take_subprotocol_bearer(req);
+        if (!refusal && front.admit) refusal = front.admit(req);
         if (refusal) {
             refusal->keep_alive(false);
             log.info("refused upgrade to {} from {}: HTTP {}", std::string(req.target()),

@@ -50,6 +50,7 @@ std::string runtime_stats::render(const std::string& p) const {
         << p << "_dropped_total{reason=\"duplicate\"} " << dropped_duplicate << '\n'
         << p << "_dropped_total{reason=\"oversize\"} " << closed_oversize << '\n'
         << p << "_dropped_total{reason=\"send_queue_full\"} " << closed_send_queue_full << '\n'
+        << p << "_dropped_total{reason=\"send_queue_oldest\"} " << dropped_send_queue << '\n'
         << p << "_dropped_total{reason=\"idle_timeout\"} " << closed_idle << '\n'
         << p << "_dropped_total{reason=\"liveness_timeout\"} " << closed_liveness << '\n'
         << p << "_dropped_total{reason=\"refused\"} " << dropped_invalid << '\n'

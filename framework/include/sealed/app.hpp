@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -60,6 +61,19 @@ inline void add_common_options(CLI::App& cli, server_config& cfg, common_options
     cli.add_option("--rate-limit-per-second", cfg.rate_limit.refill_per_second,
                    "sustained messages per second per connection (0: no limit)")
         ->capture_default_str();
+    cli.add_option("--send-queue-messages", cfg.send_queue_limit, "messages queued to one slow reader at most")
+        ->capture_default_str();
+    cli.add_option("--send-queue-bytes", cfg.send_queue_bytes, "bytes queued to one slow reader at most")
+        ->capture_default_str();
+    const std::map<std::string, send_queue_overflow> overflow{{"close", send_queue_overflow::close},
+                                                              {"drop-oldest", send_queue_overflow::drop_oldest}};
+    cli.add_option("--send-queue-overflow", cfg.send_overflow,
+                   "past a send queue bound: close (1008) or drop-oldest (lossy streams)")
+        ->transform(CLI::CheckedTransformer(overflow, CLI::ignore_case))
+        ->default_str("close");
+    cli.add_flag("--bearer-subprotocol", cfg.bearer_subprotocol,
+                 "browsers may send their token as the subprotocol sealed.bearer.<token> beside sealed.v1 (answered "
+                 "sealed.v1; the scheme sees Authorization: Bearer)");
     cli.add_option("--tls-cert", cfg.tls_cert,
                    "PEM certificate chain (serves wss; read again on SIGHUP and when it or the key changes: new "
                    "handshakes get the new pair, established connections keep theirs, a bad pair is logged and the "

@@ -19,18 +19,25 @@ namespace sealed {
 
 using namespace std::chrono_literals;
 
+// What a connection's full send queue does with one more message: close the connection with
+// 1008 (every message matters), or drop the oldest queued messages to make room (lossy streams
+// where only the latest state counts: quotes, positions, presence).
+enum class send_queue_overflow : unsigned char { close, drop_oldest };
+
 // What each established connection is held to, on either side (connection.hpp).
 struct connection_limits {
     std::chrono::milliseconds write_timeout = 10s;
     policy::rate_limit rate_limit{100, 50};          // received messages: burst, refill per second
     std::chrono::milliseconds dedup_ttl = std::chrono::minutes(5);
-    // A connection's send queue (the message being written included) is closed with 1008 when
-    // it would pass either bound; the first message of an empty queue is always taken. Past the
-    // total (all of a server's connections), a connection that is already behind is closed
-    // instead of queued to.
+    // A connection's send queue (the message being written included) overflows when one more
+    // message would pass either bound; the first message of an empty queue is always taken.
+    // Past the total (all of a server's connections), a connection that is already behind
+    // overflows too. What overflow does is send_queue_overflow's (connection::set_send_queue
+    // changes all three for one connection).
     std::size_t send_queue_limit = 1024;                  // messages
     std::size_t send_queue_bytes = 4 * 1024 * 1024;       // bytes per connection
     std::size_t send_queue_total_bytes = 256 * 1024 * 1024;  // bytes over all connections
+    send_queue_overflow send_overflow = send_queue_overflow::close;
     std::size_t max_rooms = 64;                      // rooms one connection may be in
 };
 
@@ -75,6 +82,11 @@ struct server_config : connection_limits {
     std::chrono::milliseconds handshake_timeout = 10s;
     std::chrono::milliseconds ping_interval = 30s;   // WebSocket ping every interval
     std::chrono::milliseconds pong_timeout = 10s;    // idle > ping_interval + pong_timeout: closed
+    // Browsers cannot set Authorization on a WebSocket: with this on, they may offer the
+    // subprotocols ["sealed.v1", "sealed.bearer.<token>"]; the server answers sealed.v1 only and
+    // hands the token to the scheme as Authorization: Bearer (ECDH-GCM authenticates with it).
+    // A bearer offered wrongly gets HTTP 400. Off: no subprotocol is negotiated.
+    bool bearer_subprotocol = false;
     // Browser Origins allowed to upgrade (host names); no Origin header = not a browser = allowed.
     std::vector<std::string> allowed_origins = policy::default_allowed_origins();
     std::string metrics_path = "/metrics";           // Prometheus text; empty: no endpoint

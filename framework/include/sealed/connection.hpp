@@ -107,19 +107,35 @@ public:
 
     // Enqueues a message and returns: it does not wait for the write (secure_channel::async_send
     // does). The result is the backpressure signal: errc::send_queue_full (and the connection
-    // closes with 1008) when the peer reads too slowly (connection_limits's send_queue_* bounds),
-    // errc::transport_closed once closing.
+    // closes with 1008) when the peer reads too slowly (connection_limits's send_queue_* bounds;
+    // with send_queue_overflow::drop_oldest the oldest messages make room instead),
+    // errc::transport_closed once closing. Producers that must lose nothing watch queued_bytes()
+    // and wait in async_drain().
     awaitable<error_code> async_send(const_bytes message, message_kind kind = message_kind::binary) {
         co_return enqueue(bytes(message.begin(), message.end()), kind);
+    }
+
+    // Returns once at most `bytes` are queued (written to the socket, or dropped); at once if so
+    // already. errc::transport_closed once the connection is closing. On this connection's strand.
+    awaitable<error_code> async_drain(std::size_t bytes) {
+        for (;;) {
+            if (closing_) co_return errc::transport_closed;
+            if (queued_bytes_.load(std::memory_order_relaxed) <= bytes) co_return error_code{};
+            drain_below_ = std::min(drain_below_, bytes);
+            co_await writer_idle_.async_wait(net::as_tuple(net::use_awaitable));
+        }
     }
 
     // Sends what is queued, then closes with `reason`; returns when the writer is done.
     awaitable<void> async_close(const close_reason& reason) {
         request_close(reason);
-        while (writing_) {
-            writer_idle_.expires_at(clock::time_point::max());
-            co_await writer_idle_.async_wait(net::as_tuple(net::use_awaitable));
-        }
+        while (writing_) co_await writer_idle_.async_wait(net::as_tuple(net::use_awaitable));
+    }
+
+    // This connection's own send queue bounds and overflow policy, in place of the server's
+    // (connection_limits). On this connection's strand.
+    void set_send_queue(std::size_t messages, std::size_t bytes, send_queue_overflow overflow) {
+        own_queue_limits_ = std::make_unique<queue_limits>(queue_limits{messages, bytes, overflow});
     }
 
     // --- from any thread --------------------------------------------------------------------
@@ -149,6 +165,8 @@ public:
     // The scheme's name for this connection (IGNIS's client id), else the numeric id.
     const std::string& session_id() const noexcept { return session_id_; }
     std::string remote_endpoint() const { return channel_.remote_endpoint(); }
+    // Bytes queued to be written, the message being written included (from any thread).
+    std::size_t queued_bytes() const noexcept { return queued_bytes_.load(std::memory_order_relaxed); }
     Channel& channel() noexcept { return channel_; }
     const strand_type& strand() const noexcept { return strand_; }
     bool closing() const noexcept { return closing_.load(); }
@@ -165,6 +183,16 @@ private:
         message_kind kind;
         bool sealed;  // false: written as is (the scheme's clear-text replies)
     };
+    struct queue_limits {
+        std::size_t messages;
+        std::size_t bytes;
+        send_queue_overflow overflow;
+    };
+    queue_limits queue_bounds() const noexcept {
+        if (own_queue_limits_) return *own_queue_limits_;
+        const auto& cfg = *ctx_.limits;
+        return {cfg.send_queue_limit, cfg.send_queue_bytes, cfg.send_overflow};
+    }
 
     // true: the message is dropped and the connection goes on.
     bool handle_receive_failure(const error_code& ec, bool allowed) {
@@ -215,10 +243,13 @@ private:
     error_code enqueue(bytes message, message_kind kind) { return enqueue({std::move(message), kind, true}); }
     error_code enqueue(queued message) {
         if (closing_) return errc::transport_closed;
-        if (auto over = queue_bound_passed(message.data.size())) {
+        // Lossy: the oldest make room, and one message behind the one being written always fits.
+        const bool lossy = queue_bounds().overflow == send_queue_overflow::drop_oldest;
+        if (lossy) drop_oldest_for(message.data.size());
+        if (auto over = lossy && queue_.empty() ? nullptr : queue_bound_passed(message.data.size())) {
             ctx_.stats->closed_send_queue_full++;
             ctx_.log->warn("connection {} ({}): send queue full ({} messages, {} bytes; {}), closing", id_,
-                           remote_endpoint(), queue_.size(), queued_bytes_, over);
+                           remote_endpoint(), queue_.size(), queued_bytes(), over);
             drop_queue();
             request_close({close_code::policy_violation, "send queue full"});
             return errc::send_queue_full;
@@ -232,21 +263,44 @@ private:
     // Which bound one more message of `size` bytes would pass, or null. An empty queue always
     // takes one message, so a limit below max_message_size still lets every message through.
     const char* queue_bound_passed(std::size_t size) const noexcept {
-        const auto& cfg = *ctx_.limits;
-        if (queued_bytes_ == 0 && queue_.empty()) return nullptr;
-        if (queue_.size() >= cfg.send_queue_limit) return "send_queue_limit";
-        if (queued_bytes_ + size > cfg.send_queue_bytes) return "send_queue_bytes";
-        if (ctx_.stats->send_queue_bytes.load() + size > cfg.send_queue_total_bytes) return "send_queue_total_bytes";
+        const auto bounds = queue_bounds();
+        const auto queued = queued_bytes();
+        if (queued == 0 && queue_.empty()) return nullptr;
+        if (queue_.size() >= bounds.messages) return "send_queue_limit";
+        if (queued + size > bounds.bytes) return "send_queue_bytes";
+        if (ctx_.stats->send_queue_bytes.load() + size > ctx_.limits->send_queue_total_bytes)
+            return "send_queue_total_bytes";
         return nullptr;
     }
+    // drop_oldest: queued messages (not the one being written) go, oldest first, until one more
+    // of `size` bytes fits.
+    void drop_oldest_for(std::size_t size) {
+        std::size_t dropped = 0;
+        while (!queue_.empty() && queue_bound_passed(size)) {
+            count_written(queue_.front().data.size());
+            queue_.pop_front();
+            ++dropped;
+        }
+        if (dropped == 0) return;
+        ctx_.stats->dropped_send_queue += dropped;
+        const auto now = clock::now();
+        if (now - last_drop_warning_ < std::chrono::seconds(10)) return;
+        last_drop_warning_ = now;
+        ctx_.log->warn("connection {} ({}): reads too slowly, dropping its oldest queued messages", id_,
+                       remote_endpoint());
+    }
     void count_queued(std::size_t size) noexcept {
-        queued_bytes_ += size;
+        const auto queued = queued_bytes_.fetch_add(size, std::memory_order_relaxed) + size;
         ctx_.stats->send_queue_bytes += size;
-        if (queued_bytes_ >= detail::burst_bytes) burst_ = true;
+        if (queued >= detail::burst_bytes) burst_ = true;
     }
     void count_written(std::size_t size) noexcept {
-        queued_bytes_ -= size;
+        queued_bytes_.fetch_sub(size, std::memory_order_relaxed);
         ctx_.stats->send_queue_bytes -= size;
+        if (queued_bytes() <= drain_below_) {
+            drain_below_ = static_cast<std::size_t>(-1);
+            writer_idle_.cancel();  // wakes async_drain
+        }
     }
     void drop_queue() noexcept {
         for (const auto& m : queue_) count_written(m.data.size());
@@ -331,7 +385,9 @@ private:
     const join_filter* join_filter_;
     policy::token_bucket bucket_;
     boost::container::devector<queued> queue_;  // allocates nothing until a message is queued
-    std::size_t queued_bytes_ = 0;              // queue_ and the message being written
+    std::atomic<std::size_t> queued_bytes_{0};  // queue_ and the message being written
+    std::size_t drain_below_ = static_cast<std::size_t>(-1);  // what async_drain waits for
+    std::unique_ptr<queue_limits> own_queue_limits_;          // set_send_queue(); null: the server's
     bool burst_ = false;                        // queued_bytes_ reached detail::burst_bytes
     bool writing_ = false;
     bool write_failed_ = false;
@@ -341,6 +397,7 @@ private:
     clock::time_point last_activity_;
     clock::time_point last_message_;
     clock::time_point last_rate_warning_{};
+    clock::time_point last_drop_warning_{};
     std::string session_id_;
 };
 

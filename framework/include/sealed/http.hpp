@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sealed {
 
@@ -30,5 +31,18 @@ http_response make_response(const http_request& req, http::status status, std::s
 
 // The path of a request target, without the query.
 std::string_view target_path(std::string_view target) noexcept;
+
+// The token of an `Authorization: Bearer <token>` header, or empty. Schemes that authenticate
+// on the upgrade read it here; browsers, which cannot set the header on a WebSocket, send it as
+// a subprotocol instead (server_config::bearer_subprotocol).
+std::string_view bearer_token(const http_request& req);
+
+// The subprotocol a sealed server answers, and the prefix of the one that carries a token:
+// a browser offers ["sealed.v1", "sealed.bearer.<token>"] (RFC 7230 token characters).
+inline constexpr std::string_view sealed_subprotocol = "sealed.v1";
+inline constexpr std::string_view bearer_subprotocol_prefix = "sealed.bearer.";
+
+// The subprotocols a WebSocket upgrade offers (every Sec-WebSocket-Protocol line), in order.
+std::vector<std::string_view> offered_subprotocols(const http_request& req);
 
 }  // namespace sealed

@@ -21,6 +21,7 @@ public:
     counter handshakes_ok{0};
     counter messages_in{0}, messages_out{0}, bytes_in{0}, bytes_out{0};
     counter dropped_rate_limited{0}, dropped_duplicate{0}, closed_oversize{0}, closed_send_queue_full{0};
+    counter dropped_send_queue{0};  // oldest queued messages dropped (send_queue_overflow::drop_oldest)
     counter closed_idle{0}, closed_liveness{0}, dropped_invalid{0}, dropped_failed_open{0};
     counter send_queue_bytes{0};  // a gauge: bytes queued to be written, all connections
     counter accept_failures{0};   // accept() errors (EMFILE: out of descriptors)

@@ -586,8 +586,10 @@ private:
                                              [ticket] { ticket->waiting_again(); },
                                              [&client] { return policy::to_string(client); }};
             const auto http_handler = make_http_handler(st);
+            front.bearer_subprotocol = st->config.bearer_subprotocol;
             transport::websocket_options ws_opts;
             ws_opts.max_message_size = wire_limit;
+            if (st->config.bearer_subprotocol) ws_opts.subprotocol = sealed_subprotocol;
             ws_opts.upgrade_timeout = st->config.handshake_timeout;
             if constexpr (Family::uses_tls) {
                 std::unique_lock tls_lock(st->tls_mutex);

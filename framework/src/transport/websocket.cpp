@@ -59,7 +59,8 @@ private:
     std::size_t max_;
 };
 
-void configure(auto& ws, const websocket_options& opts, beast::role_type role) {
+// `answer`: the Sec-WebSocket-Protocol a server's 101 carries (empty: none).
+void configure(auto& ws, const websocket_options& opts, beast::role_type role, std::string_view answer = {}) {
     // Whole messages in one frame and one write: Beast's 4 KiB auto-fragment would split a
     // 16 KiB message into four writes (DESIGN.md §5). permessage-deflate stays off.
     ws.auto_fragment(false);
@@ -74,8 +75,10 @@ void configure(auto& ws, const websocket_options& opts, beast::role_type role) {
     ws.set_option(t);
     const std::string agent = opts.user_agent;
     if (role == beast::role_type::server)
-        ws.set_option(websocket::stream_base::decorator(
-            [agent](websocket::response_type& res) { res.set(http::field::server, agent); }));
+        ws.set_option(websocket::stream_base::decorator([agent, protocol = std::string(answer)](websocket::response_type& res) {
+            res.set(http::field::server, agent);
+            if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
+        }));
     else
         ws.set_option(websocket::stream_base::decorator(
             [agent](websocket::request_type& req) { req.set(http::field::user_agent, agent); }));
@@ -192,7 +195,10 @@ awaitable<result<websocket_stream<Next>>> accept_upgrade(Next stream, const http
     set_nodelay(beast::get_lowest_layer(stream));
     beast::get_lowest_layer(stream).expires_never();  // the websocket timeout option takes over
     websocket::stream<Next> ws(std::move(stream));
-    configure(ws, opts, beast::role_type::server);
+    const auto offered = offered_subprotocols(req);
+    const bool answer = !opts.subprotocol.empty() &&
+                        std::find(offered.begin(), offered.end(), opts.subprotocol) != offered.end();
+    configure(ws, opts, beast::role_type::server, answer ? std::string_view(opts.subprotocol) : std::string_view{});
     error_code ec;
     if (already_read.empty()) {
         std::tie(ec) = co_await ws.async_accept(req, use_nothrow);

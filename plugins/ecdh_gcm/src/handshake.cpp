@@ -78,11 +78,17 @@ next_action<cipher> handshake::server_resume(const_bytes in) {
                                       message_kind::text);
     }
     const auto auth = wire::parse_authenticate(frame->data);
+    std::string_view token = auth.token;
+    if (!upgrade_token_.empty()) {
+        if (!token.empty() && token != upgrade_token_)
+            return refuse(error::authentication_failed, "Authentication failed");
+        token = upgrade_token_;
+    }
     std::optional<std::string> user;
     if (options_.authenticate)
-        user = options_.authenticate(auth.token);
-    else if (!auth.token.empty())
-        user = auth.token;
+        user = options_.authenticate(token);
+    else if (!token.empty())
+        user = std::string(token);
     if (!user) return refuse(error::authentication_failed, "Authentication failed");
 
     wire::connected reply{fixed_.client_id ? *fixed_.client_id : new_client_id(), *user, wire::iso8601_now(), {}, {}};

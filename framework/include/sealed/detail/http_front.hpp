@@ -31,6 +31,9 @@ struct http_front_options {
     std::size_t max_requests = 1000;       // then the connection closes (Connection: close)
     std::function<void()> on_answered;     // after each plain response (the server's eviction order)
     std::function<std::string()> client_name;  // for log lines; unset: the TCP peer
+    // server_config::bearer_subprotocol: an offered sealed.bearer.<token> is checked before
+    // admission and handed on as Authorization: Bearer <token> in the upgraded request.
+    bool bearer_subprotocol = false;
 };
 
 template <class Stream>

@@ -33,6 +33,8 @@ struct websocket_options {
     // Beast's keepalive (clients): ping after half of idle_timeout without traffic, close after
     // idle_timeout. Zero: off (servers run their own keepalive with ping_interval).
     std::chrono::steady_clock::duration idle_timeout{};
+    // Server: the subprotocol answered when the client offers it (empty: none is negotiated).
+    std::string subprotocol;
 };
 
 template <class NextLayer>

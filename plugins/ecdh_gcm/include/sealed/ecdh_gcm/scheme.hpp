@@ -8,6 +8,7 @@
 #include <sealed/control.hpp>
 #include <sealed/crypto/aead.hpp>
 #include <sealed/crypto/ecdh.hpp>
+#include <sealed/http.hpp>
 #include <sealed/ecdh_gcm/error.hpp>
 #include <sealed/ecdh_gcm/key_map.hpp>
 #include <sealed/ecdh_gcm/wire.hpp>
@@ -93,6 +94,9 @@ public:
 
     next_action<cipher> start();
     next_action<cipher> resume(const_bytes in);
+    // Server: the token the upgrade request carried. The authenticate frame's token must then be
+    // empty or the same (a different one is refused, 4003).
+    void use_upgrade_token(std::string token) { upgrade_token_ = std::move(token); }
     // Server: the authentication timeout (after the upgrade) and how it closes (4001).
     std::chrono::steady_clock::duration time_limit() const { return options_.authentication_timeout; }
     close_reason timeout_reason() const;
@@ -111,6 +115,7 @@ private:
     options options_;
     handshake_randomness fixed_;
     std::optional<crypto::p256_private_key> client_key_;  // the client's ephemeral key
+    std::string upgrade_token_;
 };
 
 struct scheme {
@@ -119,6 +124,13 @@ struct scheme {
     using options = ecdh_gcm::options;
     using handshake_type = handshake;
     static handshake make_handshake(role r, const options& o) { return handshake(r, o); }
+    // Server: a token that came with the upgrade (Authorization: Bearer, or a browser's bearer
+    // subprotocol, server_config::bearer_subprotocol) is the credential.
+    static handshake make_handshake(role r, const options& o, const http_request& req) {
+        handshake h(r, o);
+        h.use_upgrade_token(std::string(bearer_token(req)));
+        return h;
+    }
     // base64 of ciphertext ‖ tag, plus the JSON envelope and the iv.
     static constexpr std::size_t wire_size_limit(std::size_t plaintext) {
         return (plaintext + crypto::aead::tag_size + 2) / 3 * 4 + 128;
