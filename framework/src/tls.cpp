@@ -48,6 +48,31 @@ std::string bio_to_string(BIO* bio) {
     return std::string(data, static_cast<std::size_t>(n));
 }
 
+result<ssl::context> context_from_pem(std::string_view cert_pem, std::string_view key_pem) {
+    ssl::context ctx(ssl::context::tls_server);
+    if (auto ec = harden(ctx)) return ec;
+    boost::system::error_code ec;
+    ctx.use_certificate_chain(boost::asio::buffer(cert_pem), ec);
+    if (!ec) ctx.use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
+    if (ec || SSL_CTX_check_private_key(ctx.native_handle()) != 1) return make_error_code(errc::invalid_key);
+    return ctx;
+}
+
+// Both files read once: what is checked is what is installed, even if they change meanwhile.
+// The bytes are wiped when freed (files::read).
+struct pem_pair {
+    secure_bytes cert, key;
+    std::string_view cert_pem() const { return as_string_view(cert); }
+    std::string_view key_pem() const { return as_string_view(key); }
+};
+result<pem_pair> read_pair(const std::string& cert_file, const std::string& key_file) {
+    auto cert = files::read(cert_file);
+    if (!cert) return cert.error();
+    auto key = files::read(key_file);
+    if (!key) return key.error();
+    return pem_pair{std::move(*cert), std::move(*key)};
+}
+
 }  // namespace
 
 result<ssl::context> make_server_context(const std::string& cert_file, const std::string& key_file) {
@@ -61,34 +86,18 @@ result<ssl::context> make_server_context(const std::string& cert_file, const std
 }
 
 result<ssl::context> make_server_context_from_pem(const std::string& cert_pem, const std::string& key_pem) {
-    ssl::context ctx(ssl::context::tls_server);
-    if (auto ec = harden(ctx)) return ec;
-    boost::system::error_code ec;
-    ctx.use_certificate_chain(boost::asio::buffer(cert_pem), ec);
-    if (!ec) ctx.use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
-    if (ec || SSL_CTX_check_private_key(ctx.native_handle()) != 1) return make_error_code(errc::invalid_key);
-    return ctx;
+    return context_from_pem(cert_pem, key_pem);
 }
 
 error_code reload_server_certificate(ssl::context& ctx, const std::string& cert_file, const std::string& key_file) {
-    // Read once: what is checked is what is installed, even if the files change meanwhile.
-    auto cert = files::read(cert_file);
-    if (!cert) return cert.error();
-    auto key = files::read(key_file);
-    if (!key) return key.error();
-    const std::string cert_pem(as_string_view(*cert));
-    std::string key_pem(as_string_view(*key));
-    error_code result;
-    if (auto checked = make_server_context_from_pem(cert_pem, key_pem); !checked) {
-        result = checked.error();
-    } else {
-        boost::system::error_code ec;
-        ctx.use_certificate_chain(boost::asio::buffer(cert_pem), ec);
-        if (!ec) ctx.use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
-        if (ec || SSL_CTX_check_private_key(ctx.native_handle()) != 1) result = make_error_code(errc::invalid_key);
-    }
-    OPENSSL_cleanse(key_pem.data(), key_pem.size());
-    return result;
+    auto pair = read_pair(cert_file, key_file);
+    if (!pair) return pair.error();
+    if (auto checked = context_from_pem(pair->cert_pem(), pair->key_pem()); !checked) return checked.error();
+    boost::system::error_code ec;
+    ctx.use_certificate_chain(boost::asio::buffer(pair->cert_pem()), ec);
+    if (!ec) ctx.use_private_key(boost::asio::buffer(pair->key_pem()), ssl::context::pem, ec);
+    if (ec || SSL_CTX_check_private_key(ctx.native_handle()) != 1) return errc::invalid_key;
+    return {};
 }
 
 error_code require_client_certificates(ssl::context& ctx, const std::string& ca_pem) {
@@ -117,14 +126,9 @@ error_code require_client_certificates_from(ssl::context& ctx, const std::string
 
 result<ssl::context> load_server_context(const std::string& cert_file, const std::string& key_file,
                                          const std::string& client_ca_file) {
-    auto cert = files::read(cert_file);
-    if (!cert) return cert.error();
-    auto key = files::read(key_file);
-    if (!key) return key.error();
-    const std::string cert_pem(as_string_view(*cert));
-    std::string key_pem(as_string_view(*key));
-    auto ctx = make_server_context_from_pem(cert_pem, key_pem);
-    OPENSSL_cleanse(key_pem.data(), key_pem.size());
+    auto pair = read_pair(cert_file, key_file);
+    if (!pair) return pair.error();
+    auto ctx = context_from_pem(pair->cert_pem(), pair->key_pem());
     if (!ctx) return ctx.error();
     if (!client_ca_file.empty())
         if (auto ec = require_client_certificates_from(*ctx, client_ca_file)) return ec;

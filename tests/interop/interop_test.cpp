@@ -101,6 +101,33 @@ TEST(interop, chat_page_in_headless_chromium_two_tabs) {
     EXPECT_EQ(r.exit_code, 0) << r.output();
 }
 
+// The chat page under server restarts: the script starts stream_chat itself (it restarts it on
+// the same port), stops it with SIGTERM and later SIGKILL under two open tabs, and checks that
+// both show reconnecting (with the policy's backoff) then reconnected, rejoin their room, and
+// chat both ways again without a reload; every new connection a new handshake, all encrypted.
+// The JS client's bearer option against stream_chat with and without --bearer-subprotocol.
+TEST(interop, sealed_stream_js_bearer_subprotocol_against_our_server) {
+    server_process with({sealed_test::bin_dir() + "/stream_chat", "--listen", "127.0.0.1:0", "--log-level", "warn",
+                         "--bearer-subprotocol"});
+    auto without = our_chat_server();
+    ASSERT_NE(with.port, 0);
+    ASSERT_NE(without.port, 0);
+    auto r = run_script({source + "/tests/interop/stream_bearer.mjs",
+                         "ws://127.0.0.1:" + std::to_string(with.port) + "/stream",
+                         "ws://127.0.0.1:" + std::to_string(without.port) + "/stream"},
+                        30000);
+    EXPECT_EQ(r.exit_code, 0) << r.output();
+    EXPECT_NE(r.output().find("\"ok\":true"), std::string::npos) << r.output();
+}
+
+TEST(interop, chat_page_in_headless_chromium_survives_server_restarts) {
+    auto r = run_script({source + "/tests/browser/stream_chat_restart.mjs", sealed_test::bin_dir() + "/stream_chat",
+                         "--log-level", "warn"},
+                        90000);
+    EXPECT_EQ(r.exit_code, 0) << r.output();
+    EXPECT_NE(r.output().find("\"ok\":true"), std::string::npos) << r.output();
+}
+
 // The real peerjs client in two Chromium pages, signaling through peer_broker: both register,
 // A opens a DataConnection to B, a message goes each way, and OFFER/ANSWER/CANDIDATE crossed
 // the broker (the script checks the pages' WebSocket frames).

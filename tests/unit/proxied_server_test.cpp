@@ -49,10 +49,10 @@ net::ip::tcp::socket socket_from(net::io_context& io, const char* source) {
 // `written` in one write from `source`; the HTTP status that comes back (0: the server closed
 // without an answer). Callers name their strings: no temporaries in co_await (ADR-0001).
 awaitable<unsigned> upgrade_status(net::io_context& io, std::uint16_t port, const char* source, std::string_view written,
-                                   std::string* retry_after = nullptr) {
+                                   std::string* retry_after = nullptr, const char* host = "127.0.0.1") {
     beast::tcp_stream stream(socket_from(io, source));
     stream.expires_after(5s);
-    co_await stream.async_connect(tcp_endpoint{net::ip::make_address("127.0.0.1"), port}, net::use_awaitable);
+    co_await stream.async_connect(tcp_endpoint{net::ip::make_address(host), port}, net::use_awaitable);
     co_await net::async_write(stream, net::buffer(written.data(), written.size()), net::use_awaitable);
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
@@ -71,7 +71,7 @@ struct probe {
 };
 
 awaitable<probe> open_probe(net::io_context& io, std::uint16_t port, const char* source,
-                            std::string_view forwarded_for = {}) {
+                            std::string_view forwarded_for = {}, const char* host = "127.0.0.1") {
     probe p;
     p.ws.emplace(socket_from(io, source));
     auto& ws = *p.ws;
@@ -80,7 +80,7 @@ awaitable<probe> open_probe(net::io_context& io, std::uint16_t port, const char*
         if (!xff.empty()) req.set("X-Forwarded-For", xff);
     }));
     beast::get_lowest_layer(ws).expires_after(5s);
-    co_await beast::get_lowest_layer(ws).async_connect(tcp_endpoint{net::ip::make_address("127.0.0.1"), port},
+    co_await beast::get_lowest_layer(ws).async_connect(tcp_endpoint{net::ip::make_address(host), port},
                                                        net::use_awaitable);
     p.local_port = beast::get_lowest_layer(ws).socket().local_endpoint().port();
     auto [ec] = co_await ws.async_handshake("127.0.0.1", "/ws", nothrow);
@@ -193,7 +193,18 @@ TEST(handshake_rate_per_ip, past_the_burst_an_address_gets_429_with_retry_after)
 }
 
 // HAProxy in front: tcp mode with send-proxy-v2 and send-proxy to one server, http mode with
-// `option forwardfor` to another. Each session is told its own address and port.
+// `option forwardfor` to another. Each session is told its own address and port. HAProxy listens
+// on an address of its own (127.0.0.5), so no other test's port can be taken meanwhile.
+constexpr const char* haproxy_host = "127.0.0.5";
+
+bool haproxy_listens(std::uint16_t port) {
+    net::io_context io;
+    net::ip::tcp::socket s(io);
+    boost::system::error_code ec;
+    s.connect({net::ip::make_address(haproxy_host), port}, ec);
+    return !ec;
+}
+
 TEST(haproxy, send_proxy_v2_v1_and_forwardfor_reach_the_server_as_the_client) {
     std::string why;
     if (!sealed_test::chat_cluster::available(&why)) GTEST_SKIP() << why;
@@ -213,30 +224,30 @@ TEST(haproxy, send_proxy_v2_v1_and_forwardfor_reach_the_server_as_the_client) {
         cfg << "global\n  maxconn 64\n"
             << "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 10s\n  timeout server 10s\n"
             << "  timeout tunnel 10s\n"
-            << "frontend v2\n  bind 127.0.0.1:" << v2_port << "\n  default_backend v2\n"
+            << "frontend v2\n  bind " << haproxy_host << ":" << v2_port << "\n  default_backend v2\n"
             << "backend v2\n  server s 127.0.0.1:" << direct.port << " send-proxy-v2\n"
-            << "frontend v1\n  bind 127.0.0.1:" << v1_port << "\n  default_backend v1\n"
+            << "frontend v1\n  bind " << haproxy_host << ":" << v1_port << "\n  default_backend v1\n"
             << "backend v1\n  server s 127.0.0.1:" << direct.port << " send-proxy\n"
-            << "frontend web\n  mode http\n  option forwardfor\n  bind 127.0.0.1:" << http_port
+            << "frontend web\n  mode http\n  option forwardfor\n  bind " << haproxy_host << ":" << http_port
             << "\n  default_backend web\n"
             << "backend web\n  mode http\n  server s 127.0.0.1:" << forwarded.port << "\n";
     }
     std::string binary = sealed_test::find_executable("haproxy");
     if (binary.empty()) binary = "/usr/sbin/haproxy";
     sealed_test::child_process haproxy({binary, "-f", (dir.path / "haproxy.cfg").string(), "-db"});
-    for (int waited = 0; waited < 5000 && !sealed_test::accepts_connections(http_port); waited += 20) usleep(20000);
+    for (int waited = 0; waited < 5000 && !haproxy_listens(http_port); waited += 20) usleep(20000);
     run(direct.io, [&]() -> awaitable<void> {
-        auto a = co_await open_probe(direct.io, v2_port, "127.0.0.2");
+        auto a = co_await open_probe(direct.io, v2_port, "127.0.0.2", "", haproxy_host);
         EXPECT_EQ(a.seen, "127.0.0.2:" + std::to_string(a.local_port));
-        auto b = co_await open_probe(direct.io, v1_port, "127.0.0.3");
+        auto b = co_await open_probe(direct.io, v1_port, "127.0.0.3", "", haproxy_host);
         EXPECT_EQ(b.seen, "127.0.0.3:" + std::to_string(b.local_port));
         // 127.0.0.2 already holds its one upgrade: HAProxy carries the 429 back.
         const auto plain = upgrade_text();
-        EXPECT_EQ(co_await upgrade_status(direct.io, v2_port, "127.0.0.2", plain), 429u);
+        EXPECT_EQ(co_await upgrade_status(direct.io, v2_port, "127.0.0.2", plain, nullptr, haproxy_host), 429u);
         EXPECT_EQ(direct.srv->stats().refused_per_ip, 1u);
     }());
     run(forwarded.io, [&]() -> awaitable<void> {
-        auto c = co_await open_probe(forwarded.io, http_port, "127.0.0.4");
+        auto c = co_await open_probe(forwarded.io, http_port, "127.0.0.4", "", haproxy_host);
         EXPECT_EQ(c.seen, "127.0.0.4:0");
     }());
 }

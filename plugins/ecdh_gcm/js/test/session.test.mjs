@@ -177,7 +177,8 @@ test('server.mjs CLI: prints its port, serves a session, exits 0 on SIGTERM', as
   const [line] = await once(createInterface({ input: child.stdout }), 'line');
   const match = /^listening on 127\.0\.0\.1:(\d+)$/.exec(line);
   assert.ok(match, `first line: ${line}`);
-  const s = await connect(`ws://127.0.0.1:${match[1]}/custom`, { token: 'cli', WebSocket });
+  // reconnect: false, so `closed` reports the server's close (reconnect.test.mjs covers coming back).
+  const s = await connect(`ws://127.0.0.1:${match[1]}/custom`, { token: 'cli', WebSocket, reconnect: false });
   const echoed = nextEvent(s, 'echo');
   await s.send('echo', 'over the CLI server');
   assert.equal(await echoed, 'over the CLI server');
