@@ -120,7 +120,7 @@ int serve(sealed::server_config cfg, scheme::options opts, const cluster_options
         bus = sealed::cluster::make_redis_bus(redis, {cluster.server_id});
     }
     server_type server(io, cfg, opts);
-    sealed::cluster::router<server_type> router(server, bus, sealed::ecdh_gcm::wire::make_frame);
+    sealed::cluster::router<server_type> router(server, bus, sealed::ecdh_gcm::wire::make_bus_frame);
     chat app(server, router);
     server.on_metrics([bus] { return bus->prometheus_text(); });
     server.on_session([&app](auto& c) { return app.serve(c); });
@@ -136,6 +136,10 @@ int main(int argc, char** argv) {
     sealed::server_config cfg;
     cfg.ws_path = "/stream";
     cfg.max_message_size = 128 * 1024;  // IGNIS's maxPayloadLength
+    // A drop-in for an IGNIS node serves what one serves: IGNIS bounds neither connections nor
+    // message rates, so these defaults are wide (docs/schemes/ecdh_gcm.md, "Differences").
+    cfg.max_connections = 10000;
+    cfg.rate_limit = {1000, 500};
     scheme::options opts;
     sealed::app::common_options common;
     sealed::app::add_common_options(cli, cfg, common);
@@ -149,6 +153,7 @@ int main(int argc, char** argv) {
     cli.add_option("--server-id", cluster.server_id, "this process's serverId on the bus (default: a random UUID)");
     CLI11_PARSE(cli, argc, argv);
     if (!sealed::app::apply_common_options(cfg, common)) return 2;
+    sealed::app::fit_default_max_connections(cli, cfg);
     opts.require_encryption = !allow_plaintext;
 
     if (sealed::app::wants_tls(cfg)) return serve<sealed::wss>(cfg, opts, cluster);

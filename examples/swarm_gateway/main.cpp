@@ -234,8 +234,9 @@ int main(int argc, char** argv) {
         if (bus) {
             hub.set_bus(bus);
             // The bus's one handler: pubsub events to the hub, broadcasts to this gateway's members.
-            auto frame = [&hub](std::string_view event, const boost::json::value& data) {
-                return hub.from_bus(event, data) ? std::string() : pnet::swarm_bus_frame(event, data);
+            auto frame = [&hub](std::string_view event, const boost::json::value* data) {
+                if (!data) return std::string();  // every swarm message carries its frame
+                return hub.from_bus(event, *data) ? std::string() : pnet::swarm_bus_frame(event, *data);
             };
             from_others.emplace(srv, bus, frame, message_kind::binary);
         }

@@ -22,10 +22,10 @@ using sealed_test::next_named;
 const std::string binary = sealed_test::bin_dir() + "/stream_chat";
 
 struct chat_server {
-    sealed_test::child_process process{{binary, "--listen", "127.0.0.1:0", "--log-level", "warn"}};
+    sealed_test::child_process process;
     unsigned short port = 0;
 
-    chat_server() {
+    explicit chat_server(std::vector<std::string> extra = {}) : process(argv(std::move(extra))) {
         if (auto line = process.read_line()) port = sealed_test::port_from_listening_line(*line);
     }
     ~chat_server() {
@@ -33,6 +33,11 @@ struct chat_server {
         process.wait();
     }
     std::string url() const { return "ws://127.0.0.1:" + std::to_string(port) + "/stream"; }
+    static std::vector<std::string> argv(std::vector<std::string> extra) {
+        std::vector<std::string> a{binary, "--listen", "127.0.0.1:0", "--log-level", "warn"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
 };
 
 // GET `target` with a blocking Beast client: status and body.
@@ -107,6 +112,101 @@ TEST(stream_chat, chat_reaches_the_other_members_of_the_room_only) {
         CO_ASSERT_TRUE(refused);
         EXPECT_EQ(refused->at("code").as_string(), "not_in_room");
         for (auto* c : {&*alice, &*bob, &*carol}) co_await c->close();
+    }());
+}
+
+// Issue 29, items 1 and 6: ids shaped as IGNIS's (UUIDs), and the defaults serve what an IGNIS
+// node serves: a burst of 150 echoes all comes back (the old default bucket dropped ~45).
+TEST(stream_chat, ids_are_uuids_and_a_burst_of_150_echoes_all_comes_back) {
+    chat_server s;
+    ASSERT_NE(s.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto alice = co_await sealed_test::connect_chat(s.url(), "alice");
+        CO_ASSERT_TRUE(alice);
+        const auto id = alice->id();
+        EXPECT_EQ(id.size(), 36u) << id;
+        EXPECT_EQ(id[14], '4') << id;
+        for (int i = 0; i < 150; ++i) {
+            const json::value n = i;
+            CO_ASSERT_FALSE(co_await alice->emit("echo", n));
+        }
+        int echoed = 0;
+        while (echoed < 150) {
+            auto next = co_await alice->next();
+            if (!next || next->event != "echo") break;
+            ++echoed;
+        }
+        EXPECT_EQ(echoed, 150);
+        co_await alice->close();
+    }());
+}
+
+// Issue 29, item 5: a join past max_rooms is cut before the app answers, so `joined` names only
+// the rooms the client is in, and each of them takes a chat.
+TEST(stream_chat, joining_past_max_rooms_answers_only_the_rooms_joined) {
+    chat_server s;
+    ASSERT_NE(s.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto alice = co_await sealed_test::connect_chat(s.url(), "alice");
+        CO_ASSERT_TRUE(alice);
+        std::vector<std::string> wanted;
+        for (int i = 1; i <= 70; ++i) wanted.push_back("r" + std::to_string(i));
+        CO_ASSERT_FALSE(co_await alice->join(wanted));
+        auto joined = co_await next_named(*alice, "joined");
+        CO_ASSERT_TRUE(joined);
+        const auto& names = joined->at("rooms").as_array();
+        EXPECT_EQ(names.size(), 61u) << "64 rooms, three of them IGNIS's defaults";
+        const std::string last(names.back().as_string());
+        EXPECT_EQ(last, "r61");
+        for (const auto& room : {last, std::string("r62")}) {
+            const json::value chat = {{"room", room}, {"text", "hi"}};
+            CO_ASSERT_FALSE(co_await alice->emit("chat", chat));
+            const json::value ping = "ping";
+            CO_ASSERT_FALSE(co_await alice->emit("echo", ping));
+            auto next = co_await alice->next();
+            CO_ASSERT_TRUE(next);
+            if (room == last) {
+                EXPECT_EQ(next->event, "echo") << "a chat to a joined room is no error";
+            } else {
+                EXPECT_EQ(next->event, "error");
+            }
+        }
+        co_await alice->close();
+    }());
+}
+
+// Issue 29, item 6: messages the rate limit drops are not lost silently: the client gets an
+// error event `rate_limited` (itself at most one a second).
+TEST(stream_chat, a_client_over_the_rate_limit_is_told_rate_limited) {
+    chat_server s({"--rate-limit-burst", "5", "--rate-limit-per-second", "1"});
+    ASSERT_NE(s.port, 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto alice = co_await sealed_test::connect_chat(s.url(), "alice");
+        CO_ASSERT_TRUE(alice);
+        for (int i = 0; i < 40; ++i) {
+            const json::value n = i;
+            CO_ASSERT_FALSE(co_await alice->emit("echo", n));
+        }
+        // A token is back after a second: the last echo passes and ends the count.
+        co_await sealed_test::sleep_for(1200ms);
+        const json::value last = "last";
+        CO_ASSERT_FALSE(co_await alice->emit("echo", last));
+        int echoes = 0, told = 0;
+        for (;;) {
+            auto next = co_await alice->next();
+            CO_ASSERT_TRUE(next);
+            if (next->event == "echo" && next->data == last) break;
+            if (next->event == "echo") ++echoes;
+            if (next->event == "error" && next->data.at("code").as_string() == "rate_limited") ++told;
+        }
+        EXPECT_LE(echoes, 6);
+        EXPECT_GE(echoes, 4);
+        EXPECT_GE(told, 1);
+        EXPECT_LE(told, 2) << "one a second, not one per dropped message";
+        co_await alice->close();
     }());
 }
 

@@ -46,7 +46,7 @@ async function run(url, count) {
   const connected = await next();
   assert.equal(connected.event, 'connected', `expected connected, got ${JSON.stringify(connected)}`);
   const { id, userId, serverPublicKey, salt } = connected.data;
-  assert.match(id, /^[0-9a-f]{32}$/);
+  assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);  // crypto.randomUUID(), as IGNIS
   assert.equal(userId, 'ignis-user');
   assert.ok(serverPublicKey && salt, 'connected carries serverPublicKey and salt');
 

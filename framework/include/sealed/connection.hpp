@@ -28,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <unordered_set>
 #include <string>
 
 namespace sealed {
@@ -79,6 +80,7 @@ public:
             if (!allowed) {
                 ctx_.stats->dropped_rate_limited++;
                 warn_rate_limited();
+                if constexpr (has_rate_limited_reply_hook<S>) tell_rate_limited();
             }
             if (ec) {
                 if (handle_receive_failure(ec, allowed)) continue;
@@ -221,16 +223,11 @@ private:
             if (message.reply) enqueue({std::move(message.reply->data), message.reply->kind, false});
             return false;
         case inbound::kind::join: {
-            auto allowed = join_filter_ && *join_filter_ ? (*join_filter_)(*this, std::move(message.rooms))
-                                                         : std::move(message.rooms);
-            for (const auto& room : allowed) {
-                if (ctx_.rooms->count_of(id_) >= ctx_.limits->max_rooms && !ctx_.rooms->contains(id_, room)) {
-                    ctx_.log->warn("connection {} ({}): max_rooms ({}) reached, not joining more", id_,
-                                   remote_endpoint(), ctx_.limits->max_rooms);
-                    break;
-                }
-                join(room);
-            }
+            // The cap comes first, so what the app's filter sees (and may answer, as stream_chat's
+            // `joined`) is what will be joined.
+            auto fitting = within_max_rooms(std::move(message.rooms));
+            auto allowed = join_filter_ && *join_filter_ ? (*join_filter_)(*this, std::move(fitting)) : std::move(fitting);
+            for (const auto& room : allowed) join(room);
             return false;
         }
         case inbound::kind::leave:
@@ -238,6 +235,32 @@ private:
             return false;
         }
         return false;
+    }
+
+    // The rooms asked for that fit under max_rooms, in order: rooms already joined always do.
+    std::vector<std::string> within_max_rooms(std::vector<std::string> rooms) const {
+        auto held = ctx_.rooms->count_of(id_);
+        std::unordered_set<std::string_view> added;
+        std::vector<std::string> fitting;
+        fitting.reserve(rooms.size());  // `added` views into its strings: no reallocation
+        bool over = false;
+        for (auto& room : rooms) {
+            if (ctx_.rooms->contains(id_, room) || added.contains(room)) {
+                fitting.push_back(std::move(room));
+                continue;
+            }
+            if (held >= ctx_.limits->max_rooms) {
+                over = true;
+                continue;
+            }
+            ++held;
+            fitting.push_back(std::move(room));
+            added.insert(fitting.back());
+        }
+        if (over)
+            ctx_.log->warn("connection {} ({}): max_rooms ({}) reached, not joining more", id_, remote_endpoint(),
+                           ctx_.limits->max_rooms);
+        return fitting;
     }
 
     error_code enqueue(bytes message, message_kind kind) { return enqueue({std::move(message), kind, true}); }
@@ -370,6 +393,15 @@ private:
         co_return std::get<0>(winner);
     }
 
+    // The scheme's reply to dropped messages, at most once a second (a flood gets few replies).
+    void tell_rate_limited() {
+        const auto now = clock::now();
+        if (now - last_rate_reply_ < std::chrono::seconds(1)) return;
+        last_rate_reply_ = now;
+        auto reply = S::rate_limited_reply();
+        enqueue({std::move(reply.data), reply.kind, false});
+    }
+
     void warn_rate_limited() {
         // One line per connection per 10 s, however many messages are dropped.
         const auto now = clock::now();
@@ -397,6 +429,7 @@ private:
     clock::time_point last_activity_;
     clock::time_point last_message_;
     clock::time_point last_rate_warning_{};
+    clock::time_point last_rate_reply_{};
     clock::time_point last_drop_warning_{};
     std::string session_id_;
 };

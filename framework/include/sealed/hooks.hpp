@@ -67,6 +67,15 @@ concept has_wire_size_limit_hook = requires(std::size_t plaintext_limit) {
     { S::wire_size_limit(plaintext_limit) } -> std::same_as<std::size_t>;
 };
 
+// What a client whose messages the rate limit drops is told (written as is, at most once a
+// second per connection), e.g. IGNIS-style {"event":"error","data":{"code":"rate_limited"}}.
+// Default: nothing is sent; the drop is counted and logged.
+//   static outgoing_message rate_limited_reply();
+template <class S>
+concept has_rate_limited_reply_hook = requires {
+    { S::rate_limited_reply() } -> std::same_as<outgoing_message>;
+};
+
 // --- on the handshake -----------------------------------------------------------------------
 
 // A deadline of the scheme's own, shorter than the server's handshake_timeout. Default: none.
@@ -115,6 +124,8 @@ consteval bool hooks_well_formed() {
                   "Scheme::message_id must be: static std::optional<std::string_view> message_id(const_bytes)");
     static_assert(!detail::declares_liveness<S> || has_liveness_hook<S>,
                   "Scheme::liveness must be: static std::optional<sealed::liveness> liveness(const options&)");
+    static_assert(!detail::declares_rate_limited_reply<S> || has_rate_limited_reply_hook<S>,
+                  "Scheme::rate_limited_reply must be: static outgoing_message rate_limited_reply()");
     static_assert(!detail::declares_wire_size_limit<S> || has_wire_size_limit_hook<S>,
                   "Scheme::wire_size_limit must be: static constexpr std::size_t wire_size_limit(std::size_t)");
     static_assert(!detail::declares_time_limit<H> || has_time_limit_hook<H>,

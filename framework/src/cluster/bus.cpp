@@ -52,7 +52,7 @@ std::string to_json(const bus_message& m) {
     o["type"] = to_string(m.type);
     if (m.type != target_kind::broadcast) o["target"] = m.target;
     o["event"] = m.event;
-    if (!m.data.is_null()) o["data"] = m.data;
+    if (m.data) o["data"] = *m.data;
     if (!m.exclude.empty()) o["exclude"] = json::array(m.exclude.begin(), m.exclude.end());
     return json::serialize(o);
 }
@@ -80,26 +80,13 @@ result<bus_message> parse_bus_message(std::string_view text) {
         m.target = target->get_string();
     }
     if (const auto* data = o->if_contains("data")) m.data = *data;
-    if (const auto* exclude = o->if_contains("exclude"); exclude && !exclude->is_null()) {
-        const auto* list = exclude->if_array();
-        if (!list) return make_error_code(errc::protocol_violation);
-        for (const auto& id : *list) {
-            if (!id.is_string()) return make_error_code(errc::protocol_violation);
-            m.exclude.emplace_back(id.get_string());
-        }
-    }
+    if (const auto* exclude = o->if_contains("exclude"); exclude && exclude->is_array())
+        for (const auto& id : exclude->get_array())
+            if (id.is_string()) m.exclude.emplace_back(id.get_string());
     return m;
 }
 
-std::string random_server_id() {
-    auto b = crypto::random_array<16>();
-    b[6] = static_cast<byte>((b[6] & 0x0f) | 0x40);  // version 4
-    b[8] = static_cast<byte>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-    char out[37];
-    std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                  b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-    return out;
-}
+std::string random_server_id() { return crypto::random_uuid(); }
 
 void bus::on_message(handler h) {
     std::lock_guard lock(handler_mutex_);

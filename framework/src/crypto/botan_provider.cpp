@@ -359,6 +359,23 @@ bool p256_point_valid(const_bytes sec1) noexcept {
     }
 }
 
+std::optional<std::array<byte, 65>> p256_decompress(const_bytes compressed) noexcept {
+    try {
+        if (compressed.size() != 33 || (compressed[0] != 0x02 && compressed[0] != 0x03)) return std::nullopt;
+        const Botan::PointGFp point = p256_group().OS2ECP(compressed.data(), compressed.size());
+        if (point.is_zero() || !point.on_the_curve()) return std::nullopt;
+        const auto canonical = point.encode(Botan::PointGFp::COMPRESSED);  // x < p only
+        if (!std::equal(canonical.begin(), canonical.end(), compressed.begin(), compressed.end())) return std::nullopt;
+        const auto full = point.encode(Botan::PointGFp::UNCOMPRESSED);
+        std::array<byte, 65> out;
+        if (full.size() != out.size()) return std::nullopt;
+        std::copy(full.begin(), full.end(), out.begin());
+        return out;
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
 result<x25519_pair> x25519_from_bytes(const_bytes raw) {
     try {
         const Botan::secure_vector<uint8_t> secret(raw.begin(), raw.end());

@@ -84,6 +84,13 @@ error_code agree_into(const detail::private_key_handle& key, const_bytes peer, s
 
 // --- P-256 ------------------------------------------------------------------------------------
 
+result<p256_public_key> p256_public_key::from_sec1_any_form(const_bytes sec1, provider p) {
+    if (sec1.size() != 33) return from_sec1(sec1, p);
+    auto uncompressed = detail::botan_provider::p256_decompress(sec1);
+    if (!uncompressed) return errc::invalid_public_key;
+    return from_sec1(*uncompressed, p);
+}
+
 result<p256_public_key> p256_public_key::from_sec1(const_bytes sec1, provider p) {
     if (sec1.size() != encoded_size || sec1[0] != sec1_uncompressed)
         return errc::invalid_public_key;

@@ -138,6 +138,16 @@ void random_bytes(mutable_bytes out) {
     detail::botan_provider::random_bytes(out);
 }
 
+std::string random_uuid() {
+    auto b = random_array<16>();
+    b[6] = static_cast<byte>((b[6] & 0x0f) | 0x40);  // version 4
+    b[8] = static_cast<byte>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+    char out[37];
+    std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                  b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    return out;
+}
+
 namespace {
 
 sha256_digest sha256_parts(std::span<const const_bytes> parts, provider p) {

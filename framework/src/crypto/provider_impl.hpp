@@ -12,6 +12,7 @@
 #include <sealed/error.hpp>
 
 #include <array>
+#include <optional>
 #include <memory>
 #include <span>
 
@@ -81,6 +82,9 @@ error_code hkdf_sha256(const_bytes ikm, const_bytes salt, const_bytes info, muta
 result<p256_pair> p256_generate();
 result<p256_pair> p256_from_scalar(const_bytes scalar);
 bool p256_point_valid(const_bytes sec1) noexcept;
+// A compressed point (0x02/0x03 ‖ x, canonical) in uncompressed form; nullopt when x is no
+// point's x-coordinate.
+std::optional<std::array<byte, 65>> p256_decompress(const_bytes compressed) noexcept;
 result<x25519_pair> x25519_from_bytes(const_bytes raw);
 result<aead_handle> make_aead(aead_algorithm algorithm, const_bytes key);
 void shake128(const_bytes data, mutable_bytes out);

@@ -16,6 +16,7 @@ constexpr error_entry<error> errors[] = {
     {error::already_authenticated, "already_authenticated", "Already authenticated", C::protocol_violation},
     {error::authentication_timeout, "authentication_timeout", "Authentication timeout", C::timeout},
     {error::heartbeat_timeout, "heartbeat_timeout", "Heartbeat timeout", C::timeout},
+    {error::rate_limited, "rate_limited", "Rate limited: messages dropped", C::resource_exhausted},
 };
 
 const table_category<error>& category() noexcept {

@@ -9,7 +9,8 @@ namespace {
 
 bytes to_bytes(const std::string& s) { return bytes(s.begin(), s.end()); }
 
-std::string new_client_id() { return crypto::hex_encode(crypto::random_array<16>()); }
+// A UUID, as IGNIS's crypto.randomUUID(): clients written against IGNIS check the shape.
+std::string new_client_id() { return crypto::random_uuid(); }
 
 }  // namespace
 
@@ -94,7 +95,8 @@ next_action<cipher> handshake::server_resume(const_bytes in) {
     wire::connected reply{fixed_.client_id ? *fixed_.client_id : new_client_id(), *user, wire::iso8601_now(), {}, {}};
     // IGNIS puts every client in a room of its own id and in the default room.
     auto session = [&](cipher c) {
-        return established<cipher>{std::move(c), *user, {}, reply.id, {reply.id, std::string(default_room)}};
+        return established<cipher>{std::move(c), *user, {}, reply.id,
+                                   {reply.id, std::string(default_room), std::string(notification_room)}};
     };
     if (!auth.client_public_key) {
         if (options_.require_encryption) return refuse(error::encryption_required, "Encryption required");
@@ -103,7 +105,7 @@ next_action<cipher> handshake::server_resume(const_bytes in) {
     }
     auto raw = crypto::base64_decode(*auth.client_public_key);
     if (!raw) return refuse(error::invalid_public_key, "Invalid public key");
-    auto peer = crypto::p256_public_key::from_sec1(*raw);
+    auto peer = crypto::p256_public_key::from_sec1_any_form(*raw);
     if (!peer) return refuse(error::invalid_public_key, "Invalid public key");
 
     auto mine = take_ephemeral();

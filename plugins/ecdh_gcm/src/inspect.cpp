@@ -41,4 +41,6 @@ inbound scheme::inspect(const_bytes plaintext) {
     return inbound::app();
 }
 
+outgoing_message scheme::rate_limited_reply() { return error_event(error::rate_limited); }
+
 }  // namespace sealed::ecdh_gcm

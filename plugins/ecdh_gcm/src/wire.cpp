@@ -41,13 +41,23 @@ std::string make_frame(std::string_view event, const json::value& data) {
     return json::serialize(o);
 }
 
+std::string make_bus_frame(std::string_view event, const json::value* data) {
+    if (data) return make_frame(event, *data);
+    json::object o;
+    o["event"] = event;
+    return json::serialize(o);
+}
+
 authenticate parse_authenticate(const json::value& data) {
     authenticate a;
     if (!data.is_object()) return a;
     const auto& o = data.get_object();
     a.type = string_field(o, "type");
     a.token = string_field(o, "token");
-    if (auto* key = o.if_contains("clientPublicKey"); key && !key->is_null())
+    // IGNIS's docs name the field publicKey; its helper reads clientPublicKey. Either is taken.
+    auto* key = o.if_contains("clientPublicKey");
+    if (!key || key->is_null()) key = o.if_contains("publicKey");
+    if (key && !key->is_null())
         a.client_public_key = key->is_string() ? std::string(key->get_string()) : std::string("<not a string>");
     return a;
 }

@@ -89,6 +89,49 @@ TEST(ecdh_gcm_handshake, refusals_close_with_the_ignis_codes) {
     EXPECT_EQ(salt->size(), 32u);
 }
 
+// Issue 29, items 1–3: what a client written against IGNIS sends and expects. The key may come
+// as `publicKey` (IGNIS's docs) and in the 33-byte compressed form (WebCrypto accepts it); the
+// client id is a version-4 UUID, as IGNIS's crypto.randomUUID().
+TEST(ecdh_gcm_handshake, ignis_clients_public_key_field_compressed_keys_and_uuid_ids) {
+    for (int i = 0; i < 32; ++i) {
+        auto key = crypto::p256_private_key::generate();
+        const auto full = key.public_key().bytes();
+        bytes compressed{static_cast<byte>(0x02 | (full[64] & 1))};
+        compressed.insert(compressed.end(), full.begin() + 1, full.begin() + 33);
+        auto decoded = crypto::p256_public_key::from_sec1_any_form(compressed);
+        ASSERT_TRUE(decoded);
+        EXPECT_EQ(*decoded, key.public_key());
+        auto flipped = compressed;
+        flipped[0] ^= 1;  // the other y: a valid point, another key
+        auto other = crypto::p256_public_key::from_sec1_any_form(flipped);
+        ASSERT_TRUE(other);
+        EXPECT_NE(*other, key.public_key());
+        EXPECT_FALSE(crypto::p256_public_key::from_sec1(compressed)) << "the strict form stays strict";
+
+        for (const char* field : {"clientPublicKey", "publicKey"}) {
+            handshake server(role::server, {});
+            auto ok = authenticate(server, std::string(R"({"type":"Bearer","token":"u",")") + field + "\":\"" +
+                                               b64(i % 2 ? compressed : bytes(full.begin(), full.end())) + "\"}");
+            ASSERT_EQ(ok.then, action::state::done) << field;
+            const auto id = std::string(boost::json::parse(text_of(ok.out.at(0))).at("data").at("id").as_string());
+            ASSERT_EQ(id.size(), 36u) << id;
+            for (std::size_t at : {8u, 13u, 18u, 23u}) EXPECT_EQ(id[at], '-') << id;
+            EXPECT_EQ(id[14], '4') << id;
+            EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
+        }
+    }
+    // 33 bytes that are not a compressed point: a wrong prefix, x >= p.
+    bytes wrong_prefix(33, 0x11);
+    wrong_prefix[0] = 0x04;
+    bytes too_big(33, 0xFF);
+    too_big[0] = 0x02;
+    for (const auto& bad : {wrong_prefix, too_big}) {
+        handshake server(role::server, {});
+        auto a = authenticate(server, R"({"type":"Bearer","token":"u","publicKey":")" + b64(bad) + "\"}");
+        EXPECT_EQ(error_code_in(a), "invalid_public_key");
+    }
+}
+
 TEST(ecdh_gcm_handshake, app_token_check_decides_the_user) {
     options o;
     o.authenticate = [](std::string_view token) -> std::optional<std::string> {

@@ -34,7 +34,7 @@ struct node {
         // The app echoes what a client sends, so a client can mark the end of what it was sent.
         srv->on_session([](stream_server::connection_type& c) { return sealed_test::echo(c, message_kind::text); });
         router = std::make_unique<stream_router>(*srv, cluster::make_memory_bus(broker, std::move(id)),
-                                                 ecdh_gcm::wire::make_frame);
+                                                 ecdh_gcm::wire::make_bus_frame);
         port = srv->start().value().port();
     }
     std::string url() const { return "ws://127.0.0.1:" + std::to_string(port) + "/stream"; }
@@ -93,6 +93,44 @@ TEST(router, events_reach_the_intended_connections_on_every_server_and_no_others
     EXPECT_EQ(a.router->message_bus().stats().received, 2u);
     a.srv->stop();
     b.srv->stop();
+    sealed_test::drain(io);
+}
+
+// Issue 29, item 7: what IGNIS does with what its emitter may publish. A message without data
+// reaches the client as {"event":…} (no "data": null); exclude counts for rooms and broadcasts
+// only (a client or user named gets it); an exclude that is not an array is ignored.
+TEST(router, bus_messages_are_delivered_as_ignis_delivers_them) {
+    EXPECT_EQ(ecdh_gcm::wire::make_bus_frame("b4", nullptr), R"({"event":"b4"})");
+    const json::value null_data = nullptr;
+    EXPECT_EQ(ecdh_gcm::wire::make_bus_frame("b4", &null_data), R"({"event":"b4","data":null})");
+
+    net::io_context io;
+    auto broker = cluster::make_memory_broker();
+    node a(io, broker, "a");
+    auto emitter = cluster::make_memory_bus(broker, "emitter");
+    run(io, [&]() -> awaitable<void> {
+        auto alice = co_await sealed_test::connect_chat(a.url(), "alice");
+        CO_ASSERT_TRUE(alice);
+        const std::vector<std::string> lobby{"lobby"};
+        CO_ASSERT_FALSE(co_await alice->join(lobby));
+        for (int i = 0; i < 200 && a.srv->rooms().members("lobby").empty(); ++i) co_await sealed_test::sleep_for(10ms);
+        const auto id = alice->id();
+        for (const char* text : {R"({"serverId":"emitter","type":"client","target":"ID","event":"to_client","exclude":["ID"]})",
+                                 R"({"serverId":"emitter","type":"user","target":"alice","event":"to_user","data":1,"exclude":["ID"]})",
+                                 R"({"serverId":"emitter","type":"room","target":"lobby","event":"to_room","data":2,"exclude":"ID"})",
+                                 R"({"serverId":"emitter","type":"room","target":"lobby","event":"excluded","data":3,"exclude":["ID"]})"}) {
+            std::string message(text);
+            for (auto at = message.find("ID"); at != std::string::npos; at = message.find("ID")) message.replace(at, 2, id);
+            auto parsed = cluster::parse_bus_message(message);
+            CO_ASSERT_TRUE(parsed);
+            emitter->publish(std::move(*parsed));
+        }
+        co_await sealed_test::sleep_for(50ms);
+        const auto got = co_await sealed_test::events_until_echo(*alice);
+        EXPECT_EQ(got, (std::vector<std::string>{"to_client:null", "to_user:1", "to_room:2"}));
+        co_await alice->close();
+    }(), 15s);
+    a.srv->stop();
     sealed_test::drain(io);
 }
 

@@ -110,7 +110,7 @@ TEST(ecdh_gcm_server, refused_authentications_close_with_the_ignis_codes) {
     auto key = crypto::p256_private_key::generate();
     bytes off_curve(key.public_key().bytes().begin(), key.public_key().bytes().end());
     off_curve[64] ^= 1;
-    const bytes infinity(65, 0), short_key(33, 2);
+    const bytes infinity(65, 0), short_key(33, 4);  // 0x04-prefixed: neither form
     auto b64 = [](const_bytes b) { return crypto::base64_encode(b); };
     const struct {
         std::string data, code;
@@ -273,7 +273,7 @@ TEST(ecdh_gcm_server, rooms_default_joined_and_left) {
         CO_ASSERT_TRUE(conn_a);
         auto rooms = conn_a->rooms();
         std::sort(rooms.begin(), rooms.end());
-        EXPECT_EQ(rooms, (std::vector<std::string>{a->id, "ws-default"}));  // IGNIS's defaults
+        EXPECT_EQ(rooms, (std::vector<std::string>{a->id, "ws-default", "ws-notification"}));  // IGNIS's defaults
 
         CO_ASSERT_FALSE(co_await a->write_sealed(R"({"event":"join","data":{"rooms":["lobby","ws:internal",""]}})"));
         EXPECT_TRUE(co_await fixture::echoes(*a, "joined"));  // the join was handled before this

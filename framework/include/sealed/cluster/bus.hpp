@@ -39,8 +39,8 @@ struct bus_message {
     target_kind type = target_kind::broadcast;
     std::string target;     // client id, user id or room; empty for broadcast
     std::string event;
-    boost::json::value data;           // null when the publisher sent none
-    std::vector<std::string> exclude;  // client ids that must not get it (room, broadcast)
+    std::optional<boost::json::value> data;  // nullopt when the publisher sent no "data" at all
+    std::vector<std::string> exclude;        // client ids that must not get it (room, broadcast only)
 };
 
 // "ws:room:lobby" etc., as IGNIS names them.
@@ -48,8 +48,9 @@ std::string channel_of(target_kind type, std::string_view target);
 // IGNIS's JSON (no "target" for broadcast, no "exclude" when empty).
 std::string to_json(const bus_message& m);
 // The message as IGNIS's server accepts it: an object with a string serverId and event, a known
-// type, a string target unless broadcast, exclude (when present) an array of strings: otherwise
-// errc::protocol_violation, or errc::invalid_encoding when it is not JSON at all.
+// type, a string target unless broadcast: otherwise errc::protocol_violation, or
+// errc::invalid_encoding when it is not JSON at all. As IGNIS, an exclude that is not an array
+// is ignored (the message is delivered), and so are its entries that are not strings.
 result<bus_message> parse_bus_message(std::string_view json);
 
 struct bus_stats {

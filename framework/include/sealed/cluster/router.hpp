@@ -29,9 +29,10 @@ template <class Server>
 class router {
 public:
     using connection_type = typename Server::connection_type;
-    // Turns an event into the scheme's frame (for ECDH-GCM: wire::make_frame). An empty frame
-    // means the event is not one this server's connections can take: nobody gets it.
-    using frame_maker = std::function<std::string(std::string_view event, const boost::json::value& data)>;
+    // Turns an event into the scheme's frame (for ECDH-GCM: wire::make_bus_frame); `data` is null
+    // when the message carried none. An empty frame means the event is not one this server's
+    // connections can take: nobody gets it.
+    using frame_maker = std::function<std::string(std::string_view event, const boost::json::value* data)>;
 
     router(Server& server, std::shared_ptr<bus> b, frame_maker make_frame, message_kind kind = message_kind::text)
         : server_(server), bus_(std::move(b)), make_frame_(std::move(make_frame)), kind_(kind) {
@@ -69,10 +70,12 @@ private:
     }
 
     std::size_t deliver_local(const bus_message& m) {
-        const auto frame = make_frame_(m.event, m.data);
+        const auto frame = make_frame_(m.event, m.data ? &*m.data : nullptr);
         if (frame.empty()) return 0;
+        // As IGNIS: exclude counts for rooms and broadcasts, not for a client or user named.
+        const bool may_exclude = m.type == target_kind::room || m.type == target_kind::broadcast;
         auto excluded = [&](const connection_type& c) {
-            return std::find(m.exclude.begin(), m.exclude.end(), c.session_id()) != m.exclude.end();
+            return may_exclude && std::find(m.exclude.begin(), m.exclude.end(), c.session_id()) != m.exclude.end();
         };
         std::size_t n = 0;
         auto give = [&](connection_type& c) {

@@ -28,6 +28,9 @@ public:
     // errc::invalid_public_key unless `sec1` is 65 bytes, 0x04-prefixed, on the curve.
     static result<p256_public_key> from_sec1(const_bytes sec1,
                                              provider p = default_provider(primitive::p256));
+    // The same, also taking the 33-byte compressed form (0x02/0x03 ‖ x), as WebCrypto does.
+    static result<p256_public_key> from_sec1_any_form(const_bytes sec1,
+                                                      provider p = default_provider(primitive::p256));
     const std::array<byte, encoded_size>& sec1() const noexcept { return point_; }
     const_bytes bytes() const noexcept { return point_; }
     bool operator==(const p256_public_key&) const = default;

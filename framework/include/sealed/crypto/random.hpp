@@ -5,6 +5,7 @@
 #include <sealed/bytes.hpp>
 
 #include <array>
+#include <string>
 
 namespace sealed::crypto {
 
@@ -16,5 +17,9 @@ std::array<byte, N> random_array() {
     random_bytes(a);
     return a;
 }
+
+// A random (version 4, RFC 4122 variant) UUID in its 36-character text form, as
+// crypto.randomUUID() makes: IGNIS's client and server ids.
+std::string random_uuid();
 
 }  // namespace sealed::crypto

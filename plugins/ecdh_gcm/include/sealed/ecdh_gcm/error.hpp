@@ -19,6 +19,7 @@ enum class error {
     already_authenticated,       // a second authenticate
     authentication_timeout,      // no authenticate within auth_timeout
     heartbeat_timeout,           // no heartbeat within heartbeat_timeout
+    rate_limited,                // messages dropped by the server's rate limit (sealed's own)
 };
 
 const boost::system::error_category& error_category() noexcept;

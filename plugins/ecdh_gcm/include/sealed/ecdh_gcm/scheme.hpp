@@ -26,7 +26,9 @@ namespace sealed::ecdh_gcm {
 inline constexpr std::string_view default_hkdf_info = "ignis-ecdh-p256-aes-256-gcm-v1";
 inline constexpr std::size_t salt_size = 32;
 inline constexpr std::size_t iv_size = 12;
-inline constexpr std::string_view default_room = "ws-default";  // IGNIS joins everyone to it
+// IGNIS puts every client in a room of its own id and in these two.
+inline constexpr std::string_view default_room = "ws-default";
+inline constexpr std::string_view notification_room = "ws-notification";
 
 struct options {
     std::string hkdf_info{default_hkdf_info};
@@ -140,6 +142,9 @@ struct scheme {
     static std::optional<sealed::liveness> liveness(const options& o) {
         return sealed::liveness{o.heartbeat_timeout, close_reason{4002, "Heartbeat timeout"}};
     }
+    // A client over the rate limit learns that messages were dropped (an error event in clear,
+    // like the scheme's other runtime errors; at most one a second).
+    static outgoing_message rate_limited_reply();
 };
 
 static_assert(Scheme<scheme>);

@@ -21,6 +21,9 @@ struct frame {
 // error::invalid_message_format unless `text` is a JSON object with a string "event".
 result<frame> parse_frame(std::string_view text);
 std::string make_frame(std::string_view event, const boost::json::value& data);
+// For cluster::router: a bus message's frame, without "data" when it carried none (as IGNIS
+// delivers {"event":"x"}).
+std::string make_bus_frame(std::string_view event, const boost::json::value* data);
 
 struct authenticate {
     std::string type;
