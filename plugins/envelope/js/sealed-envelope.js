@@ -4,18 +4,16 @@
 // One ES module with no dependencies: only WebCrypto (globalThis.crypto.subtle), so the same file
 // runs in browsers and in Node >= 20.
 //
-//   import { post, fetchKeys, connectSocket } from './sealed-envelope.js';
+//   import { post, fetchKeys } from './sealed-envelope.js';
 //   const { status, json } = await post('https://host', '/api/login', { username, password });
 //   const jwks = await fetchKeys('https://host');
-//   const socket = await connectSocket('wss://host/api/echo', jwks.keys[0]);  // Node 20: { WebSocket } from 'ws'
-//   const { json: reply } = await socket.request({ hello: 'world' });
-//   await socket.close();
-//
+// WebSockets: sealed-envelope-socket.js (connectSocket, which comes back after a server restart).
 // Errors are EnvelopeError { code, status, message }. A server refusal carries the server's code
 // (`stale_timestamp`, `replayed_nonce`, …) and the HTTP status (undefined on a WebSocket). Failures
 // found here use their own codes: `invalid_key` (a JWK that is not a P-256 public key),
 // `kid_mismatch` (kid is not the key's RFC 7638 thumbprint), `keys_unavailable` (the JWKS fetch
-// failed), `malformed_response`, `response_decrypt_failed`, `socket_closed`, `timeout`.
+// failed), `malformed_response`, `response_decrypt_failed`, `socket_closed`, `not_connected`
+// (reconnecting), `timeout`.
 
 export const VERSION = 1;
 export const KEYS_PATH = '/.well-known/sealed-keys';
@@ -148,7 +146,7 @@ async function serverKey(jwk) {
   return entry;
 }
 
-const pickKey = (keys) => (Array.isArray(keys?.keys) ? keys.keys[0] : keys);
+export const pickKey = (keys) => (Array.isArray(keys?.keys) ? keys.keys[0] : keys);
 
 async function fetchKeysWithAge(baseUrl, fetchFn) {
   if (typeof fetchFn !== 'function') throw new Error('sealed-envelope: no fetch (pass { fetch })');
@@ -274,7 +272,7 @@ export async function sealRequest(jwk, plaintext, { now, iv, nonce, ephemeralPri
   return { envelope, body: JSON.stringify(envelope), openResponse };
 }
 
-function parseJsonBytes(bytes, status) {
+export function parseJsonBytes(bytes, status) {
   try {
     return JSON.parse(decoder.decode(bytes));
   } catch {
@@ -319,86 +317,5 @@ export async function post(baseUrl, path, json, { keys, fetch: fetchFn = globalT
   }
 }
 
-// --- WebSocket -----------------------------------------------------------------------------------
-
-// Opens a WebSocket to an API route (`wss://host/api/echo`); each request(json) sends one sealed
-// envelope as a text frame and resolves {json} with the opened reply (replies come in request
-// order), or rejects with the refusal — the socket stays usable. A reply that does not come within
-// `requestTimeout` closes the socket (later replies could no longer be matched).
-export function connectSocket(url, jwk, {
-  WebSocket: Socket = globalThis.WebSocket,
-  timeout = 10000,
-  requestTimeout = 30000,
-} = {}) {
-  if (typeof Socket !== 'function') throw new Error('sealed-envelope: no WebSocket class (in Node 20 pass { WebSocket } from "ws")');
-  const key = pickKey(jwk);
-  return new Promise((resolve, reject) => {
-    const socket = new Socket(url);
-    const pending = [];  // in send order: { openResponse, resolve, reject, timer }
-    let outbound = Promise.resolve();  // seal+send chained, so frames leave in call order
-    let closedWith = null;
-    let resolveClosed;
-    const closed = new Promise((done) => { resolveClosed = done; });
-    const openTimer = setTimeout(() => {
-      reject(new EnvelopeError('timeout', `sealed-envelope: ${url} did not open within ${timeout} ms`));
-      socket.close();
-    }, timeout);
-
-    const settle = (entry) => {
-      clearTimeout(entry.timer);
-      return entry;
-    };
-
-    socket.addEventListener('open', () => {
-      clearTimeout(openTimer);
-      resolve({ request, close, closed });
-    });
-    socket.addEventListener('message', ({ data }) => {
-      const entry = pending.shift();
-      if (!entry) return;  // nothing was asked: not a reply
-      settle(entry);
-      if (typeof data !== 'string') {
-        entry.reject(new EnvelopeError('malformed_response', 'sealed-envelope: a binary frame is not a reply'));
-        return;
-      }
-      entry.openResponse(data).then((bytes) => entry.resolve({ json: parseJsonBytes(bytes) }), entry.reject);
-    });
-    // The `ws` package throws on unhandled error events; the close event that follows reports.
-    socket.addEventListener('error', () => {});
-    socket.addEventListener('close', ({ code, reason }) => {
-      clearTimeout(openTimer);
-      closedWith = { code, reason };
-      const err = new EnvelopeError('socket_closed', `sealed-envelope: socket closed (${code}${reason ? ` "${reason}"` : ''})`);
-      reject(err);  // no effect once open
-      for (const entry of pending.splice(0)) settle(entry).reject(err);
-      resolveClosed(closedWith);
-    });
-
-    // overrides: as sealRequest's, for tests only.
-    function request(json, overrides) {
-      let reply;
-      const sent = outbound.then(async () => {
-        if (closedWith || socket.readyState !== 1) throw new EnvelopeError('socket_closed', 'sealed-envelope: socket is not open');
-        const sealed = await sealRequest(key, json, overrides);
-        if (closedWith || socket.readyState !== 1) throw new EnvelopeError('socket_closed', 'sealed-envelope: socket is not open');
-        reply = new Promise((resolveReply, rejectReply) => {
-          const entry = { openResponse: sealed.openResponse, resolve: resolveReply, reject: rejectReply };
-          entry.timer = setTimeout(() => {
-            rejectReply(new EnvelopeError('timeout', `sealed-envelope: no reply within ${requestTimeout} ms`));
-            socket.close(1000, 'reply timeout');
-          }, requestTimeout);
-          pending.push(entry);
-        });
-        socket.send(sealed.body);
-      });
-      outbound = sent.catch(() => {});
-      return sent.then(() => reply);
-    }
-
-    function close(code = 1000, reason = '') {
-      // Queued requests leave first; replies still pending are rejected by the close.
-      outbound.then(() => { if (socket.readyState <= 1) socket.close(code, reason); });
-      return closed;
-    }
-  });
-}
+// The WebSocket client (connectSocket, reconnecting) is in sealed-envelope-socket.js, which
+// imports pickKey and parseJsonBytes from here.

@@ -15,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import {
-  EnvelopeError, connectSocket, fetchKeys, kidOf, post, sealRequest, toBase64,
+  EnvelopeError, fetchKeys, kidOf, post, sealRequest, toBase64,
 } from '../sealed-envelope.js';
+import { connectSocket } from '../sealed-envelope-socket.js';
 import { generateServerKey, startServer } from '../../../../bench/peers/envelope/server.mjs';
 
 const require = createRequire(new URL('../../../../tests/interop/package.json', import.meta.url));
