@@ -9,19 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
+import { launchChromium } from './chromium.mjs';
 
-const require = createRequire(new URL('../interop/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 const PEERJS = readFileSync(new URL('../interop/node_modules/peerjs/dist/peerjs.min.js', import.meta.url));
 
-// --disable-features=WebRtcHideLocalIpsWithMdns: Chromium otherwise offers only mDNS host names
-// (<uuid>.local) as host candidates, which nothing resolves here, so no pair forms on loopback.
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 const TOTAL_TIMEOUT_MS = 40000;
 const STEP_TIMEOUT_MS = 15000;
 
@@ -98,7 +89,7 @@ function typesSeen(tab) {
 async function run(host, port, path, key) {
   const web = await serveStatic();
   const origin = `http://127.0.0.1:${web.address().port}/`;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const a = await openPage(browser, origin, 'A');
     const b = await openPage(browser, origin, 'B');

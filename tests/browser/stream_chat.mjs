@@ -4,17 +4,9 @@
 // after `connected` is an `encrypted` event and that no chat text crosses the wire in the clear.
 // Prints one JSON summary line; exit status 0 (pass) or 1 (fail). Bounded to ~30 s.
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { launchChromium } from './chromium.mjs';
 
-// npm packages live in tests/interop/node_modules (see tests/interop/README.md).
-const require = createRequire(new URL('../interop/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 const TOTAL_TIMEOUT_MS = 30000;
 const DELIVERY_TIMEOUT_MS = 5000;
 
@@ -94,7 +86,7 @@ function checkFrames(tab, secrets) {
 }
 
 async function run(baseUrl) {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const a = await openTab(browser, baseUrl, 'A');
     const b = await openTab(browser, baseUrl, 'B');

@@ -16,18 +16,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
+import { launchChromium } from './chromium.mjs';
 import { createInterface } from 'node:readline';
 
-// npm packages live in tests/interop/node_modules (see tests/interop/README.md).
-const require = createRequire(new URL('../interop/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 const TOTAL_TIMEOUT_MS = 60000;
 const STEP_TIMEOUT_MS = 10000;
 const DELIVERY_TIMEOUT_MS = 5000;
@@ -236,7 +228,7 @@ async function run(command, args) {
   let server = await startServer(command, args, '127.0.0.1:0');
   const { port } = server;
   const baseUrl = `http://127.0.0.1:${port}/`;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const a = await openTab(browser, baseUrl, 'A');
     const b = await openTab(browser, baseUrl, 'B');
