@@ -69,7 +69,8 @@ inline void add_common_options(CLI::App& cli, server_config& cfg, common_options
                                                               {"drop-oldest", send_queue_overflow::drop_oldest}};
     cli.add_option("--send-queue-overflow", cfg.send_overflow,
                    "past a send queue bound: close (1008) or drop-oldest (lossy streams)")
-        ->transform(CLI::CheckedTransformer(overflow, CLI::ignore_case))
+        ->transform(CLI::CheckedTransformer(overflow, CLI::ignore_case).description(""))
+        ->type_name("close|drop-oldest")
         ->default_str("close");
     cli.add_flag("--bearer-subprotocol", cfg.bearer_subprotocol,
                  "browsers may send their token as the subprotocol sealed.bearer.<token> beside sealed.v1 (answered "
