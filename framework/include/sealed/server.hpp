@@ -8,14 +8,12 @@
 #include <sealed/config.hpp>
 #include <sealed/connection.hpp>
 #include <sealed/metrics.hpp>
-#include <sealed/policy/forwarded.hpp>
 #include <sealed/policy/origin.hpp>
-#include <sealed/detail/address_limit.hpp>
+#include <sealed/detail/address_admission.hpp>
 #include <sealed/detail/connection_set.hpp>
 #include <sealed/detail/descriptors.hpp>
 #include <sealed/detail/http_front.hpp>
 #include <sealed/detail/keepalive.hpp>
-#include <sealed/detail/proxy_protocol.hpp>
 #include <sealed/log.hpp>
 #include <sealed/session.hpp>
 #include <sealed/tls.hpp>
@@ -223,12 +221,10 @@ private:
                               "lower max_connections or raise the limit", st.config.max_connections, needed);
             return limit_ec;
         }
-        auto proxies = policy::trusted_proxies::parse(st.config.trusted_proxies);
-        if (!proxies) {
+        if (auto proxies_ec = st.admission.configure(st.config)) {
             st.log->error("trusted_proxies: an entry is not an address, a CIDR range or \"*\"");
-            return proxies.error();
+            return proxies_ec;
         }
-        st.proxies = std::move(*proxies);
         boost::system::error_code ec;
         auto ip = net::ip::make_address(addr->host, ec);
         if (ec) return ec;
@@ -286,9 +282,7 @@ private:
         tcp_endpoint local;
         std::shared_ptr<net::ssl::context> tls;
         std::mutex tls_mutex;  // a certificate reload against TLS streams made on other threads
-        detail::address_limit per_address;
-        detail::address_rate handshake_rate;
-        policy::trusted_proxies proxies;
+        detail::address_admission admission;
         session_handler handler;
         async_http_handler http_handler;
         std::function<std::string()> extra_metrics;
@@ -370,7 +364,7 @@ private:
             std::lock_guard lock(st->registry_mutex);
             st->registry.erase(conn->id());
         }
-        if (st->config.max_connections_per_ip != 0) st->per_address.release(ticket->id);
+        st->admission.release(ticket->id);
         st->stats.connections_open--;
     }
 
@@ -469,11 +463,10 @@ private:
     static detail::admission_hook make_admission(const state_ptr& st, const detail::connection_ticket& ticket,
                                                  policy::client_address peer, policy::client_address* client) {
         return [st, ticket, peer, client](const http_request& req) -> std::optional<http_response> {
-            *client = policy::forwarded_client(req, peer, st->proxies);
-            if (auto refusal = over_handshake_rate(*st, req, client->address)) return refusal;
-            if (auto refusal = over_address_limit(*st, req, client->address, ticket->id)) return refusal;
+            *client = st->admission.client_of(req, peer);
+            if (auto refusal = st->admission.admit(req, client->address, ticket->id, st->stats, *st->log)) return refusal;
             auto refused = [&](http_response r) {
-                st->per_address.release(ticket->id);
+                st->admission.release(ticket->id);
                 return std::optional<http_response>(std::move(r));
             };
             if (!room_for_session(*st)) {
@@ -496,58 +489,6 @@ private:
         };
     }
 
-    // One more upgrade for `peer`, or 429 with Retry-After (max_connections_per_ip; 0: no limit).
-    static std::optional<http_response> over_address_limit(state& st, const http_request& req,
-                                                           const net::ip::address& peer, std::uint64_t id) {
-        const auto limit = st.config.max_connections_per_ip;
-        if (limit == 0 || st.per_address.take(peer, id, limit)) return std::nullopt;
-        st.stats.refused_per_ip++;
-        st.log->warn("refused an upgrade from {}: it holds max_connections_per_ip ({})", peer.to_string(), limit);
-        auto res = make_response(req, http::status::too_many_requests, "too many connections from this address\n");
-        res.set(http::field::retry_after, "1");
-        return res;
-    }
-
-    // One more upgrade begun by `client`, or 429 with Retry-After (handshake_rate_per_ip).
-    static std::optional<http_response> over_handshake_rate(state& st, const http_request& req,
-                                                            const net::ip::address& client) {
-        const auto limit = st.config.handshake_rate_per_ip;
-        if (!limit.enabled()) return std::nullopt;
-        const auto wait = st.handshake_rate.take(client, limit);
-        if (wait == std::chrono::steady_clock::duration::zero()) return std::nullopt;
-        st.stats.refused_handshake_rate++;
-        st.log->debug("refused an upgrade from {}: over handshake_rate_per_ip", client.to_string());
-        auto res = make_response(req, http::status::too_many_requests, "too many handshakes from this address\n");
-        res.set(http::field::retry_after, std::to_string(std::chrono::ceil<std::chrono::seconds>(wait).count()));
-        return res;
-    }
-
-    // The client as the TCP peer, or as a PROXY protocol header names it (proxy_protocol);
-    // nullopt when the connection is refused (counted and logged here).
-    static awaitable<std::optional<policy::client_address>> transport_peer(const state_ptr& st,
-                                                                         beast::tcp_stream& stream,
-                                                                         std::chrono::steady_clock::time_point deadline) {
-        error_code ec;
-        const auto remote = stream.socket().remote_endpoint(ec);
-        if (ec) co_return std::nullopt;
-        const policy::client_address peer{policy::unmapped(remote.address()), remote.port()};
-        if (!st->config.proxy_protocol) co_return peer;
-        if (!st->proxies.empty() && !st->proxies.trusts(peer.address)) {
-            st->stats.refused_proxy_protocol++;
-            st->log->warn("refused a connection from {}: not a trusted proxy", policy::to_string(peer));
-            co_return std::nullopt;
-        }
-        auto header = co_await detail::proxy_protocol::read_header(stream, deadline);
-        if (!header) {
-            st->stats.refused_proxy_protocol++;
-            st->log->info("refused a connection from {}: no PROXY protocol header ({})", policy::to_string(peer),
-                          header.error().message());
-            co_return std::nullopt;
-        }
-        if (!header->source) co_return peer;
-        co_return policy::client_address{policy::unmapped(header->source->address()), header->source->port()};
-    }
-
     // Plain HTTP: /metrics, then the app's routes.
     static async_http_handler make_http_handler(const state_ptr& st) {
         return [st](const http_request& req) -> awaitable<std::optional<http_response>> {
@@ -567,10 +508,10 @@ private:
         state_ptr st, beast::tcp_stream stream, std::chrono::steady_clock::time_point deadline,
         detail::connection_ticket ticket) {
         const auto wire_limit = wire_limit_for<S>(st->config.max_message_size);
-        const auto peer = co_await transport_peer(st, stream, deadline);
+        const auto peer = co_await st->admission.transport_peer(stream, deadline, st->stats, *st->log);
         if (!peer) co_return std::nullopt;
-        // Where the client is not the TCP peer, the stream says so (logs, remote_endpoint()).
-        const bool told = st->config.proxy_protocol || !st->proxies.empty();
+        // Where the client may not be the TCP peer, the stream says who it is (logs, remote_endpoint()).
+        const bool told = st->admission.names_clients();
         if constexpr (!Family::is_websocket) {
             if (!room_for_accepted_session(*st)) co_return std::nullopt;
             transport::tcp_options opts;
