@@ -89,17 +89,6 @@ result<ssl::context> make_server_context_from_pem(const std::string& cert_pem, c
     return context_from_pem(cert_pem, key_pem);
 }
 
-error_code reload_server_certificate(ssl::context& ctx, const std::string& cert_file, const std::string& key_file) {
-    auto pair = read_pair(cert_file, key_file);
-    if (!pair) return pair.error();
-    if (auto checked = context_from_pem(pair->cert_pem(), pair->key_pem()); !checked) return checked.error();
-    boost::system::error_code ec;
-    ctx.use_certificate_chain(boost::asio::buffer(pair->cert_pem()), ec);
-    if (!ec) ctx.use_private_key(boost::asio::buffer(pair->key_pem()), ssl::context::pem, ec);
-    if (ec || SSL_CTX_check_private_key(ctx.native_handle()) != 1) return errc::invalid_key;
-    return {};
-}
-
 error_code require_client_certificates(ssl::context& ctx, const std::string& ca_pem) {
     std::unique_ptr<BIO, bio_deleter> bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
     if (!bio) return errc::crypto_failure;

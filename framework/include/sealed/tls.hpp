@@ -16,13 +16,6 @@ namespace ssl = boost::asio::ssl;
 result<ssl::context> make_server_context(const std::string& cert_file, const std::string& key_file);
 result<ssl::context> make_server_context_from_pem(const std::string& cert_pem, const std::string& key_pem);
 
-// Certificate renewal in place: the chain and key in these files go into a live server context
-// for the handshakes that start after it (established connections keep theirs). The pair is
-// loaded and checked in a scratch context first, so files that do not load or do not match are
-// errc::invalid_key (or the file system's error) and `ctx` keeps its pair. Not thread-safe
-// against handshakes starting on `ctx`: the caller serializes the two.
-error_code reload_server_certificate(ssl::context& ctx, const std::string& cert_file, const std::string& key_file);
-
 // Mutual TLS: clients must present a certificate that one of the PEM certificates in
 // `ca_pem` signed (their names go out in the CertificateRequest). errc::invalid_key when
 // `ca_pem` holds no certificate.
