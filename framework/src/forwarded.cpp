@@ -1,5 +1,7 @@
 #include <sealed/policy/forwarded.hpp>
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <optional>
@@ -9,18 +11,6 @@ namespace {
 
 // Hops read from one request at most: a longer chain is cut at its nearest end.
 constexpr std::size_t max_hops = 64;
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 std::optional<std::uint16_t> parse_port(std::string_view s) noexcept {
     unsigned value = 0;
@@ -39,7 +29,7 @@ std::optional<net::ip::address> parse_address(std::string_view s) {
 
 // One hop: "1.2.3.4", "1.2.3.4:80", "[::1]", "[::1]:80", or a bare IPv6 address.
 std::optional<client_address> parse_node(std::string_view s) {
-    s = trim(s);
+    s = trim_ows(s);
     if (s.empty()) return std::nullopt;
     if (s.front() == '[') {
         const auto close = s.find(']');
@@ -69,11 +59,11 @@ std::optional<client_address> parse_node(std::string_view s) {
 std::optional<client_address> forwarded_for(std::string_view element) {
     while (!element.empty()) {
         const auto semi = element.find(';');
-        auto pair = trim(element.substr(0, semi));
+        auto pair = trim_ows(element.substr(0, semi));
         element = semi == std::string_view::npos ? std::string_view{} : element.substr(semi + 1);
         const auto eq = pair.find('=');
-        if (eq == std::string_view::npos || !iequals(trim(pair.substr(0, eq)), "for")) continue;
-        auto value = trim(pair.substr(eq + 1));
+        if (eq == std::string_view::npos || !beast::iequals(trim_ows(pair.substr(0, eq)), "for")) continue;
+        auto value = trim_ows(pair.substr(eq + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
         return parse_node(value);
     }
@@ -88,7 +78,7 @@ std::vector<std::string_view> split_list(std::string_view s, std::vector<std::st
     for (std::size_t i = 0; i <= s.size(); ++i) {
         if (i < s.size() && s[i] == '"') quoted = !quoted;
         if (i == s.size() || (s[i] == ',' && !quoted)) {
-            if (auto item = trim(s.substr(start, i - start)); !item.empty()) into.push_back(item);
+            if (auto item = trim_ows(s.substr(start, i - start)); !item.empty()) into.push_back(item);
             start = i + 1;
         }
     }
@@ -117,7 +107,7 @@ net::ip::address unmapped(const net::ip::address& address) noexcept {
 }
 
 result<address_range> address_range::parse(std::string_view text) {
-    text = trim(text);
+    text = trim_ows(text);
     const auto slash = text.find('/');
     auto base = parse_address(text.substr(0, slash));
     if (!base) return errc::invalid_argument;
@@ -151,7 +141,7 @@ std::string address_range::to_string() const { return base_.to_string() + "/" + 
 result<trusted_proxies> trusted_proxies::parse(const std::vector<std::string>& ranges) {
     trusted_proxies out;
     for (const auto& r : ranges) {
-        if (trim(r) == "*") {
+        if (trim_ows(r) == "*") {
             out.any_ = true;
             continue;
         }

@@ -1,6 +1,6 @@
 #include <sealed/http.hpp>
 
-#include <cctype>
+#include <boost/beast/core/string.hpp>
 
 namespace sealed {
 
@@ -22,20 +22,16 @@ std::string_view target_path(std::string_view target) noexcept {
     return target.substr(0, target.find('?'));
 }
 
-namespace {
-std::string_view trim(std::string_view s) noexcept {
+std::string_view trim_ows(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
 }
-}  // namespace
 
 std::string_view bearer_token(const http_request& req) {
-    const auto value = trim(req[http::field::authorization]);
-    if (value.size() < 7 || value[6] != ' ') return {};
-    for (std::size_t i = 0; i < 6; ++i)
-        if (std::tolower(static_cast<unsigned char>(value[i])) != "bearer"[i]) return {};
-    return trim(value.substr(7));
+    const auto value = trim_ows(req[http::field::authorization]);
+    if (value.size() < 7 || value[6] != ' ' || !beast::iequals(value.substr(0, 6), "bearer")) return {};
+    return trim_ows(value.substr(7));
 }
 
 std::vector<std::string_view> offered_subprotocols(const http_request& req) {
@@ -44,7 +40,7 @@ std::vector<std::string_view> offered_subprotocols(const http_request& req) {
         std::string_view rest = it->value();
         while (!rest.empty()) {
             const auto comma = rest.find(',');
-            if (auto item = trim(rest.substr(0, comma)); !item.empty()) offered.push_back(item);
+            if (auto item = trim_ows(rest.substr(0, comma)); !item.empty()) offered.push_back(item);
             rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
         }
     }

@@ -32,6 +32,9 @@ http_response make_response(const http_request& req, http::status status, std::s
 // The path of a request target, without the query.
 std::string_view target_path(std::string_view target) noexcept;
 
+// A header value or list element without the optional whitespace (spaces, tabs) around it.
+std::string_view trim_ows(std::string_view s) noexcept;
+
 // The token of an `Authorization: Bearer <token>` header, or empty. Schemes that authenticate
 // on the upgrade read it here; browsers, which cannot set the header on a WebSocket, send it as
 // a subprotocol instead (server_config::bearer_subprotocol).
