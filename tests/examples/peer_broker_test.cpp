@@ -240,12 +240,7 @@ awaitable<unsigned> upgrade_via_proxy(std::uint16_t port, std::string_view id, s
     beast::tcp_stream& s = held.emplace_back(ex);
     s.expires_after(std::chrono::seconds(5));
     co_await s.async_connect(tcp_endpoint{net::ip::make_address("127.0.0.1"), port}, net::use_awaitable);
-    http_request req{http::verb::get, "/peerjs?key=peerjs&id=" + std::string(id) + "&token=t", 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::upgrade, "websocket");
-    req.set(http::field::connection, "Upgrade");
-    req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
-    req.set(http::field::sec_websocket_version, "13");
+    auto req = sealed_test::upgrade_request("/peerjs?key=peerjs&id=" + std::string(id) + "&token=t");
     req.set("X-Forwarded-For", forwarded_for);
     co_await http::async_write(s, req, net::use_awaitable);
     beast::flat_buffer buffer;

@@ -158,12 +158,7 @@ TEST(swarm_gateway_example, a_revoked_tenant_is_closed_and_refused_until_the_fil
         EXPECT_TRUE(reason && reason->code == close_code::policy_violation && reason->reason == "tenant revoked");
         auto again = co_await dial(g, "did:example:alice");
         CO_ASSERT_TRUE(!again);
-        http_request upgrade{http::verb::get, "/swarm/did:example:alice", 11};
-        upgrade.set(http::field::host, "127.0.0.1");
-        upgrade.set(http::field::upgrade, "websocket");
-        upgrade.set(http::field::connection, "Upgrade");
-        upgrade.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
-        upgrade.set(http::field::sec_websocket_version, "13");
+        const auto upgrade = sealed_test::upgrade_request("/swarm/did:example:alice");
         const auto refusal = co_await sealed_test::http_exchange(g.port, upgrade);
         EXPECT_EQ(refusal.result(), http::status::forbidden);
         EXPECT_EQ(refusal.body(), "tenant revoked\n");

@@ -14,16 +14,6 @@ namespace {
 
 using namespace runtime_fixture;
 
-http_request upgrade_request() {
-    http_request req{http::verb::get, "/ws", 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::upgrade, "websocket");
-    req.set(http::field::connection, "Upgrade");
-    req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
-    req.set(http::field::sec_websocket_version, "13");
-    return req;
-}
-
 TEST(per_ip_limit, an_address_holds_at_most_its_share_and_gets_429_past_it) {
     fixture f;
     f.cfg.max_connections_per_ip = 2;
@@ -34,7 +24,7 @@ TEST(per_ip_limit, an_address_holds_at_most_its_share_and_gets_429_past_it) {
         EXPECT_TRUE(a && b);
         auto c = co_await f.connect("c");
         EXPECT_FALSE(c) << "a third upgrade from 127.0.0.1 must be refused";
-        const auto req = upgrade_request();
+        const auto req = sealed_test::upgrade_request("/ws");
         auto res = co_await sealed_test::http_exchange(f.port, req);
         EXPECT_EQ(res.result(), http::status::too_many_requests);
         EXPECT_EQ(res[http::field::retry_after], "1");

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 namespace {
 
@@ -25,11 +26,13 @@ awaitable<void> tell_remote(connection_t& c) {
     co_await echo(c);
 }
 
+// An upgrade to /ws as bytes (to be written behind a PROXY header in one write).
 std::string upgrade_text(std::string_view forwarded_for = {}) {
-    std::string s = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
-    if (!forwarded_for.empty()) s += "X-Forwarded-For: " + std::string(forwarded_for) + "\r\n";
-    return s + "\r\n";
+    auto req = sealed_test::upgrade_request("/ws");
+    if (!forwarded_for.empty()) req.set("X-Forwarded-For", forwarded_for);
+    std::ostringstream out;
+    out << req;
+    return out.str();
 }
 
 // A v2 header naming 203.0.113.<last>:5000 (TCP over IPv4) as the client.

@@ -254,11 +254,7 @@ TEST(runtime, an_upgrade_whose_key_is_not_a_16_byte_nonce_gets_400) {
             auto res = co_await sealed_test::http_exchange(f.port, req);
             EXPECT_EQ(res.result_int(), 400u) << "key '" << key << "'";
         }
-        http_request good{http::verb::get, "/ws", 11};
-        good.set(http::field::upgrade, "websocket");
-        good.set(http::field::connection, "Upgrade");
-        good.set(http::field::sec_websocket_version, "13");
-        good.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+        const auto good = sealed_test::upgrade_request("/ws");
         auto res = co_await sealed_test::http_exchange(f.port, good);
         EXPECT_EQ(res.result_int(), 101u);
     }());

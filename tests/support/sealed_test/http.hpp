@@ -42,6 +42,18 @@ inline sealed::awaitable<sealed::http_response> http_exchange(std::uint16_t port
     co_return res;
 }
 
+// A WebSocket upgrade request for `target` as clients send it (with a fixed, valid key).
+inline sealed::http_request upgrade_request(std::string_view target) {
+    namespace http = sealed::http;
+    sealed::http_request req{http::verb::get, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::upgrade, "websocket");
+    req.set(http::field::connection, "Upgrade");
+    req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+    req.set(http::field::sec_websocket_version, "13");
+    return req;
+}
+
 inline sealed::awaitable<sealed::http_response> http_get(std::uint16_t port, std::string_view target) {
     const sealed::http_request req{sealed::http::verb::get, target, 11};
     co_return co_await http_exchange(port, req);

@@ -7,6 +7,7 @@
 #include <sealed/pnet/scheme.hpp>
 #include <sealed/server.hpp>
 
+#include <sealed_test/http.hpp>
 #include <sealed_test/run.hpp>
 
 #include <boost/beast/http.hpp>
@@ -222,12 +223,7 @@ TEST(pnet, swarm_paths_are_admitted_by_did_and_keyed_per_tenant) {
         // A bad DID: the HTTP answer, before any upgrade.
         beast::tcp_stream raw(io);
         co_await raw.async_connect(tcp_endpoint(net::ip::make_address("127.0.0.1"), port), net::use_awaitable);
-        http::request<http::empty_body> req{http::verb::get, "/swarm/not-a-did", 11};
-        req.set(http::field::host, "127.0.0.1");
-        req.set(http::field::upgrade, "websocket");
-        req.set(http::field::connection, "Upgrade");
-        req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
-        req.set(http::field::sec_websocket_version, "13");
+        const auto req = sealed_test::upgrade_request("/swarm/not-a-did");
         co_await http::async_write(raw, req, net::use_awaitable);
         beast::flat_buffer buffer;
         http::response<http::string_body> res;
