@@ -147,6 +147,10 @@ int main(int argc, char** argv) {
     cli.add_option("--hkdf-info", opts.hkdf_info, "HKDF info string")->capture_default_str();
     bool allow_plaintext = false;
     cli.add_flag("--allow-plaintext", allow_plaintext, "requireEncryption off: clients may skip the key exchange");
+    cli.add_flag("--ignis-clear-events", opts.ignis.clear_events_after_key,
+                 "IGNIS's behaviour: serve events sent in clear by a client that has a key (default: close 4004)");
+    cli.add_flag("--ignis-sealed-errors", opts.ignis.sealed_errors,
+                 "IGNIS's behaviour: seal the runtime's error events after the handshake (default: in clear)");
     cluster_options cluster;
     cli.add_option("--redis", cluster.redis_url,
                    "redis://[[user]:password@]host[:port][/db]: share rooms and events with the other processes");

@@ -199,7 +199,7 @@ private:
     // true: the message is dropped and the connection goes on.
     bool handle_receive_failure(const error_code& ec, bool allowed) {
         auto reply = channel_.take_failure_reply();
-        if (reply && allowed) enqueue({std::move(reply->data), reply->kind, false});
+        if (reply && allowed) enqueue_reply(std::move(*reply));
         if (!channel_.failure()) {
             ctx_.stats->dropped_failed_open++;
             ctx_.log->debug("connection {} ({}): dropped a message: {}", id_, remote_endpoint(), ec.message());
@@ -220,7 +220,7 @@ private:
         case inbound::kind::heartbeat: return false;
         case inbound::kind::refused:
             ctx_.stats->dropped_invalid++;
-            if (message.reply) enqueue({std::move(message.reply->data), message.reply->kind, false});
+            if (message.reply) enqueue_reply(std::move(*message.reply));
             return false;
         case inbound::kind::join: {
             // The cap comes first, so what the app's filter sees (and may answer, as stream_chat's
@@ -398,8 +398,14 @@ private:
         const auto now = clock::now();
         if (now - last_rate_reply_ < std::chrono::seconds(1)) return;
         last_rate_reply_ = now;
-        auto reply = S::rate_limited_reply();
-        enqueue({std::move(reply.data), reply.kind, false});
+        enqueue_reply(S::rate_limited_reply());
+    }
+
+    // The scheme's own replies: as they are, or sealed when its cipher says so.
+    void enqueue_reply(outgoing_message reply) {
+        bool seal = false;
+        if constexpr (has_seals_replies_hook<cipher_of<S>>) seal = channel_.cipher().seals_replies();
+        enqueue({std::move(reply.data), reply.kind, seal});
     }
 
     void warn_rate_limited() {

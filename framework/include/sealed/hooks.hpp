@@ -110,6 +110,15 @@ concept has_release_idle_memory_hook = requires(C& c) {
     { c.release_idle_memory() } -> std::same_as<void>;
 };
 
+// Whether the scheme's own replies (to a refused message, a message that fails to open, rate
+// limiting) go through seal() like app messages, for peers that expect every event sealed.
+// Default: they are written as they are.
+//   bool seals_replies() const;
+template <class C>
+concept has_seals_replies_hook = requires(const C& c) {
+    { c.seals_replies() } -> std::same_as<bool>;
+};
+
 // --- the check ------------------------------------------------------------------------------
 
 template <Scheme S>
@@ -136,6 +145,8 @@ consteval bool hooks_well_formed() {
                   "cipher::on_open_failure must be: open_failure on_open_failure(const error_code&) const");
     static_assert(!detail::declares_release_idle_memory<C> || has_release_idle_memory_hook<C>,
                   "cipher::release_idle_memory must be: void release_idle_memory()");
+    static_assert(!detail::declares_seals_replies<C> || has_seals_replies_hook<C>,
+                  "cipher::seals_replies must be: bool seals_replies() const");
     return true;
 }
 

@@ -44,7 +44,13 @@ error_code cipher::open(const_bytes wire, message_buffer& out) {
         return {};
     }
     if (role_ == role::server && frame->event == "authenticate") return error::already_authenticated;
-    if (frame->event != "encrypted") return error::encryption_required;
+    if (frame->event != "encrypted") {
+        if (role_ == role::server && compat_.clear_events_after_key) {
+            out.append(wire);
+            return {};
+        }
+        return error::encryption_required;
+    }
     const auto* data = frame->data.if_object();
     const auto* iv_text = data ? data->if_contains("iv") : nullptr;
     const auto* ct_text = data ? data->if_contains("ct") : nullptr;

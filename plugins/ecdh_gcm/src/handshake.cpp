@@ -114,7 +114,8 @@ next_action<cipher> handshake::server_resume(const_bytes in) {
     if (!key) return refuse(error::invalid_public_key, "Invalid public key");
     reply.server_public_key = crypto::base64_encode(mine.public_key().bytes());
     reply.salt = crypto::base64_encode(salt);
-    return next_action<cipher>::done(session(cipher(role::server, std::move(*key), options_.max_messages_per_key)))
+    cipher keyed(role::server, std::move(*key), options_.max_messages_per_key, options_.ignis);
+    return next_action<cipher>::done(session(std::move(keyed)))
         .and_write(to_bytes(wire::make_connected(reply)), message_kind::text);
 }
 

@@ -380,3 +380,42 @@ TEST(ecdh_gcm_server, session_keys_are_listed_by_client_id_and_wiped_on_disconne
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 29 item 8: IGNIS's behaviour as explicit options. Off (the default) the same frames get
+// 4004 and a clear error, as the tests above check.
+TEST(ecdh_gcm_server, ignis_compatibility_serves_clear_events_and_seals_errors_when_asked) {
+    fixture f;
+    f.opts.ignis.clear_events_after_key = true;
+    f.opts.ignis.sealed_errors = true;
+    f.start();
+    run(f.io, [&]() -> awaitable<void> {
+        auto c = co_await f.authenticated();
+        CO_ASSERT_TRUE(c);
+        const std::string clear = R"({"event":"say","data":{"text":"in clear"}})";
+        CO_ASSERT_FALSE(co_await c->write(clear));
+        EXPECT_EQ(co_await c->read_opened(), clear);  // served; the answer is sealed
+        CO_ASSERT_FALSE(co_await c->write("garbage"));
+        const auto frame = co_await c->read();
+        const auto outer = boost::json::parse(frame).as_object();
+        EXPECT_EQ(outer.at("event"), "encrypted") << frame;
+        message_buffer plain;
+        CO_ASSERT_FALSE(c->cipher->open(as_bytes(frame), plain));
+        EXPECT_EQ(error_code_of(std::string(plain.text())), "invalid_message_format");
+        EXPECT_TRUE(co_await fixture::echoes(*c, "still served"));
+    });
+}
+
+TEST(ecdh_gcm_server, without_ignis_compatibility_errors_stay_clear) {
+    fixture f;
+    f.start();
+    run(f.io, [&]() -> awaitable<void> {
+        auto c = co_await f.authenticated();
+        CO_ASSERT_TRUE(c);
+        CO_ASSERT_FALSE(co_await c->write("garbage"));
+        EXPECT_EQ(error_code_of(co_await c->read()), "invalid_message_format");  // in clear
+    });
+}
+
+}  // namespace

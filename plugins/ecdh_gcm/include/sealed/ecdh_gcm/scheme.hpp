@@ -30,6 +30,17 @@ inline constexpr std::size_t iv_size = 12;
 inline constexpr std::string_view default_room = "ws-default";
 inline constexpr std::string_view notification_room = "ws-notification";
 
+// IGNIS's behaviour where migrating from IGNIS needs it (docs/schemes/ecdh_gcm.md,
+// "Differences"). Off by default: sealed's own is the safer one.
+struct ignis_compatibility {
+    // Server: a client that has a key may still send events in clear, and they are served, as
+    // IGNIS 0.0.7 does. Off: such an event gets encryption_required and close 4004.
+    bool clear_events_after_key = false;
+    // Server: the runtime's error events after the handshake (a frame that is not an event, a
+    // refused join, rate_limited ...) go out sealed, as IGNIS sends its errors. Off: in clear.
+    bool sealed_errors = false;
+};
+
 struct options {
     std::string hkdf_info{default_hkdf_info};
     bool require_encryption = true;
@@ -46,6 +57,7 @@ struct options {
     // server then closes 1008 and the client reconnects for a new key). At most 2^32, the limit
     // for random 96-bit IVs (PROTOCOLS.md §1); lower only to rekey sooner.
     std::uint64_t max_messages_per_key = std::uint64_t(1) << 32;
+    ignis_compatibility ignis;
     // Client: what to send.
     std::string token = "anonymous";
     bool encrypt = true;  // false: no clientPublicKey (plaintext events; needs require_encryption off)
@@ -59,8 +71,9 @@ public:
     static constexpr std::uint64_t max_messages = std::uint64_t(1) << 32;  // per key, PROTOCOLS.md §1
 
     explicit cipher(role r) : role_(r) {}  // plaintext mode
-    cipher(role r, std::shared_ptr<session_key> key, std::uint64_t max_messages_per_key = max_messages)
-        : role_(r), key_(std::move(key)), limit_(std::min(max_messages_per_key, max_messages)) {}
+    cipher(role r, std::shared_ptr<session_key> key, std::uint64_t max_messages_per_key = max_messages,
+           ignis_compatibility compat = {})
+        : role_(r), key_(std::move(key)), limit_(std::min(max_messages_per_key, max_messages)), compat_(compat) {}
 
     error_code seal(const_bytes plaintext, message_buffer& out);
     error_code open(const_bytes wire, message_buffer& out);
@@ -68,6 +81,8 @@ public:
     // one that fails to decrypt, or comes in clear when encryption is on, ends it (4003 / 4004).
     open_failure on_open_failure(const error_code& ec) const;
     bool encrypted() const noexcept { return key_ != nullptr; }
+    // The runtime's replies go out sealed once keyed when ignis_compatibility::sealed_errors is on.
+    bool seals_replies() const noexcept { return key_ && compat_.sealed_errors; }
     // While the connection is quiet: frees the keyed AES-GCM context and the scratch buffer.
     void release_idle_memory();
     bool holds_context() const noexcept { return key_ && key_->aead().holds_context(); }
@@ -77,6 +92,7 @@ private:
     std::shared_ptr<session_key> key_;
     std::uint64_t sealed_ = 0;
     std::uint64_t limit_ = max_messages;
+    ignis_compatibility compat_;
     bytes scratch_;  // ciphertext ‖ tag before base64, reused
 };
 
@@ -142,8 +158,8 @@ struct scheme {
     static std::optional<sealed::liveness> liveness(const options& o) {
         return sealed::liveness{o.heartbeat_timeout, close_reason{4002, "Heartbeat timeout"}};
     }
-    // A client over the rate limit learns that messages were dropped (an error event in clear,
-    // like the scheme's other runtime errors; at most one a second).
+    // A client over the rate limit learns that messages were dropped (an error event, in clear
+    // like the scheme's other runtime errors unless sealed_errors; at most one a second).
     static outgoing_message rate_limited_reply();
 };
 
