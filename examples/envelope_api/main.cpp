@@ -141,12 +141,13 @@ int main(int argc, char** argv) {
     cfg.ws_path = "/api/";
     app::common_options common;
     app::add_common_options(cli, cfg, common);
-    std::string key_dir = "keys", redis_url, retire_kid;
+    std::string key_dir = "keys", retire_kid;
+    app::redis_options redis_opts;
     unsigned window_seconds = 60, grace_seconds = 300;
     std::size_t body_limit = 64 * 1024, max_pending_hashes = 8;
     cluster::memory_replay_options memory_nonces;
     cli.add_option("--key-dir", key_dir, "directory of the server's P-256 keys (created if absent)")->capture_default_str();
-    cli.add_option("--redis", redis_url, "redis://[[user]:password@]host[:port][/db]: nonces in Redis (else in memory)");
+    app::add_redis_options(cli, redis_opts, "nonces in Redis (else in memory)");
     cli.add_option("--window", window_seconds, "seconds a ts may differ from now")->capture_default_str();
     cli.add_option("--body-limit", body_limit, "largest request body in bytes")->capture_default_str();
     cli.add_option("--max-nonces", memory_nonces.max_entries,
@@ -180,8 +181,8 @@ int main(int argc, char** argv) {
     net::io_context io(static_cast<int>(cfg.threads));
     std::shared_ptr<redis::client> redis_client;
     std::shared_ptr<cluster::replay_store> replay;
-    if (!redis_url.empty()) {
-        redis_client = app::start_redis(io, redis_url);
+    if (!redis_opts.url.empty()) {
+        redis_client = app::start_redis(io, redis_opts);
         if (!redis_client) return 2;
         replay = cluster::make_redis_replay_store(redis_client);
     } else {

@@ -103,22 +103,16 @@ std::optional<sealed::http_response> serve_page(const sealed::http_request& req)
 }
 
 struct cluster_options {
-    std::string redis_url;  // empty: one process (the in-process bus)
-    std::string server_id;  // empty: a random UUID
+    sealed::app::redis_options redis;  // no URL: one process (the in-process bus)
+    std::string server_id;             // empty: a random UUID
 };
 
 template <class Family>
 int serve(sealed::server_config cfg, scheme::options opts, const cluster_options& cluster) {
     using server_type = sealed::server<Family, scheme>;
     sealed::net::io_context io(static_cast<int>(cfg.threads));
-    std::shared_ptr<sealed::cluster::bus> bus;
-    if (cluster.redis_url.empty()) {
-        bus = sealed::cluster::make_memory_bus(nullptr, cluster.server_id);
-    } else {
-        auto redis = sealed::app::start_redis(io, cluster.redis_url);
-        if (!redis) return 2;
-        bus = sealed::cluster::make_redis_bus(redis, {cluster.server_id});
-    }
+    auto bus = sealed::app::make_bus(io, cluster.redis, cluster.server_id);
+    if (!bus) return 2;
     server_type server(io, cfg, opts);
     sealed::cluster::router<server_type> router(server, bus, sealed::ecdh_gcm::wire::make_bus_frame);
     chat app(server, router);
@@ -152,8 +146,8 @@ int main(int argc, char** argv) {
     cli.add_flag("--ignis-sealed-errors", opts.ignis.sealed_errors,
                  "IGNIS's behaviour: seal the runtime's error events after the handshake (default: in clear)");
     cluster_options cluster;
-    cli.add_option("--redis", cluster.redis_url,
-                   "redis://[[user]:password@]host[:port][/db]: share rooms and events with the other processes");
+    sealed::app::add_redis_options(cli, cluster.redis, "share rooms and events with the other processes");
+    sealed::app::add_bus_key_option(cli, cluster.redis);
     cli.add_option("--server-id", cluster.server_id, "this process's serverId on the bus (default: a random UUID)");
     CLI11_PARSE(cli, argc, argv);
     if (!sealed::app::apply_common_options(cfg, common)) return 2;

@@ -119,10 +119,12 @@ int main(int argc, char** argv) {
     cli.add_option("--deny-file", deny_file,
                    "revoked tenants, one DID per line ('#' comments): refused with 403, their connections closed; "
                    "reloaded when the file changes");
-    std::string redis_url, server_id;
-    cli.add_option("--redis", redis_url,
-                   "redis://[[user]:password@]host[:port][/db]: a tenant's broadcasts and pubsub messages reach its "
-                   "nodes on every gateway sharing it (WebSocket tenants; the raw TCP network stays local)");
+    std::string server_id;
+    app::redis_options redis_opts;
+    app::add_redis_options(cli, redis_opts,
+                           "a tenant's broadcasts and pubsub messages reach its nodes on every gateway sharing it "
+                           "(WebSocket tenants; the raw TCP network stays local)");
+    app::add_bus_key_option(cli, redis_opts);
     cli.add_option("--server-id", server_id, "this gateway's serverId on the bus (default: a random UUID)");
     libp2p::host_options host;
     cli.add_option("--pubsub-rate-burst", host.pubsub_rate.burst,
@@ -193,11 +195,10 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    std::shared_ptr<cluster::bus> bus;
-    if (!redis_url.empty()) {
-        auto redis = app::start_redis(io, redis_url);
-        if (!redis) return 2;
-        bus = cluster::make_redis_bus(redis, {server_id});
+    std::shared_ptr<cluster::bus> bus;  // none: every tenant is local to this gateway
+    if (!redis_opts.url.empty() || !redis_opts.bus_key.empty()) {
+        bus = app::make_bus(io, redis_opts, server_id);
+        if (!bus) return 2;
     }
     std::unique_ptr<server<tcp_raw, pnet::scheme>> tcp_server;
     std::string announce;  // stdout lines printed after `listening on`

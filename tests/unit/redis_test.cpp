@@ -63,7 +63,8 @@ TEST(redis_url, parses_every_part) {
 }
 
 TEST(redis_url, refuses_with_a_reason) {
-    for (const char* bad : {"localhost:6379", "rediss://host", "http://host", "redis://", "redis://host:0",
+    for (const char* bad : {"localhost:6379", "http://host", "redis+sentinel://h1:26379",
+                            "redis+sentinel://h1,/primary", "redis+sentinel://h1:x/primary", "rediss+sentinel://h1/", "redis://", "redis://host:0",
                             "redis://host:70000", "redis://host:port", "redis://host:", "redis://host/x",
                             "redis://host/-1", "redis://host?db=1", "redis://user@host", "redis://user:@host",
                             "redis://:p%zz@host", "redis://::1:6379", "redis://[::1"}) {
@@ -76,8 +77,38 @@ TEST(redis_url, refuses_with_a_reason) {
         EXPECT_FALSE(why.empty()) << bad;
     }
     std::string why;
-    EXPECT_FALSE(redis::parse_url("rediss://host", &why));
-    EXPECT_NE(why.find("TLS"), std::string::npos) << why;
+    EXPECT_FALSE(redis::parse_url("redis+sentinel://h1:26379", &why));
+    EXPECT_NE(why.find("primary name"), std::string::npos) << why;
+}
+
+TEST(redis_url, rediss_and_sentinel_forms) {
+    auto tls = redis::parse_url("rediss://app:pw@cache.internal/2");
+    ASSERT_TRUE(tls) << tls.error().message();
+    EXPECT_TRUE(tls->tls.enabled);
+    EXPECT_EQ(tls->host, "cache.internal");
+    EXPECT_EQ(tls->port, 6379);
+    EXPECT_EQ(tls->db, 2);
+    EXPECT_TRUE(tls->sentinel.nodes.empty());
+
+    auto s = redis::parse_url("redis+sentinel://app:pw@10.0.0.1,10.0.0.2:26380,[::1]:26381/my%2Dprimary/4");
+    ASSERT_TRUE(s) << s.error().message();
+    EXPECT_FALSE(s->tls.enabled);
+    ASSERT_EQ(s->sentinel.nodes.size(), 3u);
+    EXPECT_EQ(s->sentinel.nodes[0].host, "10.0.0.1");
+    EXPECT_EQ(s->sentinel.nodes[0].port, 26379);
+    EXPECT_EQ(s->sentinel.nodes[1].port, 26380);
+    EXPECT_EQ(s->sentinel.nodes[2].host, "::1");
+    EXPECT_EQ(s->sentinel.nodes[2].port, 26381);
+    EXPECT_EQ(s->sentinel.master_name, "my-primary");
+    EXPECT_EQ(s->db, 4);
+    EXPECT_EQ(s->username, "app");  // the primary's; sentinel credentials are separate
+    EXPECT_TRUE(s->sentinel.password.empty());
+
+    auto both = redis::parse_url("rediss+sentinel://h1/p");
+    ASSERT_TRUE(both);
+    EXPECT_TRUE(both->tls.enabled);
+    EXPECT_EQ(both->sentinel.master_name, "p");
+    EXPECT_EQ(both->db, 0);
 }
 
 TEST(redis_errors, have_messages_and_conditions) {

@@ -3,6 +3,8 @@
 // stopping gracefully on SIGINT/SIGTERM with exit code 0.
 #pragma once
 
+#include <sealed/cluster/bus.hpp>
+#include <sealed/cluster/bus_seal.hpp>
 #include <sealed/cluster/redis.hpp>
 #include <sealed/config.hpp>
 #include <sealed/detail/descriptors.hpp>
@@ -117,19 +119,83 @@ inline void fit_default_max_connections(const CLI::App& cli, server_config& cfg)
     cfg.max_connections = holds;
 }
 
-// --redis URL: a client that connects in the background (the server serves its own clients
-// meanwhile, and Redis's state shows in /metrics), or nullptr after printing why the URL is
-// unusable (the caller exits 2).
-inline std::shared_ptr<redis::client> start_redis(net::io_context& io, const std::string& url) {
+// --redis URL and what goes with it, the same on every binary that takes --redis.
+struct redis_options {
+    std::string url;
+    std::string tls_ca, tls_cert, tls_key;  // for rediss:// URLs
+    std::string bus_key;                    // the sealed bus, where the binary has a bus
+};
+
+inline void add_redis_options(CLI::App& cli, redis_options& o, const std::string& what) {
+    cli.add_option("--redis", o.url,
+                   "redis[s]://[[user]:password@]host[:port][/db] or "
+                   "redis[s]+sentinel://[[user]:password@]host[:port][,host[:port]...]/primary[/db]: " + what);
+    cli.add_option("--redis-tls-ca", o.tls_ca, "rediss://: CA certificates (PEM) that Redis's certificate must chain to "
+                                               "(default: the system's trust store)");
+    cli.add_option("--redis-tls-cert", o.tls_cert, "rediss://: client certificate (PEM) for Redis's tls-auth-clients");
+    cli.add_option("--redis-tls-key", o.tls_key, "rediss://: the client certificate's private key (PEM)");
+}
+
+inline void add_bus_key_option(CLI::App& cli, redis_options& o) {
+    cli.add_option("--bus-key", o.bus_key,
+                   "seal the Redis bus with the keys in FILE (lines '<id> <base64 32 bytes>', the first seals); "
+                   "IGNIS nodes cannot join a sealed bus (docs/cluster.md)");
+}
+
+// A client that connects in the background (the server serves its own clients meanwhile, and
+// Redis's state shows in /metrics), or nullptr after printing why the options are unusable
+// (the caller exits 2).
+inline std::shared_ptr<redis::client> start_redis(net::io_context& io, const redis_options& o) {
     std::string why;
-    auto redis_cfg = redis::parse_url(url, &why);
+    auto redis_cfg = redis::parse_url(o.url, &why);
     if (!redis_cfg) {
-        std::cerr << "--redis " << url << ": " << why << "\n";
+        std::cerr << "--redis " << o.url << ": " << why << "\n";
         return nullptr;
+    }
+    const bool tls_flags = !o.tls_ca.empty() || !o.tls_cert.empty() || !o.tls_key.empty();
+    if (tls_flags && !redis_cfg->tls.enabled) {
+        std::cerr << "--redis-tls-ca/-cert/-key need a rediss:// URL\n";
+        return nullptr;
+    }
+    redis_cfg->tls.ca_file = o.tls_ca;
+    redis_cfg->tls.cert_file = o.tls_cert;
+    redis_cfg->tls.key_file = o.tls_key;
+    if (redis_cfg->tls.enabled) {
+        // Files that do not load are a start-up error, not a reconnect loop that never ends.
+        if (redis::check_tls_files(redis_cfg->tls, why)) {
+            std::cerr << "--redis " << o.url << ": " << why << "\n";
+            return nullptr;
+        }
     }
     auto client = redis::make_client(io.get_executor(), *redis_cfg);
     client->start();
     return client;
+}
+
+// The bus the options ask for: in-process without --redis, else over Redis, sealed with
+// --bus-key. nullptr after printing why not (the caller exits 2).
+inline std::shared_ptr<cluster::bus> make_bus(net::io_context& io, const redis_options& o, const std::string& server_id) {
+    if (o.url.empty()) {
+        if (!o.bus_key.empty()) {
+            std::cerr << "--bus-key needs --redis\n";
+            return nullptr;
+        }
+        return cluster::make_memory_bus(nullptr, server_id);
+    }
+    cluster::redis_bus_options bus_opts;
+    bus_opts.server_id = server_id;
+    if (!o.bus_key.empty()) {
+        std::string why;
+        auto keys = cluster::bus_keyring::load(o.bus_key, &why);
+        if (!keys) {
+            std::cerr << "--bus-key " << o.bus_key << ": " << why << "\n";
+            return nullptr;
+        }
+        bus_opts.keys = std::make_shared<const cluster::bus_keyring>(std::move(*keys));
+    }
+    auto redis = start_redis(io, o);
+    if (!redis) return nullptr;
+    return cluster::make_redis_bus(std::move(redis), std::move(bus_opts));
 }
 
 inline bool wants_tls(const server_config& cfg) { return cfg.tls_context || !cfg.tls_cert.empty(); }

@@ -120,6 +120,8 @@ std::string bus::prometheus_text() const {
     metric("dropped_full_total", "counter", "Messages dropped because the buffer was full.", st.dropped_full);
     metric("publish_failed_total", "counter", "Publishes that Redis refused or did not confirm.", st.publish_failed);
     metric("buffered", "gauge", "Messages waiting for Redis.", st.buffered);
+    metric("forged_total", "counter", "Sealed bus: messages that did not verify or came unsealed.", st.forged);
+    metric("replayed_total", "counter", "Sealed bus: messages seen before or outside the time window.", st.replayed);
     return out.str();
 }
 

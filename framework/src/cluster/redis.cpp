@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -51,6 +52,11 @@ void check_single_reply_command(std::span<const std::string_view> args) {
                                         std::string(c));
 }
 
+bool parse_port(std::string_view text, unsigned& port) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+    return ec == std::errc{} && end == text.data() + text.size() && port > 0 && port <= 65535;
+}
+
 struct pending_request {
     pending_request(const strand_type& strand, std::chrono::milliseconds timeout) : timer(strand, timeout) {}
     net::steady_timer timer;              // the deadline, cancelled early when the reply arrives
@@ -63,11 +69,24 @@ struct client::impl : std::enable_shared_from_this<impl> {
     impl(net::any_io_executor ex, config c, logger l)
         : strand(net::make_strand(std::move(ex))), cfg(std::move(c)),
           log(std::move(l)), command(strand, "redis"),
-          subscriber(strand, "redis pub/sub") {}
+          subscriber(strand, "redis pub/sub") {
+        if (!cfg.tls.enabled) return;
+        auto ctx = detail::make_tls_context(cfg.tls, tls_problem);
+        if (!ctx) {
+            tls_error = ctx.error();
+            return;
+        }
+        tls_context = *ctx;
+        command.use_tls(tls_context);
+        subscriber.use_tls(tls_context);
+    }
 
     strand_type strand;
     const config cfg;
     logger log;
+    std::shared_ptr<net::ssl::context> tls_context;
+    error_code tls_error;      // the TLS files do not load: every connection attempt fails so
+    std::string tls_problem;
 
     // Readable from any thread.
     std::atomic<connection_state> state{connection_state::stopped};
@@ -204,30 +223,79 @@ struct client::impl : std::enable_shared_from_this<impl> {
         subscriber.send(detail::format_command(args));
     }
 
-    // Keeps one link up until stop(): connect, serve, back off, again. Logs each state change
-    // once, not every failed retry (a retry that fails for a new reason is logged again).
+    // Where to connect: cfg.host:cfg.port, or the primary the first sentinel that knows
+    // cfg.sentinel.master_name names. `detail` says why not.
+    awaitable<result<config>> locate(std::string& why_not) {
+        config target = cfg;
+        if (tls_error) {
+            why_not = tls_problem;
+            co_return tls_error;
+        }
+        if (cfg.sentinel.nodes.empty()) co_return target;
+        error_code last = errc::redis_unavailable;
+        for (const auto& node : cfg.sentinel.nodes) {
+            config at = cfg;
+            at.host = node.host;
+            at.port = node.port;
+            at.username = cfg.sentinel.username;
+            at.password = cfg.sentinel.password;
+            detail::link sentinel(strand, "redis sentinel");
+            sentinel.use_tls(tls_context);
+            std::string why;
+            if (auto ec = co_await sentinel.open(at, detail::link_role::sentinel, why)) {
+                last = ec;
+                why_not = "sentinel " + node.host + ":" + std::to_string(node.port) + ": " + (why.empty() ? ec.message() : why);
+                continue;
+            }
+            const std::array<std::string_view, 3> ask{"SENTINEL", "get-master-addr-by-name", cfg.sentinel.master_name};
+            auto answer = co_await sentinel.query(ask, cfg.connect_timeout);
+            sentinel.close(errc::shutting_down);
+            unsigned port = 0;
+            const bool named = answer && answer->type == reply_type::array && answer->elements.size() == 2 &&
+                               parse_port(answer->elements[1].str, port);
+            if (!named) {
+                last = answer ? make_error_code(errc::redis_error) : answer.error();
+                why_not = "sentinel " + node.host + ":" + std::to_string(node.port) + " names no primary '" +
+                         cfg.sentinel.master_name + "'" + (answer && answer->is_error() ? ": " + answer->str : "");
+                continue;
+            }
+            target.host = answer->elements[0].str;
+            target.port = static_cast<std::uint16_t>(port);
+            co_return target;
+        }
+        co_return last;
+    }
+
+    // Keeps one link up until stop(): locate, connect, serve, back off, again. Logs each state
+    // change once, not every failed retry (a retry that fails for a new reason is logged again).
     static awaitable<void> supervise(std::shared_ptr<impl> self, detail::link& l, bool is_command) {
         co_await net::this_coro::throw_if_cancelled(false);
         auto& s = *self;
         const std::function<error_code(reply&&)> on_reply = [&s, is_command](reply&& r) {
             return is_command ? s.on_command_reply(std::move(r)) : s.on_push(std::move(r));
         };
+        const auto role = is_command ? detail::link_role::command : detail::link_role::subscriber;
         net::steady_timer backoff(s.strand);
         auto delay = s.cfg.reconnect_min;
         bool ever_up = false;
         unsigned failures = 0;
         error_code reported;
+        std::string where = s.cfg.host + ":" + std::to_string(s.cfg.port);
         while (!s.stopping) {
             std::string detail;
-            const auto ec = co_await l.open(s.cfg, is_command, detail);
+            auto target = co_await s.locate(detail);
+            error_code ec = target ? error_code{} : target.error();
+            if (target) {
+                where = target->host + ":" + std::to_string(target->port);
+                ec = co_await l.open(*target, role, detail);
+            }
             if (s.stopping) break;
             if (!ec) {
                 if (ever_up) {
                     ++(is_command ? s.reconnects : s.subscriber_reconnects);
-                    s.log.info("{}: reconnected to {}:{} after {} failed attempt(s)", l.name(), s.cfg.host,
-                                s.cfg.port, failures);
+                    s.log.info("{}: reconnected to {} after {} failed attempt(s)", l.name(), where, failures);
                 } else {
-                    s.log.info("{}: connected to {}:{}", l.name(), s.cfg.host, s.cfg.port);
+                    s.log.info("{}: connected to {}", l.name(), where);
                 }
                 ever_up = true;
                 failures = 0;
@@ -249,16 +317,14 @@ struct client::impl : std::enable_shared_from_this<impl> {
                     s.confirmed_count = 0;
                 }
                 if (s.stopping) break;
-                s.log.warn("{}: connection to {}:{} lost ({}); reconnecting", l.name(), s.cfg.host, s.cfg.port,
-                            why.message());
+                s.log.warn("{}: connection to {} lost ({}); reconnecting", l.name(), where, why.message());
             } else {
                 ++failures;
                 if (is_command) s.set_last_error(ec);
                 if (ec != reported) {
                     reported = ec;
-                    s.log.warn("{}: cannot connect to {}:{}: {}{}{}; retrying (backoff up to {} ms)", l.name(),
-                                s.cfg.host, s.cfg.port, ec.message(), detail.empty() ? "" : ": ", detail,
-                                s.cfg.reconnect_max.count());
+                    s.log.warn("{}: cannot connect to {}: {}{}{}; retrying (backoff up to {} ms)", l.name(), where,
+                                ec.message(), detail.empty() ? "" : ": ", detail, s.cfg.reconnect_max.count());
                 } else {
                     s.log.debug("{}: attempt {} failed: {}", l.name(), failures, ec.message());
                 }

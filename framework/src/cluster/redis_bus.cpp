@@ -4,6 +4,7 @@
 // is sent once the client is connected again; a PUBLISH that fails or times out is counted and
 // not retried, because Redis may have delivered it already (a retry could deliver it twice).
 #include <sealed/cluster/bus.hpp>
+#include <sealed/cluster/bus_seal.hpp>
 #include <sealed/log.hpp>
 
 #include <boost/asio/bind_executor.hpp>
@@ -12,9 +13,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <sealed/log.hpp>
-
 #include <deque>
+#include <optional>
 
 namespace sealed::cluster {
 
@@ -29,6 +29,10 @@ public:
           waiting_(strand_), log_(log::get("bus")) {
         if (opts_.server_id.empty()) opts_.server_id = random_server_id();
         if (opts_.max_in_flight == 0) opts_.max_in_flight = 1;
+        if (opts_.keys) {
+            sealer_.emplace(opts_.keys);
+            opener_.emplace(opts_.keys, bus_seal_options{opts_.replay_window});
+        }
     }
 
     // After construction: the subscriptions hold a weak reference to this bus.
@@ -39,16 +43,19 @@ public:
         };
         client_->subscribe("ws:broadcast", on_push);
         for (const char* pattern : {"ws:room:*", "ws:client:*", "ws:user:*"}) client_->psubscribe(pattern, on_push);
+        if (opener_) client_->subscribe(opts_.sealed_channel, on_push);
     }
 
     const std::string& server_id() const noexcept override { return opts_.server_id; }
 
     void publish(bus_message m) override {
         m.server_id = opts_.server_id;
-        auto channel = channel_of(m.type, m.target);
-        auto payload = to_json(m);
-        net::post(strand_, [self = shared_from_this(), channel = std::move(channel), payload = std::move(payload)]() mutable {
-            self->enqueue(std::move(channel), std::move(payload));
+        net::post(strand_, [self = shared_from_this(), m = std::move(m)]() mutable {
+            // Sealed on the strand: the sealer's sequence is the order of publishing.
+            if (self->sealer_)
+                self->enqueue(self->opts_.sealed_channel, self->sealer_->seal(m));
+            else
+                self->enqueue(channel_of(m.type, m.target), to_json(m));
         });
     }
 
@@ -61,6 +68,8 @@ public:
         s.dropped_full = dropped_full_;
         s.publish_failed = publish_failed_;
         s.buffered = buffered_;
+        s.forged = forged_;
+        s.replayed = replayed_;
         return s;
     }
 
@@ -126,6 +135,10 @@ private:
 
     // --- on the client's strand ---
     void deliver(std::string_view channel, std::string_view text) {
+        if (opener_) {
+            open_sealed(channel, text);
+            return;
+        }
         auto m = parse_bus_message(text);
         if (!m) {
             ++invalid_;
@@ -133,6 +146,24 @@ private:
             return;
         }
         hand_over(*m);
+    }
+
+    // Whatever does not open is dropped; a log line per kind and minute at most, because a
+    // flood of forgeries must not become a flood of logs.
+    void open_sealed(std::string_view channel, std::string_view text) {
+        auto m = channel == opts_.sealed_channel ? opener_->open(text) : result<bus_message>(make_error_code(errc::decrypt_failed));
+        if (m) {
+            hand_over(*m);
+            return;
+        }
+        const bool replay = m.error() == errc::duplicate_message;
+        ++(replay ? replayed_ : forged_);
+        auto& last = replay ? last_replay_log_ : last_forged_log_;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::minutes(1)) return;
+        last = now;
+        log_.warn("bus: dropped a {} message on {} ({}; counted in sealed_bus_{}_total)",
+                  replay ? "replayed" : "forged", channel, m.error().message(), replay ? "replayed" : "forged");
     }
 
     std::shared_ptr<redis::client> client_;
@@ -144,6 +175,10 @@ private:
     net::steady_timer waiting_;
     bool dropping_ = false;
     logger log_;
+    std::optional<bus_sealer> sealer_;  // on strand_
+    std::optional<bus_opener> opener_;  // on the client's strand
+    std::chrono::steady_clock::time_point last_forged_log_{}, last_replay_log_{};
+    std::atomic<std::uint64_t> forged_{0}, replayed_{0};
     std::atomic<std::uint64_t> published_{0}, invalid_{0}, dropped_full_{0}, publish_failed_{0}, buffered_{0};
 };
 

@@ -17,17 +17,7 @@
 namespace sealed_test {
 
 // True when something accepts TCP connections on 127.0.0.1:port.
-inline bool accepts_connections(unsigned short port) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    close(fd);
-    return ok;
-}
+inline bool accepts_connections(unsigned short port) { return tcp_accepts(port); }
 
 class chat_cluster {
 public:

@@ -70,11 +70,12 @@ inline sealed::awaitable<long> node_metric(unsigned short port, std::string_view
     co_return std::isdigit(static_cast<unsigned char>(*digits)) ? std::strtol(digits, nullptr, 10) : -1;
 }
 
-// Polls until every node's pub/sub connection holds the bus's four subscriptions.
-inline sealed::awaitable<bool> all_subscribed(const std::vector<unsigned short>& ports) {
+// Polls until every node's pub/sub connection holds the bus's subscriptions: IGNIS's four, and
+// sealed:bus too on a sealed bus.
+inline sealed::awaitable<bool> all_subscribed(const std::vector<unsigned short>& ports, long expected = 4) {
     for (int round = 0; round < 200; ++round) {
         bool all = true;
-        for (auto port : ports) all = all && co_await node_metric(port, "sealed_redis_subscriptions") == 4;
+        for (auto port : ports) all = all && co_await node_metric(port, "sealed_redis_subscriptions") == expected;
         if (all) co_return true;
         co_await sleep_for(std::chrono::milliseconds(20));
     }

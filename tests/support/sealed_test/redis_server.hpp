@@ -69,10 +69,25 @@ inline std::string raw_redis_line(unsigned short port, const std::string& comman
     return line;
 }
 
+inline bool tcp_accepts(unsigned short port) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
 class redis_server {
 public:
     struct options {
-        std::string password;  // --requirepass
+        std::string password;            // --requirepass
+        bool tls = false;                // port() is --tls-port (plain port off); `extra` names the files
+        std::vector<std::string> extra;  // more arguments: TLS files, --user ACL lines, --replicaof ...
+        std::vector<std::string> leading;  // before every option (a config file, --sentinel's)
     };
 
     static const std::string& executable() {
@@ -100,24 +115,40 @@ public:
     // Starts on port() and waits until it answers PING (NOAUTH counts: it is up).
     bool start() {
         process_.reset();
-        std::vector<std::string> argv{executable(), "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no", "--loglevel", "warning",
-                                      "--daemonize", "no"};
+        std::vector<std::string> argv{executable()};
+        argv.insert(argv.end(), opts_.leading.begin(), opts_.leading.end());
+        for (const char* arg : {"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
+                                "--daemonize", "no"})
+            argv.push_back(arg);
+        for (const auto& arg : opts_.tls ? std::vector<std::string>{"--port", "0", "--tls-port", std::to_string(port_)}
+                                         : std::vector<std::string>{"--port", std::to_string(port_)})
+            argv.push_back(arg);
         if (!opts_.password.empty()) {
             argv.push_back("--requirepass");
             argv.push_back(opts_.password);
         }
+        argv.insert(argv.end(), opts_.extra.begin(), opts_.extra.end());
         process_.emplace(std::move(argv));
         running_ = false;
         if (!process_->started()) return false;
         for (int waited = 0; waited < 5000; waited += 20) {
-            const auto answer = raw_redis_line(port_, "PING\r\n");
+            // A TLS port cannot be PINGed in clear: accepting TCP is the sign it is up.
+            const auto answer = opts_.tls ? std::string(tcp_accepts(port_) ? "+PONG" : "") : raw_redis_line(port_, "PING\r\n");
             if (answer == "+PONG" || answer.rfind("-NOAUTH", 0) == 0) return running_ = true;
             if (process_->wait(0)) break;  // exited (port taken, bad option)
             usleep(20000);
         }
         process_.reset();
         return false;
+    }
+
+    // SIGKILL: gone without a word, as a crashed machine.
+    void kill() {
+        if (!process_) return;
+        process_->signal(SIGKILL);
+        process_->wait(5000);
+        process_.reset();
+        running_ = false;
     }
 
     // SIGTERM and wait for the exit (SIGKILL after 5 s).

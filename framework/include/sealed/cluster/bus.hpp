@@ -20,6 +20,7 @@
 #include <boost/json/value.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,6 +62,8 @@ struct bus_stats {
     std::uint64_t dropped_full = 0;     // published while the buffer was full (Redis down)
     std::uint64_t publish_failed = 0;   // Redis refused or timed out; not retried (at-most-once)
     std::uint64_t buffered = 0;         // waiting now for Redis
+    std::uint64_t forged = 0;           // sealed bus: did not verify, or came unsealed
+    std::uint64_t replayed = 0;         // sealed bus: seen before, or outside the time window
 };
 
 class bus {
@@ -99,13 +102,21 @@ class memory_broker;
 std::shared_ptr<bus> make_memory_bus(std::shared_ptr<memory_broker> broker = nullptr, std::string server_id = {});
 std::shared_ptr<memory_broker> make_memory_broker();
 
+class bus_keyring;
 struct redis_bus_options {
     std::string server_id;            // empty: random_server_id()
     std::size_t max_buffered = 4096;  // messages waiting for Redis before new ones are dropped
     std::size_t max_in_flight = 64;   // PUBLISHes pipelined at once
+    // The sealed bus (bus_seal.hpp): every message sealed on `sealed_channel`. Null: IGNIS's
+    // plaintext bus.
+    std::shared_ptr<const bus_keyring> keys;
+    std::string sealed_channel = "sealed:bus";
+    std::chrono::milliseconds replay_window{30000};
 };
 // Subscribes ws:broadcast and the ws:room:*, ws:client:*, ws:user:* patterns on `client`
-// (started or not; it restores them after reconnects) and publishes through it.
+// (started or not; it restores them after reconnects) and publishes through it. A sealed bus
+// publishes on sealed_channel only and still listens on IGNIS's channels, to count (as
+// `forged`) and drop whatever is injected there.
 std::shared_ptr<bus> make_redis_bus(std::shared_ptr<redis::client> client, redis_bus_options opts = {});
 
 }  // namespace sealed::cluster

@@ -1,5 +1,6 @@
 // An Asio-native Redis client for scale-out (DESIGN.md §3): hiredis's reader and formatter only,
-// over a plain TCP socket, on the client's own strand. One pipelined command connection (many
+// over TCP or TLS, on the client's own strand, to one Redis or to the primary that Redis
+// Sentinel names. One pipelined command connection (many
 // coroutines at once, replies matched FIFO) and, when something subscribes, a second connection
 // for pub/sub (hiredis 0.14 has no RESP3, so pushes cannot share the command connection).
 //
@@ -29,6 +30,33 @@
 
 namespace sealed::redis {
 
+// rediss://: TLS with the server's certificate verified against `ca_file` (else the system's
+// trust store) and its name against `server_name` (else the host connected to: a DNS name or
+// an IP address, which must then be in the certificate's subjectAltName).
+struct tls_options {
+    bool enabled = false;
+    std::string ca_file;
+    std::string cert_file, key_file;  // a client certificate, for Redis's tls-auth-clients
+    std::string server_name;
+};
+
+// Redis Sentinel: before every connection the sentinels are asked, in order, for the address
+// of `master_name`'s primary, and the server found there must say it is a primary (ROLE), so a
+// failover is followed at the next reconnect. Sentinels use the same TLS settings as Redis.
+struct sentinel_options {
+    struct address {
+        std::string host;
+        std::uint16_t port = 26379;
+    };
+    std::vector<address> nodes;       // empty: no Sentinel, connect to host:port
+    std::string master_name;
+    std::string username, password;   // AUTH to the sentinels (sentinel.conf's requirepass)
+};
+
+// Loads tls's files as a connection would: a start-up check, so that files which do not load
+// are an error at once rather than a reconnect loop that never succeeds. `why` names the file.
+error_code check_tls_files(const tls_options& tls, std::string& why);
+
 struct config {
     std::string host = "127.0.0.1";
     std::uint16_t port = 6379;
@@ -39,10 +67,15 @@ struct config {
     std::chrono::milliseconds reconnect_min{100};     // backoff: doubles up to reconnect_max, ±20 % jitter
     std::chrono::milliseconds reconnect_max{5000};
     std::size_t max_pending = 10000;              // requests in flight before errc::send_queue_full
+    tls_options tls;
+    sentinel_options sentinel;
 };
 
 // redis://[[user]:password@]host[:port][/db], user and password percent-decoded; IPv6 hosts in
-// brackets. errc::invalid_argument otherwise (rediss://, a query, a bad port or db); `why`, when
+// brackets; rediss:// for TLS. Sentinel:
+//   redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/master_name[/db]
+// (rediss+sentinel:// with TLS), sentinel ports 26379 by default; the user and password are
+// the primary's. errc::invalid_argument otherwise (a query, a bad port or db); `why`, when
 // given, receives a sentence saying what is wrong (for command-line errors).
 result<config> parse_url(std::string_view url);
 result<config> parse_url(std::string_view url, std::string* why);
