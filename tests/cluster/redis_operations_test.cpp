@@ -20,27 +20,47 @@ namespace {
 using namespace sealed;
 using namespace std::chrono_literals;
 using sealed_test::chat_client;
-namespace json = boost::json;
 using list = std::vector<std::string>;
 const std::string binary = sealed_test::bin_dir() + "/stream_chat";
 
-awaitable<error_code> say(chat_client& c, std::string_view text) {
-    const json::value message = {{"room", "lobby"}, {"text", text}};
-    co_return co_await c.emit("chat", message);
-}
+using sealed_test::chat_texts;  // in arrival order
+using sealed_test::say;
 
-// The chat texts among a client's events, in arrival order.
-list texts(const list& events) {
-    list out;
-    for (const auto& e : events)
-        if (e.rfind("chat:", 0) == 0) out.emplace_back(json::parse(e.substr(5)).at("text").as_string());
-    return out;
-}
+// Two stream_chat processes, each with its own Redis flags.
+struct two_nodes {
+    std::unique_ptr<sealed_test::server_process> first, second;
+    two_nodes(const std::vector<std::string>& flags1, const std::vector<std::string>& flags2)
+        : first(start("node-1", flags1)), second(start("node-2", flags2)) {}
+    explicit two_nodes(const std::vector<std::string>& flags) : two_nodes(flags, flags) {}
+    bool up() const { return first->port != 0 && second->port != 0; }
+    std::vector<unsigned short> ports() const { return {first->port, second->port}; }
 
-std::unique_ptr<sealed_test::server_process> chat_node(const std::string& server_id, std::vector<std::string> more) {
-    std::vector<std::string> argv{binary, "--listen", "127.0.0.1:0", "--log-level", "warn", "--server-id", server_id};
-    argv.insert(argv.end(), more.begin(), more.end());
-    return std::make_unique<sealed_test::server_process>(std::move(argv));
+private:
+    static std::unique_ptr<sealed_test::server_process> start(const char* id, const std::vector<std::string>& flags) {
+        std::vector<std::string> argv{binary, "--listen", "127.0.0.1:0", "--log-level", "warn", "--server-id", id};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        return std::make_unique<sealed_test::server_process>(std::move(argv));
+    }
+};
+
+struct alice_and_bob {
+    chat_client alice, bob;
+};
+
+// Alice on the first process and Bob on the second, both in "lobby", once each process's bus
+// holds `subscriptions`; nullopt when a step fails.
+awaitable<std::optional<alice_and_bob>> meet_in_lobby(const two_nodes& nodes, long subscriptions = 4) {
+    const auto ports = nodes.ports();
+    if (!co_await sealed_test::all_subscribed(ports, subscriptions)) co_return std::nullopt;
+    const std::string first = "ws://127.0.0.1:" + std::to_string(ports[0]) + "/stream";
+    const std::string second = "ws://127.0.0.1:" + std::to_string(ports[1]) + "/stream";
+    auto alice = co_await sealed_test::connect_chat(first, "alice");
+    auto bob = co_await sealed_test::connect_chat(second, "bob");
+    if (!alice || !bob) co_return std::nullopt;
+    const bool alice_in = co_await sealed_test::join_room(*alice, "lobby");
+    const bool bob_in = co_await sealed_test::join_room(*bob, "lobby");
+    if (!alice_in || !bob_in) co_return std::nullopt;
+    co_return alice_and_bob{std::move(*alice), std::move(*bob)};
 }
 
 // What crosses Redis, as anyone who can SUBSCRIBE there sees it.
@@ -70,28 +90,23 @@ TEST(sealed_bus, redis_sees_no_payload_and_forged_or_replayed_messages_are_dropp
     const std::string new_key = "new 8PHy8/T19vf4+fr7/P3+/wABAgMEBQYHCAkKCwwNDg8=\n";
     std::ofstream(dir.path / "node1.keys") << "# rotating\n" << new_key << old_key;
     std::ofstream(dir.path / "node2.keys") << old_key << new_key;
-    auto node1 = chat_node("node-1", {"--redis", redis.url(), "--bus-key", (dir.path / "node1.keys").string()});
-    auto node2 = chat_node("node-2", {"--redis", redis.url(), "--bus-key", (dir.path / "node2.keys").string()});
-    ASSERT_TRUE(node1->port != 0 && node2->port != 0);
-    const std::string first = "ws://127.0.0.1:" + std::to_string(node1->port) + "/stream";
-    const std::string second = "ws://127.0.0.1:" + std::to_string(node2->port) + "/stream";
+    two_nodes nodes({"--redis", redis.url(), "--bus-key", (dir.path / "node1.keys").string()},
+                    {"--redis", redis.url(), "--bus-key", (dir.path / "node2.keys").string()});
+    ASSERT_TRUE(nodes.up());
     net::io_context io;
     eavesdropper eve(io, redis.port());
     sealed_test::run(io, [&]() -> awaitable<void> {
-        const std::vector<unsigned short> ports{node1->port, node2->port};
-        CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(ports, 5));
         for (int i = 0; i < 100 && eve.client->stats().subscriptions != 1; ++i) co_await sealed_test::sleep_for(20ms);
-        auto alice = co_await sealed_test::connect_chat(first, "alice");
-        auto bob = co_await sealed_test::connect_chat(second, "bob");
-        CO_ASSERT_TRUE(alice && bob);
-        CO_ASSERT_TRUE(co_await sealed_test::join_room(*alice, "lobby"));
-        CO_ASSERT_TRUE(co_await sealed_test::join_room(*bob, "lobby"));
-        CO_ASSERT_FALSE(co_await say(*alice, "from alice, sealed with new"));
-        const auto to_bob = co_await sealed_test::events_after(*bob, 1);
-        CO_ASSERT_FALSE(co_await say(*bob, "from bob, sealed with old"));
-        const auto to_alice = co_await sealed_test::events_after(*alice, 1);
-        EXPECT_EQ(texts(to_bob), list{"from alice, sealed with new"});
-        EXPECT_EQ(texts(to_alice), list{"from bob, sealed with old"});
+        auto met = co_await meet_in_lobby(nodes, 5);
+        CO_ASSERT_TRUE(met);
+        auto& alice = met->alice;
+        auto& bob = met->bob;
+        CO_ASSERT_FALSE(co_await say(alice, "from alice, sealed with new"));
+        const auto to_bob = co_await sealed_test::events_after(bob, 1);
+        CO_ASSERT_FALSE(co_await say(bob, "from bob, sealed with old"));
+        const auto to_alice = co_await sealed_test::events_after(alice, 1);
+        EXPECT_EQ(chat_texts(to_bob), list{"from alice, sealed with new"});
+        EXPECT_EQ(chat_texts(to_alice), list{"from bob, sealed with old"});
 
         // Redis saw two sealed messages on sealed:bus and nothing readable anywhere.
         std::vector<std::string> sealed;
@@ -118,12 +133,12 @@ TEST(sealed_bus, redis_sees_no_payload_and_forged_or_replayed_messages_are_dropp
             auto sent = co_await eve.client->async_publish(channel, m);
             CO_ASSERT_TRUE(sent);
         }
-        const auto after = co_await sealed_test::events_after(*bob, 0);
-        EXPECT_TRUE(texts(after).empty()) << "an injected or replayed message reached bob";
+        const auto after = co_await sealed_test::events_after(bob, 0);
+        EXPECT_TRUE(chat_texts(after).empty()) << "an injected or replayed message reached bob";
         long forged = 0, replayed = 0;
         for (int i = 0; i < 100 && (forged != 3 || replayed != 1); ++i) {
-            forged = co_await sealed_test::node_metric(node2->port, "sealed_bus_forged_total");
-            replayed = co_await sealed_test::node_metric(node2->port, "sealed_bus_replayed_total");
+            forged = co_await sealed_test::node_metric(nodes.second->port, "sealed_bus_forged_total");
+            replayed = co_await sealed_test::node_metric(nodes.second->port, "sealed_bus_replayed_total");
             co_await sealed_test::sleep_for(20ms);
         }
         EXPECT_EQ(forged, 3);
@@ -147,42 +162,36 @@ TEST(redis_operations, chat_goes_on_across_a_sentinel_failover_and_nothing_arriv
     if (sealed_test::redis_server::executable().empty()) GTEST_SKIP() << "redis-server is not installed";
     sealed_test::sentinel_setup sentinels;
     ASSERT_TRUE(sentinels.ready()) << "primary, replica and three sentinels did not come up";
-    auto node1 = chat_node("node-1", {"--redis", sentinels.url()});
-    auto node2 = chat_node("node-2", {"--redis", sentinels.url()});
-    ASSERT_TRUE(node1->port != 0 && node2->port != 0);
-    const std::string first = "ws://127.0.0.1:" + std::to_string(node1->port) + "/stream";
-    const std::string second = "ws://127.0.0.1:" + std::to_string(node2->port) + "/stream";
+    two_nodes nodes({"--redis", sentinels.url()});
+    ASSERT_TRUE(nodes.up());
     net::io_context io;
     sealed_test::run(io, [&]() -> awaitable<void> {
-        const std::vector<unsigned short> ports{node1->port, node2->port};
-        CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(ports));
-        auto alice = co_await sealed_test::connect_chat(first, "alice");
-        auto bob = co_await sealed_test::connect_chat(second, "bob");
-        CO_ASSERT_TRUE(alice && bob);
-        CO_ASSERT_TRUE(co_await sealed_test::join_room(*alice, "lobby"));
-        CO_ASSERT_TRUE(co_await sealed_test::join_room(*bob, "lobby"));
-        CO_ASSERT_FALSE(co_await say(*alice, "before"));
-        const auto before = co_await sealed_test::events_after(*bob, 1);
-        CO_ASSERT_TRUE(texts(before) == list{"before"});
+        auto met = co_await meet_in_lobby(nodes);
+        CO_ASSERT_TRUE(met);
+        auto& alice = met->alice;
+        auto& bob = met->bob;
+        CO_ASSERT_FALSE(co_await say(alice, "before"));
+        const auto before = co_await sealed_test::events_after(bob, 1);
+        CO_ASSERT_TRUE(chat_texts(before) == list{"before"});
 
         sentinels.kill_primary();
         // Alice goes on chatting while there is no primary and after the replica takes over.
         list said;
         for (int i = 0; i < 60 && sentinels.named_primary() != sentinels.replica_port(); ++i) {
             said.push_back("during " + std::to_string(i));
-            CO_ASSERT_FALSE(co_await say(*alice, said.back()));
+            CO_ASSERT_FALSE(co_await say(alice, said.back()));
             co_await sealed_test::sleep_for(100ms);
         }
         EXPECT_EQ(sentinels.named_primary(), sentinels.replica_port()) << "no failover";
         if (sentinels.named_primary() != sentinels.replica_port()) co_return;
-        const std::vector<unsigned short> both{node1->port, node2->port};
-        CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(both));
+        const auto ports = nodes.ports();
+        CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(ports));
         for (int i = 0; i < 5; ++i) {
             said.push_back("after " + std::to_string(i));
-            CO_ASSERT_FALSE(co_await say(*alice, said.back()));
+            CO_ASSERT_FALSE(co_await say(alice, said.back()));
         }
-        const auto events = co_await sealed_test::events_after(*bob, 5);
-        const auto got = texts(events);
+        const auto events = co_await sealed_test::events_after(bob, 5);
+        const auto got = chat_texts(events);
         // Every message after the failover arrives; what was said during it arrives at most
         // once (a PUBLISH lost with the primary is not retried: at-most-once), in order.
         for (int i = 0; i < 5; ++i)
@@ -220,23 +229,15 @@ TEST(redis_operations, rediss_with_a_client_certificate_between_two_processes) {
                                          "--redis-tls-ca", (dir.path / "server.pem").string(), "--redis-tls-cert",
                                          file("client.pem", client.cert_pem), "--redis-tls-key",
                                          file("client.key", client.key_pem)};
-    auto node1 = chat_node("node-1", flags);
-    auto node2 = chat_node("node-2", flags);
-    ASSERT_TRUE(node1->port != 0 && node2->port != 0);
-    const std::string first = "ws://127.0.0.1:" + std::to_string(node1->port) + "/stream";
-    const std::string second = "ws://127.0.0.1:" + std::to_string(node2->port) + "/stream";
+    two_nodes nodes(flags);
+    ASSERT_TRUE(nodes.up());
     net::io_context io;
     sealed_test::run(io, [&]() -> awaitable<void> {
-        const std::vector<unsigned short> ports{node1->port, node2->port};
-        CO_ASSERT_TRUE(co_await sealed_test::all_subscribed(ports));
-        auto alice = co_await sealed_test::connect_chat(first, "alice");
-        auto bob = co_await sealed_test::connect_chat(second, "bob");
-        CO_ASSERT_TRUE(alice && bob);
-        CO_ASSERT_TRUE(co_await sealed_test::join_room(*alice, "lobby"));
-        CO_ASSERT_TRUE(co_await sealed_test::join_room(*bob, "lobby"));
-        CO_ASSERT_FALSE(co_await say(*alice, "over rediss"));
-        const auto events = co_await sealed_test::events_after(*bob, 1);
-        EXPECT_EQ(texts(events), list{"over rediss"});
+        auto met = co_await meet_in_lobby(nodes);
+        CO_ASSERT_TRUE(met);
+        CO_ASSERT_FALSE(co_await say(met->alice, "over rediss"));
+        const auto events = co_await sealed_test::events_after(met->bob, 1);
+        EXPECT_EQ(chat_texts(events), list{"over rediss"});
     });
 }
 

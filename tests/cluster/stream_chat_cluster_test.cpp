@@ -17,27 +17,15 @@ using namespace sealed;
 using namespace std::chrono_literals;
 using sealed_test::chat_client;
 using sealed_test::events_after;
-namespace json = boost::json;
 using list = std::vector<std::string>;
 const std::string binary = sealed_test::bin_dir() + "/stream_chat";
 
-awaitable<error_code> say(chat_client& c, std::string_view text) {
-    const json::value message = {{"room", "lobby"}, {"text", text}};
-    co_return co_await c.emit("chat", message);
-}
+using sealed_test::say;
 
-// stream_chat relays {room, text} with "from" and "time" added; this keeps the texts, sorted:
-// messages from senders on different processes take different paths, so only each sender's
-// own order is kept, not the order between senders.
+// The chat texts, sorted: messages from senders on different processes take different paths,
+// so only each sender's own order is kept, not the order between senders.
 list texts(const list& events) {
-    list out;
-    for (const auto& e : events) {
-        if (e.rfind("chat:", 0) != 0) {
-            out.push_back("unexpected " + e);
-            continue;
-        }
-        out.emplace_back(json::parse(e.substr(5)).at("text").as_string());
-    }
+    auto out = sealed_test::chat_texts(events);
     std::sort(out.begin(), out.end());
     return out;
 }

@@ -62,4 +62,24 @@ inline sealed::awaitable<std::vector<std::string>> events_after(chat_client& c, 
     co_return got;
 }
 
+// stream_chat's chat event to the room "lobby".
+inline sealed::awaitable<sealed::error_code> say(chat_client& c, std::string_view text) {
+    const boost::json::value message = {{"room", "lobby"}, {"text", text}};
+    co_return co_await c.emit("chat", message);
+}
+
+// The texts of the chat events among `events`, in arrival order; anything else shows up as
+// "unexpected <event>".
+inline std::vector<std::string> chat_texts(const std::vector<std::string>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events) {
+        if (e.rfind("chat:", 0) != 0) {
+            out.push_back("unexpected " + e);
+            continue;
+        }
+        out.emplace_back(boost::json::parse(e.substr(5)).at("text").as_string());
+    }
+    return out;
+}
+
 }  // namespace sealed_test

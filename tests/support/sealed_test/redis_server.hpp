@@ -46,39 +46,47 @@ inline unsigned short free_loopback_port() {
     return port;
 }
 
-// Sends an inline command ("PING\r\n") to 127.0.0.1:port and returns the first reply line, or
-// an empty string when nothing answers within timeout_ms. Blocking: for setup, not for tests.
-inline std::string raw_redis_line(unsigned short port, const std::string& command, int timeout_ms = 500) {
+// A blocking TCP socket connected to 127.0.0.1:port, or -1.
+inline int connect_loopback(unsigned short port) {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return {};
+    if (fd < 0) return -1;
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(port);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
+    close(fd);
+    return -1;
+}
+
+// Connects and sends `command`: the socket, or -1.
+inline int send_loopback(unsigned short port, const std::string& command) {
+    const int fd = connect_loopback(port);
+    if (fd < 0 || ::write(fd, command.data(), command.size()) == static_cast<ssize_t>(command.size())) return fd;
+    close(fd);
+    return -1;
+}
+
+// Sends an inline command ("PING\r\n") to 127.0.0.1:port and returns the first reply line, or
+// an empty string when nothing answers within timeout_ms. Blocking: for setup, not for tests.
+inline std::string raw_redis_line(unsigned short port, const std::string& command, int timeout_ms = 500) {
+    const int fd = send_loopback(port, command);
+    if (fd < 0) return {};
     std::string line;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::write(fd, command.data(), command.size()) == static_cast<ssize_t>(command.size())) {
-        for (;;) {
-            pollfd p{fd, POLLIN, 0};
-            char c;
-            if (poll(&p, 1, timeout_ms) <= 0 || read(fd, &c, 1) != 1 || c == '\n') break;
-            if (c != '\r') line.push_back(c);
-        }
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        char c;
+        if (poll(&p, 1, timeout_ms) <= 0 || read(fd, &c, 1) != 1 || c == '\n') break;
+        if (c != '\r') line.push_back(c);
     }
     close(fd);
     return line;
 }
 
 inline bool tcp_accepts(unsigned short port) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    close(fd);
-    return ok;
+    const int fd = connect_loopback(port);
+    if (fd >= 0) close(fd);
+    return fd >= 0;
 }
 
 class redis_server {

@@ -18,23 +18,16 @@ namespace sealed_test {
 // Everything 127.0.0.1:port answers to an inline command, until it is silent for 150 ms (2 s
 // at most). Blocking: for setup and waiting, not for what a test asserts about sealed.
 inline std::string raw_redis_text(unsigned short port, const std::string& command) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = send_loopback(port, command);
     if (fd < 0) return {};
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
     std::string text;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::write(fd, command.data(), command.size()) == static_cast<ssize_t>(command.size())) {
-        char buffer[4096];
-        for (int rounds = 0; rounds < 14; ++rounds) {
-            pollfd p{fd, POLLIN, 0};
-            if (poll(&p, 1, 150) <= 0) break;
-            const auto n = read(fd, buffer, sizeof buffer);
-            if (n <= 0) break;
-            text.append(buffer, static_cast<std::size_t>(n));
-        }
+    char buffer[4096];
+    for (int rounds = 0; rounds < 14; ++rounds) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 150) <= 0) break;
+        const auto n = read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        text.append(buffer, static_cast<std::size_t>(n));
     }
     close(fd);
     return text;
