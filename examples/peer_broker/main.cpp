@@ -3,9 +3,12 @@
 //   peer_broker --port 9000 --path /myapp --key peerjs --expire_timeout 5000 --alive_timeout 60000
 //   peer_broker --port 9443 --sslkey key.pem --sslcert cert.pem [--sslca clients.pem]  # wss, mTLS
 //   peer_broker --port 9000 --api-token SECRET   # clients add &apiToken=SECRET (sealed addition)
+//   peer_broker --port 9000 --jwt-es256-keys keys.pem   # token = a JWT granting sub = the id
 // Browsers connect with new Peer(id, {host, port, path, key}); the WebSocket is <path>/peerjs.
 #include <sealed/app.hpp>
+#include <sealed/files.hpp>
 #include <sealed/server.hpp>
+#include <sealed/signaling/jwt.hpp>
 #include <sealed/signaling/scheme.hpp>
 
 #include <boost/asio/ssl/context.hpp>
@@ -15,6 +18,40 @@
 namespace {
 
 using namespace sealed;
+
+// --jwt-hs256-secret / --jwt-es256-keys: the token must be a JWT granting the id (sub).
+bool use_jwt_policy(const std::vector<std::string>& secret_files, const std::string& es256_file,
+                    signaling::broker_options& opts) {
+    if (secret_files.empty() && es256_file.empty()) return true;
+    signaling::jwt_verifier::options jwt;
+    for (const auto& file : secret_files) {
+        auto secret = signaling::jwt_verifier::read_secret(file);
+        if (!secret) {
+            std::cerr << "cannot read --jwt-hs256-secret " << file << ": " << secret.error().message() << "\n";
+            return false;
+        }
+        jwt.hs256_secrets.push_back(std::move(*secret));
+    }
+    if (!es256_file.empty()) {
+        auto pem = files::read(es256_file);
+        if (!pem) {
+            std::cerr << "cannot read --jwt-es256-keys " << es256_file << ": " << pem.error().message() << "\n";
+            return false;
+        }
+        jwt.es256_public_keys_pem = std::string(as_string_view(*pem));
+    }
+    std::string why;
+    auto verifier = signaling::jwt_verifier::make(std::move(jwt), &why);
+    if (!verifier) {
+        std::cerr << "cannot use the JWT keys: " << why << "\n";
+        return false;
+    }
+    opts.max_token_length = 4096;
+    opts.authorize = [verifier = *verifier](const signaling::peer_credentials& peer) {
+        return verifier->check(peer.token, peer.id);
+    };
+    return true;
+}
 
 template <class Family>
 int serve_with(net::io_context& io, server_config cfg, const std::shared_ptr<signaling::broker>& broker) {
@@ -38,7 +75,8 @@ int main(int argc, char** argv) {
     std::string host, sslkey, sslcert, sslca;
     std::optional<unsigned> port;
     long long expire_ms = opts.expire_timeout.count(), alive_ms = opts.alive_timeout.count();
-    std::vector<std::string> origins;
+    std::vector<std::string> origins, jwt_secrets;
+    std::string jwt_es256;
     bool proxied = false;
 
     CLI::App cli{"PeerJS-compatible signaling broker (npm peer 1.0.2 flags)"};
@@ -58,6 +96,12 @@ int main(int argc, char** argv) {
                  "behind a reverse proxy: believe every hop's X-Forwarded-For / Forwarded (the client is the first "
                  "address named; --trusted-proxy CIDR believes only those proxies)");
     cli.add_option("--api-token", opts.api_token, "clients must pass &apiToken=<this> (sockets, /id, /peers)");
+    cli.add_option("--jwt-hs256-secret", jwt_secrets,
+                   "per-peer auth: the token must be an HS256 JWT with sub = the peer id and exp, signed with the "
+                   "secret in FILE (at least 32 bytes; repeat for rotation)");
+    cli.add_option("--jwt-es256-keys", jwt_es256,
+                   "per-peer auth: the token must be an ES256 JWT with sub = the peer id and exp, signed by a key "
+                   "whose PEM public key is in FILE (several for rotation)");
     cli.add_option("--allowed-origin", origins, "browser Origins allowed to connect (host names; default any)");
     cli.add_option("--queue-limit", opts.queue_limit, "messages queued per offline id")->capture_default_str();
     cli.add_option("--queue-bytes-limit", opts.queue_bytes_limit, "bytes queued per offline id")->capture_default_str();
@@ -80,6 +124,7 @@ int main(int argc, char** argv) {
     if (!origins.empty()) cfg.allowed_origins = origins;
     opts.expire_timeout = std::chrono::milliseconds(expire_ms);
     opts.alive_timeout = std::chrono::milliseconds(alive_ms);
+    if (!use_jwt_policy(jwt_secrets, jwt_es256, opts)) return 2;
     if (!app::apply_common_options(cfg, common)) return 2;
     app::fit_default_max_connections(cli, cfg);
     if (proxied) cfg.trusted_proxies.push_back("*");

@@ -1,11 +1,13 @@
 // The peer_broker example as a user runs it, with the `peer` CLI's flags and the C++ signaling
 // client: --path/--key/--concurrent_limit/--expire_timeout shape what clients see; --sslkey and
 // --sslcert serve wss; --sslca asks clients for a certificate (mutual TLS); --api-token guards
-// sockets and HTTP routes; an incomplete TLS flag pair stops with the reference's warning.
+// sockets and HTTP routes; --jwt-* bind ids to signed grants; an incomplete TLS flag pair stops
+// with the reference's warning.
 #include <sealed/signaling/client.hpp>
 
 #include <sealed_test/paths.hpp>
 #include <sealed_test/http.hpp>
+#include <sealed_test/jwt.hpp>
 #include <sealed_test/process.hpp>
 #include <sealed_test/run.hpp>
 #include <sealed_test/temp_dir.hpp>
@@ -294,6 +296,69 @@ TEST(peer_broker_example, api_token_guards_sockets_and_http_routes) {
         EXPECT_EQ(id_with.result_int(), 200) << id_with.body();
         co_await alice->async_close();
     }());
+}
+
+// Issue 30: with a JWT policy an id belongs to whoever holds a grant for it. Refusals come
+// before any OPEN, as ERROR "Invalid token: <why>" and close 1008.
+TEST(peer_broker_example, jwt_grants_bind_ids_to_their_holders) {
+    pem_files files;
+    const std::string secret = "a shared secret of at least 32 bytes, for HS256";
+    const sealed_test::es256_signer signer;
+    broker_process broker({"--jwt-hs256-secret", files.write("hs256.secret", secret + "\n"), "--jwt-es256-keys",
+                           files.write("es256.pem", signer.public_pem())});
+    ASSERT_NE(broker.port(), 0);
+    net::io_context io;
+    sealed_test::run(io, [&]() -> awaitable<void> {
+        auto ex = io.get_executor();
+        auto as = [&](const std::string& id, std::string token) {
+            auto o = options_for(broker.port(), id);
+            o.token = std::move(token);
+            return o;
+        };
+        const auto alice_options = as("alice", sealed_test::hs256_jwt(secret, sealed_test::grant("alice")));
+        auto alice = co_await sig::client::connect(ex, alice_options);
+        CO_ASSERT_OK(alice);
+        const auto bob_options = as("bob", signer.jwt(sealed_test::grant("bob")));
+        auto bob = co_await sig::client::connect(ex, bob_options);
+        CO_ASSERT_OK(bob);
+
+        const std::vector<sig::client_options> refused{
+            as("alice", sealed_test::hs256_jwt(secret, sealed_test::grant("mallory"))),  // Mallory's own grant
+            as("carol", sealed_test::hs256_jwt(secret, sealed_test::grant("carol", -3600))),
+            as("carol", sealed_test::hs256_jwt("a guessed secret that is long enough.....", sealed_test::grant("carol"))),
+            as("carol", "not-a-jwt"),
+        };
+        for (const auto& o : refused) {
+            auto r = co_await sig::client::connect(ex, o);
+            CO_ASSERT_FALSE(r);
+            EXPECT_EQ(r.error(), sig::error::invalid_token) << o.token;
+        }
+
+        // On the wire: the ERROR frame names the reason, then close 1008.
+        const auto expired = sealed_test::hs256_jwt(secret, sealed_test::grant("carol", -3600));
+        auto target = url::parse("ws://127.0.0.1:" + std::to_string(broker.port()) +
+                                 "/peerjs?key=peerjs&id=carol&token=" + expired).value();
+        const transport::websocket_options ws_opts;
+        auto ws = co_await transport::async_connect_ws(ex, target, ws_opts);
+        CO_ASSERT_TRUE(ws);
+        message_buffer in;
+        EXPECT_FALSE(co_await ws->async_read(in));
+        EXPECT_EQ(in.text(), R"({"type":"ERROR","payload":{"msg":"Invalid token: expired"}})");
+        EXPECT_TRUE(co_await ws->async_read(in));
+        auto reason = ws->peer_close_reason();
+        CO_ASSERT_TRUE(reason);
+        EXPECT_EQ(reason->code, close_code::policy_violation);
+        co_await alice->async_close();
+        co_await bob->async_close();
+    }());
+}
+
+TEST(peer_broker_example, jwt_keys_that_cannot_serve_stop_it_at_start) {
+    pem_files files;
+    const auto run = sealed_test::run_to_end(
+        {"/bin/sh", "-c", binary + " -p 0 --jwt-hs256-secret " + files.write("short.secret", "short") + " 2>&1"}, 10000);
+    EXPECT_EQ(run.exit_code, 2) << run.output();
+    EXPECT_NE(run.output().find("32 bytes"), std::string::npos) << run.output();
 }
 
 TEST(peer_broker_example, an_incomplete_tls_pair_stops_with_the_reference_warning) {

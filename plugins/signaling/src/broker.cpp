@@ -184,9 +184,16 @@ broker::admission broker::admit(std::string_view target) {
         if (!crypto::constant_time_equal(as_bytes(presented), as_bytes(options_.api_token)))
             return refuse(error::invalid_api_token);
     }
-    if (id->size() > options_.max_id_length || token->size() > options_.max_id_length ||
+    if (id->size() > options_.max_id_length || token->size() > options_.max_token_length ||
         (options_.validate_ids && !valid_id(*id)))
         return refuse(error::invalid_id);
+    if (options_.authorize) {
+        if (auto why = options_.authorize({*id, *token, *key, target})) {
+            stats_.refused++;
+            const auto ec = make_error_code(error::invalid_token);
+            return admission{nullptr, refusal_frame(ec, *why), ec};
+        }
+    }
 
     std::lock_guard lock(state_->mutex);
     auto it = state_->peers.find(*id);

@@ -17,6 +17,7 @@ constexpr error_entry<error> errors[] = {
     {error::malformed_message, "malformed_message", "Invalid message: expected a JSON object with a string type", C::protocol_violation},
     {error::queue_full, "queue_full", "Too many messages queued for this peer", C::resource_exhausted},
     {error::not_registered, "not_registered", "This socket no longer holds its id: reconnect to register", C::authentication_failed},
+    {error::invalid_token, "invalid_token", "Invalid token", C::authentication_failed},
     {error::server_error, "server_error", "Server error", std::nullopt},
 };
 
@@ -39,6 +40,7 @@ error error_from_message(std::string_view msg) noexcept {
                    error::invalid_id, error::invalid_api_token, error::malformed_message, error::queue_full,
                    error::not_registered})
         if (msg == wire_message(e)) return e;
+    if (msg.starts_with(wire_message(error::invalid_token))) return error::invalid_token;  // "…: <reason>"
     return error::server_error;
 }
 

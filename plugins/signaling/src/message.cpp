@@ -80,10 +80,13 @@ std::string serialize(const message& m) {
     return boost::json::serialize(out);
 }
 
-std::string refusal_frame(const error_code& why) {
+std::string refusal_frame(const error_code& why) { return refusal_frame(why, {}); }
+
+std::string refusal_frame(const error_code& why, std::string_view reason) {
     const bool taken = why == make_error_code(error::id_taken);
-    const std::string text = why.category() == error_category() ? std::string(wire_message(static_cast<error>(why.value())))
-                                                                 : why.message();
+    std::string text = why.category() == error_category() ? std::string(wire_message(static_cast<error>(why.value())))
+                                                           : why.message();
+    if (!reason.empty()) text += ": " + std::string(reason);
     boost::json::object out;
     out["type"] = taken ? "ID-TAKEN" : "ERROR";
     out["payload"] = boost::json::object{{"msg", text}};

@@ -22,6 +22,12 @@
 
 namespace sealed::signaling {
 
+// What a connecting peer presents (the upgrade's query), for broker_options::authorize.
+struct peer_credentials {
+    std::string_view id, token, key;
+    std::string_view target;  // the whole request target, for parameters of the app's own
+};
+
 struct broker_options {
     std::string path = "/";  // the mount path: HTTP routes under it, WebSocket at <path>/peerjs
     std::string key = "peerjs";
@@ -32,7 +38,12 @@ struct broker_options {
     // Beyond the reference (docs/schemes/signaling.md):
     std::string api_token;              // non-empty: sockets and /id, /peers need apiToken=<it>
     bool validate_ids = true;           // ids follow the peerjs client's syntax
-    std::size_t max_id_length = 256;    // longer ids and tokens are refused (invalid_id)
+    std::size_t max_id_length = 256;    // longer ids are refused (invalid_id)
+    std::size_t max_token_length = 256; // and longer tokens (a JWT policy needs more: 4096)
+    // Per-peer authentication: called at admission, after the key and API token, with what the
+    // peer presents; a reason refuses it with ERROR "Invalid token: <reason>" and close 1008,
+    // before any OPEN. It runs on the admitting thread: keep it quick (a signature check).
+    std::function<std::optional<std::string>(const peer_credentials&)> authorize;
     bool leave_on_drop = true;          // LEAVE to the peers a dropped client exchanged messages with
     std::size_t queue_limit = 100;      // messages queued per offline id (over: EXPIRE at once)
     std::size_t queued_ids_limit = 10000;  // offline ids with a queue

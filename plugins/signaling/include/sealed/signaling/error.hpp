@@ -20,6 +20,7 @@ enum class error {
     malformed_message,       // sealed: a frame that is not a JSON object with a string type
     queue_full,              // sealed: too many messages queued for an offline peer
     not_registered,          // sealed: this socket sent LEAVE, or a newer socket took its id over
+    invalid_token,           // sealed: broker_options::authorize refused the token (a JWT policy)
     server_error,            // client side: an ERROR frame this client does not know
 };
 

@@ -39,6 +39,8 @@ std::string serialize(const message& m);
 // {"type":"ERROR","payload":{"msg":"…"}} (or "ID-TAKEN" for error::id_taken), as the broker
 // sends them before it closes a refused socket.
 std::string refusal_frame(const error_code& why);
+// The same with a reason after the error's text: "Invalid token: expired".
+std::string refusal_frame(const error_code& why, std::string_view reason);
 
 // The peerjs client's id syntax: letters and digits, single ' ', '_' or '-' between them.
 bool valid_id(std::string_view id) noexcept;
