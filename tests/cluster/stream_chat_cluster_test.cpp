@@ -47,6 +47,21 @@ awaitable<int> node_that_grew(const sealed_test::chat_cluster& cluster, std::vec
     co_return -1;
 }
 
+// What each node's /metrics says about its bus and clients: for a failure's message.
+awaitable<std::string> bus_report(const std::vector<unsigned short>& ports) {
+    std::string out;
+    for (auto port : ports) {
+        out += "node :" + std::to_string(port);
+        for (const char* name : {"sealed_handshakes_ok_total", "sealed_bus_published_total", "sealed_bus_received_total",
+                                 "sealed_bus_publish_failed_total", "sealed_bus_buffered", "sealed_redis_subscriptions"}) {
+            const long value = co_await sealed_test::node_metric(port, name);  // alone: ADR-0001
+            out += std::string(" ") + name + "=" + std::to_string(value);
+        }
+        out += "\n";
+    }
+    co_return out;
+}
+
 // Handshakes completed on all these nodes together.
 awaitable<long> handshakes_on(const std::vector<unsigned short>& ports) {
     long sum = 0;
@@ -187,7 +202,8 @@ TEST(stream_chat_cluster, a_haproxy_restart_drops_its_connections_and_clients_re
         CO_ASSERT_FALSE(co_await say(*bob_again, "reply"));
         {
             auto got = co_await events_after(*bob_again, 1);
-            EXPECT_EQ(texts(got), (list{"after"})) << "nothing from before the restart, nothing twice";
+            const auto report = co_await bus_report(ports);
+            EXPECT_EQ(texts(got), (list{"after"})) << "nothing from before the restart, nothing twice\n" << report;
         }
         {
             auto got = co_await events_after(*alice_again, 1);

@@ -226,8 +226,14 @@ private:
             // The cap comes first, so what the app's filter sees (and may answer, as stream_chat's
             // `joined`) is what will be joined.
             auto fitting = within_max_rooms(std::move(message.rooms));
+            // What the filter sends (stream_chat's `joined`) waits until the rooms are joined: the
+            // writer would otherwise start at once, and a client that read the answer could miss
+            // a room message delivered from another thread in between.
+            holding_writes_ = true;
             auto allowed = join_filter_ && *join_filter_ ? (*join_filter_)(*this, std::move(fitting)) : std::move(fitting);
             for (const auto& room : allowed) join(room);
+            holding_writes_ = false;
+            if (!queue_.empty()) start_writer();
             return false;
         }
         case inbound::kind::leave:
@@ -338,7 +344,7 @@ private:
     }
 
     void start_writer() {
-        if (writing_) return;
+        if (writing_ || holding_writes_) return;
         writing_ = true;
         net::co_spawn(strand_, write_loop(this->shared_from_this()), net::detached);
     }
@@ -428,6 +434,7 @@ private:
     std::unique_ptr<queue_limits> own_queue_limits_;          // set_send_queue(); null: the server's
     bool burst_ = false;                        // queued_bytes_ reached detail::burst_bytes
     bool writing_ = false;
+    bool holding_writes_ = false;  // a join filter is running: its answer waits for the joins
     bool write_failed_ = false;
     std::atomic<bool> closing_{false};
     std::optional<close_reason> pending_close_;

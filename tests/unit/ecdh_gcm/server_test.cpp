@@ -419,3 +419,34 @@ TEST(ecdh_gcm_server, without_ignis_compatibility_errors_stay_clear) {
 }
 
 }  // namespace
+
+namespace {
+
+// A join filter's answer (stream_chat's `joined`) must not reach the socket before the rooms are
+// joined: a client that read it and got a room message delivered from another thread in the gap
+// would miss it (seen as a 1-in-12 loss in stream_chat_cluster under load). The filter looks at
+// the client's socket right after sending: nothing may have arrived yet.
+TEST(ecdh_gcm_server, a_join_answer_is_written_only_once_the_rooms_are_joined) {
+    fixture f;
+    f.start();
+    int client_fd = -1;
+    int arrived_early = -1;
+    f.srv->on_join([&](connection_t& c, std::vector<std::string> rooms) {
+        const auto frame = ecdh_gcm::wire::make_frame("joined", boost::json::value{{"n", rooms.size()}});
+        c.send(bytes(frame.begin(), frame.end()), message_kind::text);
+        char byte = 0;
+        arrived_early = static_cast<int>(::recv(client_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT));
+        return rooms;
+    });
+    run(f.io, [&]() -> awaitable<void> {
+        auto c = co_await f.authenticated();
+        CO_ASSERT_TRUE(c);
+        client_fd = beast::get_lowest_layer(c->stream.native()).socket().native_handle();
+        CO_ASSERT_FALSE(co_await c->write_sealed(R"({"event":"join","data":{"rooms":["r1"]}})"));
+        EXPECT_EQ(co_await c->read_opened(), R"({"event":"joined","data":{"n":1}})");
+        EXPECT_EQ(arrived_early, -1) << "the answer was on the wire while the filter still ran";
+        EXPECT_EQ(f.srv->rooms().members("r1").size(), 1u);
+    });
+}
+
+}  // namespace
