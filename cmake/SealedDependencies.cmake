@@ -7,4 +7,6 @@ find_package(spdlog REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(BOTAN REQUIRED IMPORTED_TARGET GLOBAL botan-2>=2.19)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET GLOBAL hiredis)
+# libsodium is optional: its provider is compiled when pkg-config finds it (libsodium-dev).
+pkg_check_modules(SODIUM QUIET IMPORTED_TARGET GLOBAL libsodium>=1.0.18)
 find_package(CLI11 CONFIG REQUIRED)

@@ -51,6 +51,12 @@ void ed25519_verify(benchmark::State& state, provider p) {
     for (auto _ : state) benchmark::DoNotOptimize(key.public_key().verify(message, signature, p));
 }
 
+void sha256_bench(benchmark::State& state, provider p) {
+    bytes msg(static_cast<std::size_t>(state.range(0)), 2);
+    for (auto _ : state) benchmark::DoNotOptimize(sha256(msg, p));
+    state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
 void hkdf(benchmark::State& state, provider p) {
     secure_bytes ikm(32, 1), salt(32, 2), out(32);
     for (auto _ : state) benchmark::DoNotOptimize(hkdf_sha256(ikm, salt, as_bytes("info"), out, p));
@@ -73,9 +79,10 @@ void aead_seal(benchmark::State& state, aead_algorithm a, provider p) {
     state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 
-void xsalsa20(benchmark::State& state) {
+void xsalsa20(benchmark::State& state, provider p) {
     bytes key(32, 1), nonce(24, 2), data(static_cast<std::size_t>(state.range(0)), 0);
-    auto s = salsa20::create(key, nonce);
+    auto s = salsa20::create(key, nonce, p);
+    if (!s) return state.SkipWithError("not provided");
     for (auto _ : state) s->apply(data);
     state.SetBytesProcessed(state.iterations() * state.range(0));
 }
@@ -92,6 +99,8 @@ void xsalsa20(benchmark::State& state) {
             benchmark::RegisterBenchmark(("ed25519_sign_64B" + suffix).c_str(), ed25519_sign, p);
             benchmark::RegisterBenchmark(("ed25519_verify_64B" + suffix).c_str(), ed25519_verify, p);
         }
+        if (provides(p, primitive::sha256))
+            benchmark::RegisterBenchmark(("sha256" + suffix).c_str(), sha256_bench, p)->Arg(64)->Arg(16384);
         if (provides(p, primitive::hkdf_sha256))
             benchmark::RegisterBenchmark(("hkdf_sha256_32B" + suffix).c_str(), hkdf, p);
         if (provides(p, primitive::hmac_sha256))
@@ -101,9 +110,10 @@ void xsalsa20(benchmark::State& state) {
                                std::pair{aead_algorithm::xchacha20_poly1305, "xchacha20_poly1305_seal"}})
             if (provides(p, to_primitive(a)))
                 benchmark::RegisterBenchmark((name + suffix).c_str(), aead_seal, a, p)
-                    ->Arg(64)->Arg(1024)->Arg(16384)->Arg(1 << 20);
+                    ->Arg(64)->Arg(200)->Arg(1024)->Arg(16384)->Arg(1 << 20);
+        if (provides(p, primitive::salsa20))
+            benchmark::RegisterBenchmark(("xsalsa20" + suffix).c_str(), xsalsa20, p)->Arg(64)->Arg(200)->Arg(1024)->Arg(16384);
     }
-    benchmark::RegisterBenchmark("xsalsa20/botan", xsalsa20)->Arg(1024)->Arg(16384);
     return true;
 }();
 

@@ -75,6 +75,10 @@ error_code aead::ensure_context() {
     if (provider_ == provider::openssl) impl = detail::openssl_provider::make_aead(algorithm_, key_);
     else
 #endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (provider_ == provider::libsodium) impl = detail::libsodium_provider::make_aead(algorithm_, key_);
+    else
+#endif
         impl = detail::botan_provider::make_aead(algorithm_, key_);
     if (!impl) return impl.error();
     impl_ = std::move(*impl);
@@ -124,10 +128,16 @@ result<bytes> aead_open(aead_algorithm a, const_bytes key, const_bytes nonce, co
 
 // --- Salsa20 ----------------------------------------------------------------------------------
 
-result<salsa20> salsa20::create(const_bytes key, const_bytes nonce) {
+result<salsa20> salsa20::create(const_bytes key, const_bytes nonce, provider p) {
     if (key.size() != key_size) return errc::invalid_key;
     if (nonce.size() != 8 && nonce.size() != 24) return errc::invalid_argument;
-    auto impl = detail::botan_provider::make_salsa20(key, nonce);
+    if (!provides(p, primitive::salsa20)) return errc::unsupported_algorithm;
+    result<detail::stream_handle> impl = errc::unsupported_algorithm;
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (p == provider::libsodium) impl = detail::libsodium_provider::make_salsa20(key, nonce);
+    else
+#endif
+        impl = detail::botan_provider::make_salsa20(key, nonce);
     if (!impl) return impl.error();
     return salsa20(std::move(*impl));
 }

@@ -54,18 +54,22 @@ result<detail::p256_pair> p256_from_scalar(const_bytes scalar, provider p) {
 result<detail::x25519_pair> x25519_from_bytes(const_bytes raw, provider p) {
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
     if (p == provider::openssl) return detail::openssl_provider::x25519_from_bytes(raw);
-#else
-    (void)p;
 #endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (p == provider::libsodium) return detail::libsodium_provider::x25519_from_bytes(raw);
+#endif
+    (void)p;
     return detail::botan_provider::x25519_from_bytes(raw);
 }
 
 void provider_random(mutable_bytes out, provider p) {
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
     if (p == provider::openssl) return detail::openssl_provider::random_bytes(out);
-#else
-    (void)p;
 #endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (p == provider::libsodium) return detail::libsodium_provider::random_bytes(out);
+#endif
+    (void)p;
     detail::botan_provider::random_bytes(out);
 }
 

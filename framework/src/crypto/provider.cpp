@@ -17,19 +17,21 @@ namespace {
 
 constexpr std::size_t hkdf_max_output = 255 * sizeof(sha256_digest);
 
+constexpr std::array all_providers{
+    provider::botan,
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
-constexpr std::array all_providers{provider::botan, provider::openssl};
-#else
-constexpr std::array all_providers{provider::botan};
+    provider::openssl,
 #endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    provider::libsodium,
+#endif
+};
 
-#if defined(SEALED_HAVE_OPENSSL_PROVIDER)
 // For calls with no error channel: a provider that lacks the primitive is replaced by the
 // default one. (In a Botan-only build every such call goes to Botan anyway.)
-provider usable(provider p, primitive what) noexcept {
+[[maybe_unused]] provider usable(provider p, primitive what) noexcept {
     return provides(p, what) ? p : default_provider(what);
 }
-#endif
 
 }  // namespace
 
@@ -37,6 +39,7 @@ std::string_view to_string(provider p) noexcept {
     switch (p) {
     case provider::botan: return "botan";
     case provider::openssl: return "openssl";
+    case provider::libsodium: return "libsodium";
     }
     return "unknown";
 }
@@ -70,14 +73,51 @@ bool provides(provider p, primitive what) noexcept {
         (void)what;
         return false;
 #endif
+    case provider::libsodium:
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+        if (!detail::libsodium_provider::ready()) return false;
+        if (what == primitive::aes256_gcm) return detail::libsodium_provider::aes256_gcm_available();
+        return what != primitive::p256;
+#else
+        (void)what;
+        return false;
+#endif
     }
     return false;
 }
 
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER) && !defined(SEALED_CRYPTO_DEFAULT_BOTAN) && \
+    !defined(SEALED_CRYPTO_DEFAULT_OPENSSL)
+namespace {
+
+// Where libsodium measured fastest under SEALED_CRYPTO=auto (docs/benchmarks.md, "Provider
+// choice"); taken only when provides() agrees at run time (AES-GCM needs AES-NI). Its
+// XChaCha20-Poly1305 and Salsa20 win from 1 KiB but lose at the small sizes most messages have.
+constexpr bool libsodium_preferred(primitive what) noexcept {
+    switch (what) {
+    case primitive::ed25519: return true;
+    case primitive::xchacha20_poly1305:
+    case primitive::salsa20:
+    case primitive::random:
+    case primitive::sha256:
+    case primitive::hmac_sha256:
+    case primitive::hkdf_sha256:
+    case primitive::p256:
+    case primitive::x25519:
+    case primitive::aes256_gcm:
+    case primitive::chacha20_poly1305: return false;
+    }
+    return false;
+}
+
+}  // namespace
+#endif
+
 // SEALED_CRYPTO=auto picks the faster provider per primitive, from a single-thread measurement
-// through this API (docs/benchmarks.md, "Provider choice"): Botan for the RNG, hashes, HMAC and
-// HKDF (per-call overhead races that OpenSSL's EVP dispatch loses on short inputs), OpenSSL for
-// P-256, X25519 and the AEADs; XChaCha20-Poly1305 and Salsa20 are Botan only.
+// through this API (docs/benchmarks.md, "Provider choice"): libsodium for Ed25519 when compiled
+// in; Botan for the RNG, hashes, HMAC and HKDF (per-call overhead races that OpenSSL's EVP
+// dispatch loses on short inputs) and for XChaCha20-Poly1305 and Salsa20; OpenSSL for P-256,
+// X25519, AES-256-GCM, ChaCha20-Poly1305 (and Ed25519 without libsodium).
 provider default_provider(primitive what) noexcept {
 #if defined(SEALED_CRYPTO_DEFAULT_BOTAN) || !defined(SEALED_HAVE_OPENSSL_PROVIDER)
     (void)what;
@@ -85,6 +125,9 @@ provider default_provider(primitive what) noexcept {
 #elif defined(SEALED_CRYPTO_DEFAULT_OPENSSL)
     return provides(provider::openssl, what) ? provider::openssl : provider::botan;
 #else
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (libsodium_preferred(what) && provides(provider::libsodium, what)) return provider::libsodium;
+#endif
     switch (what) {
     case primitive::p256:
     case primitive::x25519:
@@ -131,9 +174,12 @@ void stream_impl_deleter::operator()(stream_impl* p) const noexcept { delete p; 
 }  // namespace detail
 
 void random_bytes(mutable_bytes out) {
+    [[maybe_unused]] const provider p = default_provider(primitive::random);
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
-    if (default_provider(primitive::random) == provider::openssl)
-        return detail::openssl_provider::random_bytes(out);
+    if (p == provider::openssl) return detail::openssl_provider::random_bytes(out);
+#endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (p == provider::libsodium) return detail::libsodium_provider::random_bytes(out);
 #endif
     detail::botan_provider::random_bytes(out);
 }
@@ -152,13 +198,18 @@ namespace {
 
 sha256_digest sha256_parts(std::span<const const_bytes> parts, provider p) {
     sha256_digest out;
+    p = usable(p, primitive::sha256);
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
-    if (usable(p, primitive::sha256) == provider::openssl) {
+    if (p == provider::openssl) {
         detail::openssl_provider::sha256(parts, out);
         return out;
     }
-#else
-    (void)p;
+#endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (p == provider::libsodium) {
+        detail::libsodium_provider::sha256(parts, out);
+        return out;
+    }
 #endif
     detail::botan_provider::sha256(parts, out);
     return out;
@@ -177,13 +228,18 @@ sha256_digest sha256(std::initializer_list<const_bytes> parts, provider p) {
 
 sha256_digest hmac_sha256(const_bytes key, const_bytes message, provider p) {
     sha256_digest out;
+    p = usable(p, primitive::hmac_sha256);
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
-    if (usable(p, primitive::hmac_sha256) == provider::openssl) {
+    if (p == provider::openssl) {
         detail::openssl_provider::hmac_sha256(key, message, out);
         return out;
     }
-#else
-    (void)p;
+#endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (p == provider::libsodium) {
+        detail::libsodium_provider::hmac_sha256(key, message, out);
+        return out;
+    }
 #endif
     detail::botan_provider::hmac_sha256(key, message, out);
     return out;
@@ -217,6 +273,9 @@ error_code hkdf_sha256(const_bytes ikm, const_bytes salt, const_bytes info, muta
     if (!provides(p, primitive::hkdf_sha256)) return errc::unsupported_algorithm;
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
     if (p == provider::openssl) return detail::openssl_provider::hkdf_sha256(ikm, salt, info, out);
+#endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (p == provider::libsodium) return detail::libsodium_provider::hkdf_sha256(ikm, salt, info, out);
 #endif
     return detail::botan_provider::hkdf_sha256(ikm, salt, info, out);
 }

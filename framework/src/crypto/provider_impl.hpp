@@ -116,4 +116,25 @@ bool ed25519_verify(const_bytes public_key, const_bytes message, const_bytes sig
 }  // namespace openssl_provider
 #endif
 
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+// No P-256. AES-256-GCM only on CPUs with AES-NI and PCLMUL (aes256_gcm_available()), and
+// only with 12-byte nonces (make_aead's object says invalid_argument for others).
+namespace libsodium_provider {
+// sodium_init() has succeeded (run once, on first use, by whichever thread gets here first).
+bool ready() noexcept;
+bool aes256_gcm_available() noexcept;
+void random_bytes(mutable_bytes out);
+void sha256(std::span<const const_bytes> parts, sha256_digest& out);
+void hmac_sha256(const_bytes key, const_bytes message, sha256_digest& out);
+error_code hkdf_sha256(const_bytes ikm, const_bytes salt, const_bytes info, mutable_bytes out);
+result<x25519_pair> x25519_from_bytes(const_bytes raw);
+result<aead_handle> make_aead(aead_algorithm algorithm, const_bytes key);
+result<stream_handle> make_salsa20(const_bytes key, const_bytes nonce);
+// Ed25519: the seed is 32 bytes, public keys 32, signatures 64 (S already checked below L).
+void ed25519_public_from_seed(const_bytes seed, mutable_bytes out);
+void ed25519_sign(const_bytes seed, const_bytes message, mutable_bytes out);
+bool ed25519_verify(const_bytes public_key, const_bytes message, const_bytes signature) noexcept;
+}  // namespace libsodium_provider
+#endif
+
 }  // namespace sealed::crypto::detail

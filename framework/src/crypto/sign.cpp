@@ -25,6 +25,9 @@ void public_from_seed(const_bytes seed, mutable_bytes out, provider p) {
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
     if (p == provider::openssl) return detail::openssl_provider::ed25519_public_from_seed(seed, out);
 #endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (p == provider::libsodium) return detail::libsodium_provider::ed25519_public_from_seed(seed, out);
+#endif
     (void)p;
     detail::botan_provider::ed25519_public_from_seed(seed, out);
 }
@@ -44,6 +47,9 @@ bool ed25519_public_key::verify(const_bytes message, const_bytes signature, prov
     if (!provides(p, primitive::ed25519)) p = default_provider(primitive::ed25519);
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
     if (p == provider::openssl) return detail::openssl_provider::ed25519_verify(key_, message, signature);
+#endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (p == provider::libsodium) return detail::libsodium_provider::ed25519_verify(key_, message, signature);
 #endif
     return detail::botan_provider::ed25519_verify(key_, message, signature);
 }
@@ -69,6 +75,12 @@ ed25519_signature ed25519_private_key::sign(const_bytes message) const {
 #if defined(SEALED_HAVE_OPENSSL_PROVIDER)
     if (provider_ == provider::openssl) {
         detail::openssl_provider::ed25519_sign(seed_, message, out);
+        return out;
+    }
+#endif
+#if defined(SEALED_HAVE_LIBSODIUM_PROVIDER)
+    if (provider_ == provider::libsodium) {
+        detail::libsodium_provider::ed25519_sign(seed_, message, out);
         return out;
     }
 #endif

@@ -1,5 +1,6 @@
 // AEAD and Salsa20 known answers (RFC 8439, McGrew-Viega GCM, draft-irtf-cfrg-xchacha, an
-// XSalsa20 vector) and the misuse the contract defines: tampering, truncation, in-place use.
+// XSalsa20 vector), per provider, and the misuse the contract defines: tampering, truncation,
+// in-place use.
 #include <sealed/crypto/aead.hpp>
 #include <sealed/crypto/random.hpp>
 #include <sealed/crypto/stream.hpp>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <tuple>
+#include <vector>
 
 namespace crypto = sealed::crypto;
 using crypto::aead_algorithm;
@@ -230,26 +232,39 @@ INSTANTIATE_TEST_SUITE_P(
 
 // --- Salsa20 ----------------------------------------------------------------------------------
 
-TEST(Salsa20, XSalsa20Vector) {
-    auto s = crypto::salsa20::create(range_bytes(0x00, 0x1f), range_bytes(0x00, 0x17));
+namespace {
+
+class Salsa20 : public testing::TestWithParam<provider> {};
+
+std::vector<provider> salsa20_providers() {
+    std::vector<provider> out;
+    for (const auto p : crypto::compiled_providers())
+        if (crypto::provides(p, primitive::salsa20)) out.push_back(p);
+    return out;
+}
+
+}  // namespace
+
+TEST_P(Salsa20, XSalsa20Vector) {
+    auto s = crypto::salsa20::create(range_bytes(0x00, 0x1f), range_bytes(0x00, 0x17), GetParam());
     ASSERT_TRUE(s);
     auto data = unhex("132f6d756c746973747265616d2f312e302e300a");
     s->apply(data);
     EXPECT_EQ(hex(data), "6f990ddab1eaaf35fb25b80c491cc81a18d3b2c7");
 }
 
-TEST(Salsa20, ChunkedEqualsWhole) {
+TEST_P(Salsa20, ChunkedEqualsWhole) {
     std::mt19937 rng(20240611);
     for (const std::size_t nonce_size : {8u, 24u}) {
         const sealed::bytes key(32, 0x11), nonce(nonce_size, 0x22);
         sealed::bytes input(5000);
         for (auto& b : input) b = static_cast<sealed::byte>(rng());
         sealed::bytes whole(input.size());
-        auto a = crypto::salsa20::create(key, nonce);
+        auto a = crypto::salsa20::create(key, nonce, GetParam());
         ASSERT_TRUE(a);
         a->apply(input, whole);
         for (int round = 0; round < 20; ++round) {
-            auto b = crypto::salsa20::create(key, nonce);
+            auto b = crypto::salsa20::create(key, nonce, GetParam());
             ASSERT_TRUE(b);
             sealed::bytes chunked = input;
             for (std::size_t at = 0; at < chunked.size();) {
@@ -260,16 +275,17 @@ TEST(Salsa20, ChunkedEqualsWhole) {
             ASSERT_EQ(chunked, whole) << "nonce " << nonce_size << " round " << round;
         }
         // Applying twice from the start decrypts.
-        auto c = crypto::salsa20::create(key, nonce);
+        auto c = crypto::salsa20::create(key, nonce, GetParam());
         c->apply(whole);
         EXPECT_EQ(whole, input);
     }
 }
 
-TEST(Salsa20, RefusesBadSizes) {
-    EXPECT_EQ(crypto::salsa20::create(sealed::bytes(16), sealed::bytes(8)).error(), errc::invalid_key);
-    EXPECT_EQ(crypto::salsa20::create(sealed::bytes(32), sealed::bytes(12)).error(),
-              errc::invalid_argument);
-    EXPECT_EQ(crypto::salsa20::create(sealed::bytes(32), sealed::bytes(0)).error(),
-              errc::invalid_argument);
+TEST_P(Salsa20, RefusesBadSizes) {
+    const provider p = GetParam();
+    EXPECT_EQ(crypto::salsa20::create(sealed::bytes(16), sealed::bytes(8), p).error(), errc::invalid_key);
+    EXPECT_EQ(crypto::salsa20::create(sealed::bytes(32), sealed::bytes(12), p).error(), errc::invalid_argument);
+    EXPECT_EQ(crypto::salsa20::create(sealed::bytes(32), sealed::bytes(0), p).error(), errc::invalid_argument);
 }
+
+INSTANTIATE_TEST_SUITE_P(Providers, Salsa20, testing::ValuesIn(salsa20_providers()), sealed_test::provider_name);

@@ -6,6 +6,7 @@
 #include <sealed/crypto/hash.hpp>
 #include <sealed/crypto/kdf.hpp>
 #include <sealed/crypto/random.hpp>
+#include <sealed/crypto/stream.hpp>
 
 #include "crypto_test_util.hpp"
 
@@ -42,6 +43,33 @@ TEST(Providers, DefaultsProvideTheirPrimitiveAndBotanIsAlwaysThere) {
     EXPECT_FALSE(crypto::provides(provider::openssl, primitive::xchacha20_poly1305));
     EXPECT_FALSE(crypto::provides(provider::openssl, primitive::salsa20));
     EXPECT_EQ(crypto::to_primitive(aead_algorithm::chacha20_poly1305), primitive::chacha20_poly1305);
+}
+
+// libsodium is listed exactly when the build found it (SEALED_TEST_HAVE_LIBSODIUM mirrors the
+// framework's SEALED_HAVE_LIBSODIUM_PROVIDER), and provides what libsodium 1.0.18 has.
+TEST(Providers, LibsodiumIsReportedAsBuilt) {
+    const auto ps = crypto::compiled_providers();
+    const bool listed = std::find(ps.begin(), ps.end(), provider::libsodium) != ps.end();
+    EXPECT_EQ(crypto::to_string(provider::libsodium), "libsodium");
+#if defined(SEALED_TEST_HAVE_LIBSODIUM)
+    ASSERT_TRUE(listed);
+    for (const auto what : {primitive::random, primitive::sha256, primitive::hmac_sha256, primitive::hkdf_sha256,
+                            primitive::x25519, primitive::chacha20_poly1305, primitive::xchacha20_poly1305,
+                            primitive::salsa20, primitive::ed25519})
+        EXPECT_TRUE(crypto::provides(provider::libsodium, what)) << crypto::to_string(what);
+    EXPECT_FALSE(crypto::provides(provider::libsodium, primitive::p256));
+    EXPECT_EQ(crypto::p256_private_key::from_scalar(sealed::bytes(32, 1), provider::libsodium).error(),
+              errc::unsupported_algorithm);
+    // AES-256-GCM depends on the CPU; whichever provides() says, aead::create agrees.
+    const auto gcm = crypto::aead::create(aead_algorithm::aes256_gcm, sealed::bytes(32), provider::libsodium);
+    EXPECT_EQ(static_cast<bool>(gcm), crypto::provides(provider::libsodium, primitive::aes256_gcm));
+#else
+    EXPECT_FALSE(listed);
+    for (int i = 0; i <= static_cast<int>(primitive::ed25519); ++i)
+        EXPECT_FALSE(crypto::provides(provider::libsodium, static_cast<primitive>(i)));
+    EXPECT_EQ(crypto::salsa20::create(sealed::bytes(32), sealed::bytes(8), provider::libsodium).error(),
+              errc::unsupported_algorithm);
+#endif
 }
 
 TEST(Random, FillsAndDiffers) {

@@ -109,6 +109,8 @@ void run_aead(const char* file, aead_algorithm alg, provider p) {
         const auto seal_ec = c->seal(iv, aad, msg, sealed_out);
         if (seal_ec == errc::invalid_argument && p == provider::openssl && iv.size() > 128)
             return tl.skip("IV over OpenSSL's 128-byte GCM limit");
+        if (seal_ec == errc::invalid_argument && p == provider::libsodium && iv.size() != 12)
+            return tl.skip("IV not 12 bytes: libsodium's AES-GCM takes no other size");
         tl.check(!seal_ec && sealed_out == expected && !open_ec && opened == msg, t,
                  seal_ec ? seal_ec.message() : open_ec ? open_ec.message() : "wrong output");
     });
@@ -207,7 +209,7 @@ TEST_P(Wycheproof, Ed25519) {
     SEALED_REQUIRE_PRIMITIVE(p, primitive::ed25519);
     tally tl("ed25519_test.json", p);
     tl.acceptable_policy("none in the file; every invalid signature (malleable S, wrong length, "
-                         "non-canonical R or key) must be refused by both providers alike");
+                         "non-canonical R or key) must be refused by every provider alike");
     for_each_test(load("ed25519_test.json"), [&](const json::object& g, const json::object& t) {
         const auto key = crypto::ed25519_public_key::from_bytes(
             unhex(std::string(g.at("publicKey").at("pk").as_string())));
@@ -218,7 +220,7 @@ TEST_P(Wycheproof, Ed25519) {
     });
 }
 
-// A key made from a seed signs what its public key verifies, and both providers derive the
+// A key made from a seed signs what its public key verifies, and all providers derive the
 // same public key and (Ed25519 is deterministic) the same signature.
 TEST(Ed25519, ProvidersAgreeOnKeysAndSignatures) {
     const auto seed = unhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");

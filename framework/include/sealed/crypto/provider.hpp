@@ -1,9 +1,8 @@
-// Crypto providers. Botan is complete; OpenSSL's libcrypto serves the primitives where it is
-// faster. Measured here (Debian 12): P-256 handshake ~5-7x, AES-256-GCM ~2x and
-// ChaCha20-Poly1305 ~4x at 16 KiB in OpenSSL's favour; Botan is faster for SHA-256, HMAC, HKDF
-// and the RNG on small inputs (numbers in src/crypto/provider.cpp). SEALED_CRYPTO=auto|botan|
-// openssl chooses the default per primitive at build time; tests and benches can name a
-// provider explicitly.
+// Crypto providers. Botan is complete; OpenSSL's libcrypto and libsodium serve the primitives
+// where they are faster (measurements: docs/benchmarks.md, "Provider choice"). libsodium has
+// no P-256, and its AES-256-GCM needs AES-NI and PCLMUL at run time (provides() says so).
+// SEALED_CRYPTO=auto|botan|openssl chooses the default per primitive at build time; tests and
+// benches can name a provider explicitly.
 #pragma once
 
 #include <span>
@@ -11,7 +10,7 @@
 
 namespace sealed::crypto {
 
-enum class provider : unsigned char { botan, openssl };
+enum class provider : unsigned char { botan, openssl, libsodium };
 
 enum class primitive : unsigned char {
     random,
@@ -23,17 +22,18 @@ enum class primitive : unsigned char {
     aes256_gcm,
     chacha20_poly1305,
     xchacha20_poly1305,
-    salsa20,  // Salsa20 (8-byte nonce) and XSalsa20 (24-byte nonce); Botan only
+    salsa20,  // Salsa20 (8-byte nonce) and XSalsa20 (24-byte nonce); not OpenSSL
     ed25519,
 };
 
 std::string_view to_string(provider p) noexcept;
 std::string_view to_string(primitive p) noexcept;
 
-// Providers compiled into this build (Botan always; OpenSSL unless SEALED_CRYPTO=botan).
+// Providers compiled into this build (Botan always; OpenSSL unless SEALED_CRYPTO=botan;
+// libsodium when the build found it, unless SEALED_CRYPTO=botan).
 std::span<const provider> compiled_providers() noexcept;
 
-// Whether `p` is compiled in and implements `what`.
+// Whether `p` is compiled in and implements `what` (on this CPU, for libsodium's AES-GCM).
 bool provides(provider p, primitive what) noexcept;
 
 // The provider used when a call does not name one.

@@ -1,6 +1,6 @@
 // Ed25519 signatures (RFC 8032, pure): libp2p identities and what they sign.
 // Verification is strict: a signature whose S is not below the group order is refused before
-// the provider sees it, so both providers accept exactly the same signatures.
+// the provider sees it, so every provider accepts exactly the same signatures.
 #pragma once
 
 #include <sealed/bytes.hpp>
