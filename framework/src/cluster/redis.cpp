@@ -85,8 +85,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
     const config cfg;
     logger log;
     std::shared_ptr<net::ssl::context> tls_context;
-    error_code tls_error;      // the TLS files do not load: every connection attempt fails so
-    std::string tls_problem;
+    error_code tls_error;      // the TLS files did not load: every connection attempt fails with it
+    std::string tls_problem;   // and this sentence, naming the file
 
     // Readable from any thread.
     std::atomic<connection_state> state{connection_state::stopped};
@@ -224,7 +224,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     }
 
     // Where to connect: cfg.host:cfg.port, or the primary the first sentinel that knows
-    // cfg.sentinel.master_name names. `detail` says why not.
+    // cfg.sentinel.master_name names. `why_not` says why there is none.
     awaitable<result<config>> locate(std::string& why_not) {
         config target = cfg;
         if (tls_error) {
