@@ -44,6 +44,15 @@ struct offline_queue {
     std::size_t bytes = 0;
 };
 
+// Runs `f` when the scope ends (after the locks declared later in it are released).
+template <class F>
+struct at_exit {
+    F f;
+    ~at_exit() { f(); }
+};
+template <class F>
+at_exit(F) -> at_exit<F>;
+
 std::string expire_frame(const std::string& offline, const std::string& sender) {
     message m;
     m.type = "EXPIRE";
@@ -61,6 +70,7 @@ struct broker::state {
     std::size_t queued_bytes = 0;  // over all queues
     std::uint64_t next_serial = 1;
     std::atomic<bool> running{false};
+    std::vector<std::string> released;  // ids removed, for on_disconnect once the lock is gone
 
     // Frames for an attached socket go to it; for one admitted but not yet attached (its OPEN
     // is on the way), to its queue, as for an id that is offline.
@@ -118,6 +128,7 @@ struct broker::state {
         if (it == peers.end()) return;
         auto contacts = std::move(it->second.contacts);
         peers.erase(it);
+        if (o.on_disconnect) released.push_back(id);
         if (!o.leave_on_drop) return;
         for (const auto& contact : contacts) {
             auto other = peers.find(contact);
@@ -218,19 +229,32 @@ broker::admission broker::admit(std::string_view target) {
 }
 
 void broker::attach(const ticket_ptr& t, socket_sink sink) {
-    std::lock_guard lock(state_->mutex);
-    auto it = state_->peers.find(t->id());
-    if (it == state_->peers.end() || it->second.serial != t->serial()) return;  // taken over meanwhile
-    it->second.sink = std::move(sink);
-    auto queue = state_->queues.find(t->id());
-    if (queue == state_->queues.end()) return;
-    auto messages = std::move(queue->second.messages);
-    state_->erase_queue(queue);
-    for (auto& m : messages) {
-        it->second.sink->send(std::move(m.frame));
-        stats_.relayed++;
-        state_->remember_contact(options_, m.src, t->id());
+    {
+        std::lock_guard lock(state_->mutex);
+        auto it = state_->peers.find(t->id());
+        if (it == state_->peers.end() || it->second.serial != t->serial()) return;  // taken over meanwhile
+        it->second.sink = std::move(sink);
+        if (auto queue = state_->queues.find(t->id()); queue != state_->queues.end()) {
+            auto messages = std::move(queue->second.messages);
+            state_->erase_queue(queue);
+            for (auto& m : messages) {
+                it->second.sink->send(std::move(m.frame));
+                stats_.relayed++;
+                state_->remember_contact(options_, m.src, t->id());
+            }
+        }
     }
+    if (options_.on_connect) options_.on_connect(t->id());
+}
+
+void broker::announce_released() {
+    if (!options_.on_disconnect) return;
+    std::vector<std::string> gone;
+    {
+        std::lock_guard lock(state_->mutex);
+        gone.swap(state_->released);
+    }
+    for (const auto& id : gone) options_.on_disconnect(id);
 }
 
 std::optional<std::string> broker::receive(const ticket_ptr& t, std::string_view frame) {
@@ -241,6 +265,8 @@ std::optional<std::string> broker::receive(const ticket_ptr& t, std::string_view
     }
     auto& m = *parsed;
     const auto type = m.kind();
+    // Declared before the lock: it runs after the lock is released, whichever return is taken.
+    const at_exit announce{[this] { announce_released(); }};
     std::lock_guard lock(state_->mutex);
     auto self = state_->peers.find(t->id());
     // A socket whose id another token now holds speaks for nobody.
@@ -276,13 +302,17 @@ std::optional<std::string> broker::receive(const ticket_ptr& t, std::string_view
 }
 
 void broker::detach(const ticket& t) {
-    std::lock_guard lock(state_->mutex);
-    auto it = state_->peers.find(t.id());
-    if (it == state_->peers.end() || it->second.serial != t.serial()) return;
-    state_->remove(options_, stats_, t.id());
+    {
+        std::lock_guard lock(state_->mutex);
+        auto it = state_->peers.find(t.id());
+        if (it == state_->peers.end() || it->second.serial != t.serial()) return;
+        state_->remove(options_, stats_, t.id());
+    }
+    announce_released();
 }
 
 void broker::sweep(clock::time_point now) {
+    const at_exit announce{[this] { announce_released(); }};
     std::lock_guard lock(state_->mutex);
     for (auto it = state_->queues.begin(); it != state_->queues.end();) {
         if (now - it->second.last_read < options_.expire_timeout) {

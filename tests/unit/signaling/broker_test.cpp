@@ -589,3 +589,44 @@ TEST(signaling_message, query_params_decode_as_urlsearchparams) {
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 30: apps hear when an id is taken and when it is released (the socket ended, LEAVE
+// without dst), once each, outside the broker's lock: the hook may ask the broker itself.
+TEST(signaling_broker, connect_and_disconnect_hooks_see_each_id_once) {
+    std::vector<std::string> connected, disconnected;
+    std::vector<std::size_t> registered_then;
+    std::shared_ptr<sig::broker> const* broker = nullptr;
+    sig::broker_options opts = broker_fixture::fast();
+    opts.on_connect = [&](std::string_view id) { connected.emplace_back(id); };
+    opts.on_disconnect = [&](std::string_view id) {
+        disconnected.emplace_back(id);
+        registered_then.push_back((*broker)->registered());  // would deadlock under the lock
+    };
+    broker_fixture f(opts);
+    broker = &f.broker;
+    sealed_test::run(f.io, [&]() -> awaitable<void> {
+        auto alice = co_await f.join("alice");
+        auto bob = co_await f.join("bob");
+        CO_ASSERT_TRUE(alice && bob);
+        for (int i = 0; i < 200 && connected.size() < 2; ++i) co_await sleep_for(5ms);
+        EXPECT_EQ(connected, (std::vector<std::string>{"alice", "bob"}));
+        EXPECT_TRUE(disconnected.empty());
+
+        const sig::message leave{"LEAVE", {}, {}, {}};  // no dst: alice unregisters
+        CO_ASSERT_FALSE(co_await alice->async_send(leave));
+        for (int i = 0; i < 200 && disconnected.empty(); ++i) co_await sleep_for(5ms);
+        EXPECT_EQ(disconnected, std::vector<std::string>{"alice"});
+        co_await bob->async_close();
+        for (int i = 0; i < 200 && disconnected.size() < 2; ++i) co_await sleep_for(5ms);
+        EXPECT_EQ(disconnected, (std::vector<std::string>{"alice", "bob"}));
+        EXPECT_EQ(registered_then, (std::vector<std::size_t>{1, 0}));
+        co_await alice->async_close();
+        co_await sleep_for(50ms);
+        EXPECT_EQ(disconnected.size(), 2u) << "alice's socket closing after her LEAVE is not a second release";
+        EXPECT_EQ(connected.size(), 2u);
+    }());
+}
+
+}  // namespace

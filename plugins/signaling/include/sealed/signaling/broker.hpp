@@ -44,6 +44,11 @@ struct broker_options {
     // peer presents; a reason refuses it with ERROR "Invalid token: <reason>" and close 1008,
     // before any OPEN. It runs on the admitting thread: keep it quick (a signature check).
     std::function<std::optional<std::string>(const peer_credentials&)> authorize;
+    // Apps hear of peers (the reference has only `disconnect`): on_connect once a socket holds
+    // its id (OPEN sent), on_disconnect once the id is released (the socket ended, LEAVE without
+    // dst, no HEARTBEAT). Called outside the broker's lock, on the thread that caused them, so
+    // they may call the broker; they must not throw.
+    std::function<void(std::string_view id)> on_connect, on_disconnect;
     bool leave_on_drop = true;          // LEAVE to the peers a dropped client exchanged messages with
     std::size_t queue_limit = 100;      // messages queued per offline id (over: EXPIRE at once)
     std::size_t queued_ids_limit = 10000;  // offline ids with a queue
@@ -108,6 +113,8 @@ public:
 
 private:
     broker(net::any_io_executor ex, broker_options opts);
+    // Tells on_disconnect of the ids released since the last call; without the lock held.
+    void announce_released();
     struct state;
     net::any_io_executor executor_;
     broker_options options_;
