@@ -136,6 +136,17 @@ class Client {
     return connected;
   }
 
+  // An echo round trip, not recorded: once it is back, the server has this client in its registry
+  // and default rooms, so bus messages addressed to it reach it. (`connected` may arrive before
+  // the server has registered the session: a bus message sent at once could find no one.)
+  async ready() {
+    await this.send('echo', { mark: 'ready' });
+    for (;;) {
+      const f = await this.nextRaw();
+      if (!f || f.sealed?.event === 'echo') break;
+    }
+  }
+
   // Like next() but not recorded (the caller decides).
   async nextRaw(ms = FRAME_TIMEOUT_MS) {
     const saved = this.transcript;
@@ -259,6 +270,7 @@ async function run(url, redisPort) {
   await probe('default_rooms', true, async (client) => {
     const a = await client('A');
     await a.authenticate({ user: 'probe-a' });
+    await a.ready();  // the server holds A in its registry and rooms before the bus speaks
     for (const room of [a.id, 'ws-default', 'ws-notification']) {
       await publish(`ws:room:${room}`, { type: 'room', target: room, event: 'to-room', data: { room: room === a.id ? 'own' : room } });
     }
@@ -293,6 +305,7 @@ async function run(url, redisPort) {
   await probe('bus.exclude_not_an_array', true, async (client) => {
     const a = await client('A');
     await a.authenticate({ user: 'probe-a' });
+    await a.ready();  // the server holds A in its registry and rooms before the bus speaks
     await publish('ws:room:ws-notification', { type: 'room', target: 'ws-notification', event: 'b1', data: { n: 1 }, exclude: 'nope' });
     await publish('ws:broadcast', { type: 'broadcast', event: 'b2', data: { n: 2 }, exclude: { [a.id]: true } });
     await publish(`ws:room:${a.id}`, { type: 'room', target: a.id, event: 'b3', data: { n: 3 }, exclude: [7, null] });
@@ -302,6 +315,7 @@ async function run(url, redisPort) {
   await probe('bus.without_data', true, async (client) => {
     const a = await client('A');
     await a.authenticate({ user: 'probe-a' });
+    await a.ready();  // the server holds A in its registry and rooms before the bus speaks
     await publish(`ws:client:${a.id}`, { type: 'client', target: a.id, event: 'b4' });
     await publish('ws:room:ws-default', { type: 'room', target: 'ws-default', event: 'b5' });
     await publish('ws:broadcast', { type: 'broadcast', event: 'b6' });
@@ -312,6 +326,7 @@ async function run(url, redisPort) {
   await probe('bus.exclude_on_client_and_user', true, async (client) => {
     const a = await client('A');
     await a.authenticate({ user: 'probe-a' });
+    await a.ready();  // the server holds A in its registry and rooms before the bus speaks
     await publish(`ws:client:${a.id}`, { type: 'client', target: a.id, event: 'b8', data: { n: 8 }, exclude: [a.id] });
     await publish('ws:user:probe-a', { type: 'user', target: 'probe-a', event: 'b9', data: { n: 9 }, exclude: [a.id] });
     await busMark(a, 'exclude-client-user');
