@@ -28,8 +28,6 @@ bool valid_id(std::string_view id) {
 
 std::string aad_for(std::string_view id) { return "sealed-bus/1|" + std::string(id); }
 
-const_bytes as_bytes(std::string_view s) { return {reinterpret_cast<const byte*>(s.data()), s.size()}; }
-
 std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -126,7 +124,7 @@ result<bus_message> bus_opener::open(std::string_view wire, std::chrono::system_
 
     // Authenticated from here on: a malformed inside is a bug of a keyholder, still refused.
     error_code jec;
-    auto doc = json::parse(std::string_view(reinterpret_cast<const char*>(inside->data()), inside->size()), jec);
+    auto doc = json::parse(as_string_view(*inside), jec);
     const auto* fields = jec ? nullptr : doc.if_object();
     const auto* boot = fields ? fields->if_contains("b") : nullptr;
     const auto* sequence = fields ? fields->if_contains("q") : nullptr;

@@ -12,6 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
+
 namespace sealed::signaling {
 namespace {
 
@@ -26,13 +28,11 @@ struct openssl_free {
     void operator()(unsigned char* p) const noexcept { OPENSSL_free(p); }
 };
 
-const_bytes as_bytes(std::string_view s) { return {reinterpret_cast<const byte*>(s.data()), s.size()}; }
-
 std::optional<json::object> decode_part(std::string_view part) {
     auto raw = crypto::base64url_decode(part);
     if (!raw) return std::nullopt;
     error_code ec;
-    auto v = json::parse(std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()), ec);
+    auto v = json::parse(as_string_view(*raw), ec);
     if (ec || !v.is_object()) return std::nullopt;
     return std::move(v.as_object());
 }
@@ -109,15 +109,13 @@ bool jwt_verifier::verify_es256(std::string_view signed_part, const_bytes signat
     const int der_size = i2d_ECDSA_SIG(sig.get(), &der);
     if (der_size <= 0) return false;
     const std::unique_ptr<unsigned char, openssl_free> der_owner(der);
-    bool ok = false;
-    for (const auto& key : es256_->keys) {
+    const auto verifies = [&](const pkey_ptr& key) {
         std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-        if (ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
-            EVP_DigestVerify(ctx.get(), der, static_cast<std::size_t>(der_size),
-                             reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1)
-            ok = true;
-        if (ok) break;
-    }
+        return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
+               EVP_DigestVerify(ctx.get(), der, static_cast<std::size_t>(der_size),
+                                reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
+    };
+    const bool ok = std::any_of(es256_->keys.begin(), es256_->keys.end(), verifies);
     ERR_clear_error();
     return ok;
 }
@@ -139,8 +137,9 @@ std::optional<std::string> jwt_verifier::check(std::string_view token, std::stri
 
     bool verified = false;
     if (algorithm == "HS256" && !opts_.hs256_secrets.empty()) {
-        for (const auto& secret : opts_.hs256_secrets)
-            verified = verified || crypto::hmac_sha256_verify(secret, as_bytes(signed_part), *signature);
+        verified = std::any_of(opts_.hs256_secrets.begin(), opts_.hs256_secrets.end(), [&](const secure_bytes& secret) {
+            return crypto::hmac_sha256_verify(secret, as_bytes(signed_part), *signature);
+        });
     } else if (algorithm == "ES256" && !es256_->keys.empty()) {
         verified = verify_es256(signed_part, *signature);
     } else {

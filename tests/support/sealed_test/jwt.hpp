@@ -18,7 +18,7 @@
 namespace sealed_test {
 
 inline std::string b64url(std::string_view s) {
-    return sealed::crypto::base64url_encode({reinterpret_cast<const sealed::byte*>(s.data()), s.size()});
+    return sealed::crypto::base64url_encode(sealed::as_bytes(s));
 }
 
 inline long long unix_now() {
@@ -33,9 +33,7 @@ inline std::string grant(const std::string& sub, long long exp_from_now = 600) {
 inline std::string hs256_jwt(std::string_view secret, const std::string& claims,
                              const std::string& header = R"({"alg":"HS256","typ":"JWT"})") {
     const auto signed_part = b64url(header) + "." + b64url(claims);
-    const auto tag = sealed::crypto::hmac_sha256(
-        {reinterpret_cast<const sealed::byte*>(secret.data()), secret.size()},
-        {reinterpret_cast<const sealed::byte*>(signed_part.data()), signed_part.size()});
+    const auto tag = sealed::crypto::hmac_sha256(sealed::as_bytes(secret), sealed::as_bytes(signed_part));
     return signed_part + "." + sealed::crypto::base64url_encode(tag);
 }
 
