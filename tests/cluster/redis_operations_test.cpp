@@ -13,7 +13,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 
 namespace {
 
@@ -84,14 +83,11 @@ TEST(sealed_bus, redis_sees_no_payload_and_forged_or_replayed_messages_are_dropp
     sealed_test::redis_server redis;
     ASSERT_TRUE(redis.running());
     sealed_test::temp_dir dir("sealed-bus-key-");
-    std::filesystem::create_directories(dir.path);
     // A rotation under way: node 1 seals with the new key, node 2 still with the old; both open both.
     const std::string old_key = "old AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
     const std::string new_key = "new 8PHy8/T19vf4+fr7/P3+/wABAgMEBQYHCAkKCwwNDg8=\n";
-    std::ofstream(dir.path / "node1.keys") << "# rotating\n" << new_key << old_key;
-    std::ofstream(dir.path / "node2.keys") << old_key << new_key;
-    two_nodes nodes({"--redis", redis.url(), "--bus-key", (dir.path / "node1.keys").string()},
-                    {"--redis", redis.url(), "--bus-key", (dir.path / "node2.keys").string()});
+    two_nodes nodes({"--redis", redis.url(), "--bus-key", dir.write("node1.keys", "# rotating\n" + new_key + old_key)},
+                    {"--redis", redis.url(), "--bus-key", dir.write("node2.keys", old_key + new_key)});
     ASSERT_TRUE(nodes.up());
     net::io_context io;
     eavesdropper eve(io, redis.port());
@@ -148,11 +144,10 @@ TEST(sealed_bus, redis_sees_no_payload_and_forged_or_replayed_messages_are_dropp
 
 TEST(sealed_bus, a_key_file_that_does_not_load_is_refused_at_start) {
     sealed_test::temp_dir dir("sealed-bus-key-");
-    std::filesystem::create_directories(dir.path);
-    std::ofstream(dir.path / "short.keys") << "k1 AAECAwQ=\n";
+    const auto short_keys = dir.write("short.keys", "k1 AAECAwQ=\n");
     // stderr too: that is where the reason goes.
     const auto run = sealed_test::run_to_end({"/bin/sh", "-c", binary + " --listen 127.0.0.1:0 --redis redis://127.0.0.1:1 "
-                                              "--bus-key " + (dir.path / "short.keys").string() + " 2>&1"},
+                                              "--bus-key " + short_keys + " 2>&1"},
                                              10000);
     EXPECT_EQ(run.exit_code, 2) << run.output();
     EXPECT_NE(run.output().find("32 bytes"), std::string::npos) << run.output();
@@ -212,23 +207,19 @@ TEST(redis_operations, rediss_with_a_client_certificate_between_two_processes) {
     std::string why;
     if (!sealed_test::chat_cluster::available(&why)) GTEST_SKIP() << why;
     sealed_test::temp_dir dir("sealed-rediss-");
-    std::filesystem::create_directories(dir.path);
     const auto server = tls::make_self_signed("redis.test");
     const auto client = tls::make_self_signed("chat-node");
-    auto file = [&](const std::string& name, const std::string& text) {
-        std::ofstream(dir.path / name) << text;
-        return (dir.path / name).string();
-    };
+    const auto server_pem = dir.write("server.pem", server.cert_pem);
     sealed_test::redis_server::options o;
     o.tls = true;
-    o.extra = {"--tls-cert-file", file("server.pem", server.cert_pem), "--tls-key-file", file("server.key", server.key_pem),
-               "--tls-ca-cert-file", file("clients.pem", client.cert_pem), "--tls-auth-clients", "yes"};
+    o.extra = {"--tls-cert-file", server_pem, "--tls-key-file", dir.write("server.key", server.key_pem),
+               "--tls-ca-cert-file", dir.write("clients.pem", client.cert_pem), "--tls-auth-clients", "yes"};
     sealed_test::redis_server redis(o);
     ASSERT_TRUE(redis.running());
     const std::vector<std::string> flags{"--redis", "rediss://127.0.0.1:" + std::to_string(redis.port()),
-                                         "--redis-tls-ca", (dir.path / "server.pem").string(), "--redis-tls-cert",
-                                         file("client.pem", client.cert_pem), "--redis-tls-key",
-                                         file("client.key", client.key_pem)};
+                                         "--redis-tls-ca", server_pem, "--redis-tls-cert",
+                                         dir.write("client.pem", client.cert_pem), "--redis-tls-key",
+                                         dir.write("client.key", client.key_pem)};
     two_nodes nodes(flags);
     ASSERT_TRUE(nodes.up());
     net::io_context io;

@@ -15,14 +15,11 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 
 namespace {
 
 using namespace sealed;
 namespace sig = sealed::signaling;
-namespace fs = std::filesystem;
 
 const std::string binary = sealed_test::bin_dir() + "/peer_broker";
 
@@ -39,12 +36,7 @@ struct broker_process {
 
 // PEM files for the broker's certificate and for client certificates, made at test time.
 struct pem_files : sealed_test::temp_dir {
-    pem_files() : temp_dir("sealed-peer-broker-test-") { fs::create_directories(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        const auto file = path / name;
-        std::ofstream(file) << text;
-        return file.string();
-    }
+    pem_files() : temp_dir("sealed-peer-broker-test-") {}
 };
 
 sig::client_options options_for(std::uint16_t port, std::string id, std::string path = sig::client_options{}.path,

@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
 namespace {
 
@@ -30,21 +29,19 @@ class redis_tls : public ::testing::Test {
 protected:
     void SetUp() override {
         if (sealed_test::redis_server::executable().empty()) GTEST_SKIP() << "redis-server is not installed";
-        std::filesystem::create_directories(dir.path);
         server_cert = tls::make_self_signed("redis.test");
         client_cert = tls::make_self_signed("sealed-client");
         stranger = tls::make_self_signed("redis.test");
-        write("server.pem", server_cert.cert_pem);
-        write("server.key", server_cert.key_pem);
-        write("client.pem", client_cert.cert_pem);
-        write("client.key", client_cert.key_pem);
-        write("stranger.pem", stranger.cert_pem);
+        dir.write("server.pem", server_cert.cert_pem);
+        dir.write("server.key", server_cert.key_pem);
+        dir.write("client.pem", client_cert.cert_pem);
+        dir.write("client.key", client_cert.key_pem);
+        dir.write("stranger.pem", stranger.cert_pem);
         // Redis verifies clients (and nothing else here) against this file.
-        write("redis-ca.pem", client_cert.cert_pem);
+        dir.write("redis-ca.pem", client_cert.cert_pem);
     }
 
     std::string path(const std::string& name) const { return (dir.path / name).string(); }
-    void write(const std::string& name, const std::string& text) const { std::ofstream(path(name)) << text; }
 
     // A TLS-only redis-server; `auth_clients` asks for a client certificate.
     std::unique_ptr<sealed_test::redis_server> start_server(bool auth_clients, std::vector<std::string> more = {}) {
